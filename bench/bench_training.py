@@ -1,0 +1,60 @@
+"""Seconds per epoch of Keras' default `model.fit` and of the project's trainer, same config."""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from explainer.config import ENGINES, RunConfig
+from explainer.data import load_mnist, prepare
+from explainer.model import build_model, import_engine
+from explainer.train import Progress, train
+
+
+def fit_seconds_per_epoch(config: RunConfig) -> float:
+    """Default fit, as the question calls it; the first epoch (tracing) is left out."""
+    keras = import_engine(config.engine)
+    data = prepare(load_mnist(), config)
+    stamps = []
+    timer = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: stamps.append(time.perf_counter()))
+    build_model(config).fit(
+        data.x_train,
+        data.y_train,
+        validation_data=(data.x_test, data.y_test),
+        batch_size=config.batch_size,
+        epochs=config.num_epochs,
+        callbacks=[timer],
+        verbose=0,
+    )
+    return float(np.mean(np.diff(stamps)))
+
+
+def trainer_seconds_per_epoch(config: RunConfig) -> float:
+    """The project's trainer (no cache); epochs are timed from progress reports, first left out."""
+    stamps = []
+
+    def on_progress(progress: Progress) -> None:
+        if progress.step == progress.steps_per_epoch:
+            stamps.append(time.perf_counter())
+
+    train(config, progress=on_progress)
+    return float(np.mean(np.diff(stamps)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--epochs", type=int, default=3, help="epochs per measurement, >= 2 (default: %(default)s)")
+    parser.add_argument("--engine", nargs="+", choices=ENGINES, default=list(ENGINES))
+    args = parser.parse_args()
+    totals = np.zeros(2)
+    for engine in args.engine:
+        config = RunConfig(engine=engine, num_epochs=args.epochs)
+        seconds = np.array([fit_seconds_per_epoch(config), trainer_seconds_per_epoch(config)])
+        totals += seconds
+        print(f"{engine}: fit {seconds[0]:.3f} s/epoch, trainer {seconds[1]:.3f} s/epoch, ratio {seconds[0] / seconds[1]:.1f}x")
+    print(f"speedup: {totals[0] / totals[1]:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,161 @@
+"""Command line: `python -m explainer reproduce` re-runs the question; `run` trains any config."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import sys
+
+from explainer.cache import cached_train, load, run_key
+from explainer.config import CHOICES, ENGINES, RunConfig
+from explainer.data import MnistUnavailable, load_mnist
+from explainer.question import LEARNING_RATES, reported
+from explainer.train import METRICS, Progress, RunResult
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        configs = args.configs(args)
+    except ValueError as error:
+        parser.error(str(error))
+    try:
+        results = [_run(config) for config in configs]
+    except MnistUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    for result in results:
+        _print_run(result)
+    if args.command == "reproduce":
+        _print_summary(results)
+    if args.json:
+        with open(args.json, "w") as file:
+            json.dump([_as_json(result) for result in results], file, indent=1)
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m explainer", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    reproduce = commands.add_parser("reproduce", help="the question's exact setup at two or more learning rates, on both engines")
+    reproduce.add_argument("--lr", type=float, nargs="+", default=list(LEARNING_RATES), help="learning rates (default: %(default)s)")
+    reproduce.add_argument("--engine", nargs="+", choices=ENGINES, default=list(ENGINES), help="Keras engines (default: both)")
+    reproduce.set_defaults(configs=_reproduce_configs)
+    run = commands.add_parser("run", help="train one configuration")
+    defaults = RunConfig()
+    for name, allowed in CHOICES.items():
+        run.add_argument(f"--{name}", choices=allowed, default=getattr(defaults, name))
+    run.add_argument("--optimizer-lr", "--lr", dest="lr", type=float, default=defaults.learning_rate, help="learning rate")
+    run.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    run.set_defaults(configs=_run_configs)
+    for command in (reproduce, run):
+        command.add_argument("--epochs", type=int, default=defaults.num_epochs)
+        command.add_argument("--seed", type=int, default=defaults.seed)
+        command.add_argument("--subset", type=int, default=None, help="train on the first N images only")
+        command.add_argument("--json", metavar="PATH", help="also write the runs as JSON")
+    return parser
+
+
+def _reproduce_configs(args) -> list[RunConfig]:
+    return [
+        RunConfig(engine=engine, learning_rate=lr, num_epochs=args.epochs, seed=args.seed, train_subset=args.subset)
+        for engine in args.engine
+        for lr in args.lr
+    ]
+
+
+def _run_configs(args) -> list[RunConfig]:
+    choices = {name: getattr(args, name) for name in CHOICES}
+    return [
+        RunConfig(
+            **choices,
+            learning_rate=args.lr,
+            batch_size=args.batch_size,
+            num_epochs=args.epochs,
+            seed=args.seed,
+            train_subset=args.subset,
+        )
+    ]
+
+
+def _run(config: RunConfig) -> RunResult:
+    cached = load(run_key(config, load_mnist().fingerprint)) is not None
+    print(f"{config.engine}, lr {config.learning_rate:g}: {'from the cache' if cached else 'training'}...", file=sys.stderr)
+    return cached_train(config, progress=None if cached else _show_progress)
+
+
+def _show_progress(progress: Progress) -> None:
+    if sys.stderr.isatty():
+        print(f"\r  epoch {progress.epoch}/{progress.num_epochs}, step {progress.step}/{progress.steps_per_epoch}", end="", file=sys.stderr)
+        if progress.epoch == progress.num_epochs and progress.step == progress.steps_per_epoch:
+            print(file=sys.stderr)
+
+
+def _keras_line(history: dict[str, list[float]], epoch: int) -> str:
+    return " - ".join(f"{name}: {history[name][epoch]:.4f}" for name in METRICS)
+
+
+def _print_run(result: RunResult) -> None:
+    config, history = result.config, result.history
+    print(f"\n{config.engine} {result.versions[config.engine]}, TensorFlow {result.versions['tensorflow']}: {config.label()}")
+    question = reported(config.learning_rate) if _is_question_setup(config) else None
+    for epoch in range(len(history["loss"])):
+        line = f"Epoch {epoch + 1}/{config.num_epochs} - {_keras_line(history, epoch)}"
+        if question and epoch < len(question["loss"]):
+            line += f"   | question: {_keras_line(question, epoch)}"
+        print(line)
+    if result.diverged:
+        print(f"diverged: {result.diverged}")
+    else:
+        print(f"final weights, test accuracy of argmax(predict(x)): {result.predict_accuracy:.4f}, of argmax(logits): {result.logit_accuracy:.4f}")
+
+
+def _is_question_setup(config: RunConfig) -> bool:
+    ignored = {"engine": config.engine, "learning_rate": config.learning_rate, "num_epochs": config.num_epochs, "seed": config.seed}
+    return config == RunConfig(**ignored)
+
+
+def _print_summary(results: list[RunResult]) -> None:
+    print("\nSummary (each learning rate against the first; the question: lr 0.03 against 0.01):")
+    for engine in dict.fromkeys(result.config.engine for result in results):
+        runs = [result for result in results if result.config.engine == engine]
+        for base, other in zip(runs, runs[1:]) if len(runs) > 1 else []:
+            print(f"  {engine}: {_compare(base, other)}")
+    question = [reported(lr) for lr in LEARNING_RATES]
+    print(f"  question: {_compare_histories(*question, LEARNING_RATES[1] / LEARNING_RATES[0])}")
+
+
+def _compare(base: RunResult, other: RunResult) -> str:
+    lr_ratio = other.config.learning_rate / base.config.learning_rate
+    return f"lr {other.config.learning_rate:g} vs {base.config.learning_rate:g}: " + _compare_histories(base.history, other.history, lr_ratio)
+
+
+def _compare_histories(base: dict, other: dict, lr_ratio: float) -> str:
+    epochs = min(len(base["loss"]), len(other["loss"]))
+    ratios = [other["loss"][e] / base["loss"][e] for e in range(epochs)]
+    accuracy_gap = other["accuracy"][epochs - 1] - base["accuracy"][epochs - 1]
+    return (
+        f"loss ratio {min(ratios):.2f}-{max(ratios):.2f} over {epochs} epoch(s) for an lr ratio of {lr_ratio:.2f}; "
+        f"final accuracy {other['accuracy'][epochs - 1]:.4f} vs {base['accuracy'][epochs - 1]:.4f} (difference {accuracy_gap:+.4f})"
+    )
+
+
+def _as_json(result: RunResult) -> dict:
+    def finite_or_none(value: float) -> float | None:
+        return value if math.isfinite(value) else None
+
+    return {
+        "config": dataclasses.asdict(result.config),
+        "history": {name: [finite_or_none(v) for v in values] for name, values in result.history.items()},
+        "predict_accuracy": finite_or_none(result.predict_accuracy),
+        "logit_accuracy": finite_or_none(result.logit_accuracy),
+        "diverged": result.diverged,
+        "versions": result.versions,
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

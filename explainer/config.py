@@ -1,0 +1,125 @@
+"""RunConfig: every knob of one training run, validated in one place; the key of the cache."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+
+ENGINES = ("tf_keras", "keras3")
+ACTIVATIONS = ("sigmoid", "softmax", "linear")
+LOSSES = ("keras", "from_logits", "probabilities")
+SCALINGS = ("raw", "unit", "standardized")
+OPTIMIZERS = ("sgd", "rmsprop", "adam")
+CHOICES = {
+    "engine": ENGINES,
+    "activation": ACTIVATIONS,
+    "loss": LOSSES,
+    "scaling": SCALINGS,
+    "optimizer": OPTIMIZERS,
+}
+MNIST_TRAIN_SIZE = 60_000
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    """One training run; the defaults are the question's code exactly.
+
+    engine: "tf_keras" (legacy tf.keras 2, what the question ran) or "keras3" (`import keras`).
+    loss: "keras" is 'categorical_crossentropy' as the question writes it, whatever path Keras
+    takes; "from_logits" is CategoricalCrossentropy(from_logits=True) on a linear output;
+    "probabilities" is cross-entropy on the activation's outputs, normalised and clipped at
+    1e-7, without Keras' logits shortcut (what the asker believed was computed).
+    scaling: "raw" 0-255 pixels, "unit" x/255, "standardized" per-pixel training mean/std.
+    train_subset: train on the first N training images only (None: all 60,000).
+    """
+
+    engine: str = "tf_keras"
+    activation: str = "sigmoid"
+    loss: str = "keras"
+    scaling: str = "raw"
+    optimizer: str = "sgd"
+    learning_rate: float = 0.01
+    batch_size: int = 32
+    num_epochs: int = 10
+    seed: int = 0
+    train_subset: int | None = None
+
+    def __post_init__(self) -> None:
+        for name, allowed in CHOICES.items():
+            value = getattr(self, name)
+            if value not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+        if self.loss == "from_logits" and self.activation != "linear":
+            raise ValueError("loss 'from_logits' needs activation 'linear': the outputs are the logits")
+        if self.activation == "linear" and self.loss != "from_logits":
+            raise ValueError("activation 'linear' outputs logits, so it needs loss 'from_logits'")
+        lr = self.learning_rate
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
+            raise ValueError(f"learning_rate must be a finite number > 0; got {lr!r}")
+        object.__setattr__(self, "learning_rate", float(lr))
+        _check_positive_int("batch_size", self.batch_size)
+        _check_positive_int("num_epochs", self.num_epochs)
+        _check_positive_int("seed", self.seed, minimum=0)
+        if self.train_subset is not None:
+            _check_positive_int("train_subset", self.train_subset)
+            if self.train_subset > MNIST_TRAIN_SIZE:
+                raise ValueError(f"train_subset must be at most {MNIST_TRAIN_SIZE}; got {self.train_subset}")
+
+    def replace(self, **changes) -> RunConfig:
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, str]:
+        """Flat dict of strings (URL query parameters, JSON); `from_dict` reverses it."""
+        return {
+            field.name: "" if value is None else repr(value) if isinstance(value, float) else str(value)
+            for field in dataclasses.fields(self)
+            for value in [getattr(self, field.name)]
+        }
+
+    @classmethod
+    def from_dict(cls, values: dict[str, str]) -> RunConfig:
+        """Parse a flat dict of strings; missing keys take the defaults, unknown keys are errors."""
+        fields = {field.name: field for field in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - set(fields))
+        if unknown:
+            raise ValueError(f"unknown setting(s): {', '.join(unknown)}")
+        parsed = {name: _parse(name, str(text)) for name, text in values.items()}
+        return cls(**parsed)
+
+    def key(self) -> str:
+        """Stable digest of every field: equal configs, equal keys, across processes."""
+        text = json.dumps(self.to_dict(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+    def label(self) -> str:
+        """Short human-readable description of what differs from the question."""
+        default = RunConfig()
+        changed = [
+            f"{name}={value}"
+            for name, value in self.to_dict().items()
+            if value != default.to_dict()[name]
+        ]
+        return ", ".join(changed) or "the question's setup"
+
+
+def _parse(name: str, text: str):
+    text = text.strip()
+    if name == "learning_rate":
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError(f"learning_rate must be a number; got {text!r}") from None
+    if name in ("batch_size", "num_epochs", "seed", "train_subset"):
+        if name == "train_subset" and text in ("", "None"):
+            return None
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError(f"{name} must be a whole number; got {text!r}") from None
+    return text
+
+
+def _check_positive_int(name: str, value, minimum: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be a whole number >= {minimum}; got {value!r}")

@@ -1,0 +1,135 @@
+"""MNIST: loaded from MNIST_NPZ or Keras' own cache, checked, then scaled for a RunConfig."""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from explainer.config import RunConfig
+
+SHAPES = {
+    "x_train": (60_000, 28, 28),
+    "y_train": (60_000,),
+    "x_test": (10_000, 28, 28),
+    "y_test": (10_000,),
+}
+HOW_TO_PROVIDE = (
+    "Provide Keras' mnist.npz (11 MB, sha256 731c5ac6...): set the environment variable "
+    "MNIST_NPZ to its path, or copy it to ~/.keras/datasets/mnist.npz "
+    "(or $KERAS_HOME/datasets/mnist.npz), or run once on a machine with internet so that "
+    "keras.datasets.mnist.load_data() downloads it."
+)
+
+
+class MnistUnavailable(RuntimeError):
+    """MNIST could not be loaded; the message says why and how to provide the file."""
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Mnist:
+    """The four MNIST arrays as uint8, plus a digest of their bytes for cache keys."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256()
+        for array in (self.x_train, self.y_train, self.x_test, self.y_test):
+            digest.update(str(array.shape).encode())
+            digest.update(np.ascontiguousarray(array).data)
+        return digest.hexdigest()[:16]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Prepared:
+    """Float32 images (n, 28, 28) scaled as the config says, and one-hot labels."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+def load_mnist() -> Mnist:
+    """MNIST from $MNIST_NPZ if set, else from keras.datasets.mnist.load_data(); once per process."""
+    path = os.environ.get("MNIST_NPZ")
+    if path:
+        resolved = Path(path).expanduser().resolve()
+        try:
+            stat = resolved.stat()
+        except OSError as error:
+            raise MnistUnavailable(f"MNIST_NPZ={path}: cannot read the file ({error.strerror}). {HOW_TO_PROVIDE}") from None
+        return _read_npz(str(resolved), stat.st_size, stat.st_mtime_ns)
+    return _load_with_keras()
+
+
+@functools.lru_cache(maxsize=2)
+def _read_npz(path: str, size: int, mtime_ns: int) -> Mnist:
+    # size and mtime are part of the cache key so that a replaced file is read again
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            missing = [name for name in SHAPES if name not in npz.files]
+            if missing:
+                raise MnistUnavailable(f"{path} is not Keras' mnist.npz: {', '.join(missing)} missing. {HOW_TO_PROVIDE}")
+            arrays = {name: npz[name] for name in SHAPES}
+    except (OSError, ValueError, EOFError, AttributeError, TypeError, zipfile.BadZipFile) as error:
+        raise MnistUnavailable(f"{path} is not a readable .npz file ({error}). {HOW_TO_PROVIDE}") from None
+    return checked(arrays, source=path)
+
+
+@functools.lru_cache(maxsize=1)
+def _load_with_keras() -> Mnist:
+    from explainer.model import import_engine
+
+    keras = import_engine("keras3")
+    try:
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    except Exception as error:  # Keras raises bare Exception for failed downloads
+        raise MnistUnavailable(
+            f"MNIST_NPZ is not set and keras.datasets.mnist.load_data() failed ({error}). {HOW_TO_PROVIDE}"
+        ) from None
+    arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+    return checked(arrays, source="keras.datasets.mnist.load_data()")
+
+
+def checked(arrays: dict[str, np.ndarray], source: str) -> Mnist:
+    """Mnist from the four arrays, or MnistUnavailable naming the first wrong shape or dtype."""
+    for name, shape in SHAPES.items():
+        array = arrays[name]
+        if array.shape != shape or array.dtype != np.uint8:
+            raise MnistUnavailable(
+                f"{source}: {name} has shape {array.shape} and dtype {array.dtype}, "
+                f"expected {shape} uint8. {HOW_TO_PROVIDE}"
+            )
+    if arrays["y_train"].max() > 9 or arrays["y_test"].max() > 9:
+        raise MnistUnavailable(f"{source}: labels outside 0-9. {HOW_TO_PROVIDE}")
+    return Mnist(**arrays)
+
+
+def prepare(mnist: Mnist, config: RunConfig) -> Prepared:
+    """The arrays the model sees: the training subset, scaled inputs, one-hot labels."""
+    x_train = mnist.x_train[: config.train_subset].astype(np.float32)
+    x_test = mnist.x_test.astype(np.float32)
+    if config.scaling == "unit":
+        x_train, x_test = x_train / 255, x_test / 255
+    elif config.scaling == "standardized":
+        # statistics of the full training set, like the usual 0.1307/0.3081 constants but per pixel
+        full = mnist.x_train.astype(np.float32)
+        mean, std = full.mean(axis=0), full.std(axis=0)
+        std = np.where(std > 0, std, 1.0).astype(np.float32)  # border pixels are always 0
+        x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
+    eye = np.eye(10, dtype=np.float32)
+    return Prepared(
+        x_train=x_train,
+        y_train=eye[mnist.y_train[: config.train_subset]],
+        x_test=x_test,
+        y_test=eye[mnist.y_test],
+    )

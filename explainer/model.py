@@ -1,0 +1,80 @@
+"""The question's model (Input 28x28, Flatten, Dense(10)) built and compiled for a RunConfig."""
+from __future__ import annotations
+
+import importlib
+import os
+from types import ModuleType
+
+import numpy as np
+
+from explainer.config import RunConfig
+
+CLIP_EPSILON = 1e-7  # Keras' backend epsilon: the clip of cross-entropy on probabilities
+ENGINE_MODULES = {"keras3": "keras", "tf_keras": "tf_keras"}
+
+
+def import_engine(engine: str) -> ModuleType:
+    """The Keras module for an engine: Keras 3 (`import keras`) or legacy tf.keras 2 (`tf_keras`)."""
+    # the logits shortcut this app explains is TensorFlow's; Keras 3 must not pick JAX or torch
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    module = importlib.import_module(ENGINE_MODULES[engine])
+    if engine == "keras3" and module.backend.backend() != "tensorflow":
+        raise ValueError(
+            f"Keras 3 runs on the {module.backend.backend()} backend here; "
+            "this app needs KERAS_BACKEND=tensorflow"
+        )
+    return module
+
+
+def initial_weights(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Glorot-uniform kernel and zero bias, as Keras' Dense initialises them, drawn by NumPy.
+
+    Both engines start from these exact weights, so any difference between them is Keras' code.
+    """
+    limit = np.sqrt(6 / (784 + 10))
+    kernel = np.random.default_rng(seed).uniform(-limit, limit, size=(784, 10))
+    return kernel.astype(np.float32), np.zeros(10, np.float32)
+
+
+def build_model(config: RunConfig):
+    """A compiled model of the config's engine, at `initial_weights(config.seed)`."""
+    keras = import_engine(config.engine)
+    keras.utils.set_random_seed(config.seed)
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(28, 28)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation=config.activation),
+        ]
+    )
+    model.layers[-1].set_weights(list(initial_weights(config.seed)))
+    model.compile(optimizer=_optimizer(keras, config), loss=_loss(keras, config), metrics=["accuracy"])
+    return model
+
+
+def _optimizer(keras: ModuleType, config: RunConfig):
+    optimizers = {
+        "sgd": keras.optimizers.SGD,
+        "rmsprop": keras.optimizers.RMSprop,
+        "adam": keras.optimizers.Adam,
+    }
+    return optimizers[config.optimizer](learning_rate=config.learning_rate)
+
+
+def _loss(keras: ModuleType, config: RunConfig):
+    if config.loss == "from_logits":
+        return keras.losses.CategoricalCrossentropy(from_logits=True)
+    if config.loss == "probabilities":
+        return probabilities_crossentropy
+    return "categorical_crossentropy"
+
+
+def probabilities_crossentropy(y_true, y_pred):
+    """Cross-entropy on the outputs themselves, normalised and clipped at 1e-7 as Keras does on
+    probabilities; it never looks at the cached logits, so Keras' shortcut cannot apply."""
+    import tensorflow as tf
+
+    probabilities = y_pred / tf.reduce_sum(y_pred, axis=-1, keepdims=True)
+    probabilities = tf.clip_by_value(probabilities, CLIP_EPSILON, 1 - CLIP_EPSILON)
+    return -tf.reduce_sum(y_true * tf.math.log(probabilities), axis=-1)

@@ -1,0 +1,105 @@
+"""The question reproduced on the real MNIST file: one full epoch per run, both engines."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from explainer.cache import cached_train
+from explainer.config import RunConfig
+from explainer.question import REPORTED
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).parents[1]
+# -log(1e-7): the most one sample can contribute when cross-entropy is computed on clipped probabilities
+PROBABILITY_LOSS_BOUND = 16.2
+
+
+@pytest.fixture(scope="module")
+def runs(mnist):
+    """The question's setup, one epoch on all 60,000 images, per engine and learning rate."""
+    return {
+        (engine, lr): cached_train(RunConfig(engine=engine, learning_rate=lr, num_epochs=1), mnist)
+        for engine in ("tf_keras", "keras3")
+        for lr in (0.01, 0.03)
+    }
+
+
+@pytest.mark.parametrize("engine", ["tf_keras", "keras3"])
+def test_loss_scales_with_learning_rate_and_is_unbounded(runs, engine):
+    low, high = runs[engine, 0.01].history, runs[engine, 0.03].history
+    assert 2 < high["loss"][0] / low["loss"][0] < 4
+    assert low["loss"][0] > PROBABILITY_LOSS_BOUND and high["val_loss"][0] > PROBABILITY_LOSS_BOUND
+
+
+def test_tf_keras_reports_the_questions_accuracy(runs):
+    low, high = runs["tf_keras", 0.01].history, runs["tf_keras", 0.03].history
+    assert abs(low["accuracy"][0] - high["accuracy"][0]) < 0.03
+    assert abs(low["accuracy"][0] - REPORTED[0.01]["accuracy"][0]) < 0.05
+    assert abs(high["accuracy"][0] - REPORTED[0.03]["accuracy"][0]) < 0.05
+
+
+def test_keras3_same_loss_but_reports_the_tied_accuracy(runs):
+    for lr in (0.01, 0.03):
+        legacy, current = runs["tf_keras", lr], runs["keras3", lr]
+        np.testing.assert_allclose(current.history["loss"], legacy.history["loss"], rtol=1e-5)
+        assert current.history["accuracy"][0] < current.logit_accuracy - 0.3
+        assert abs(current.predict_accuracy - current.history["val_accuracy"][0]) < 0.05
+
+
+def test_softmax_trains_identically_to_sigmoid(mnist, runs):
+    softmax = cached_train(RunConfig(activation="softmax", num_epochs=1), mnist)
+    sigmoid = runs["tf_keras", 0.01]
+    np.testing.assert_array_equal(softmax.step_loss, sigmoid.step_loss)
+    np.testing.assert_array_equal(softmax.kernels, sigmoid.kernels)
+
+
+def test_unit_scaling_fixes_the_loss(mnist):
+    result = cached_train(RunConfig(scaling="unit", num_epochs=1), mnist)
+    assert result.history["loss"][0] < 1 and result.history["val_accuracy"][0] > 0.85
+
+
+def test_cli_reproduce_writes_json(runs, tmp_path):
+    path = tmp_path / "runs.json"
+    completed = subprocess.run(
+        [sys.executable, "-m", "explainer", "reproduce", "--epochs", "1", "--json", str(path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "Epoch 1/1 - loss: " in completed.stdout and "question: loss: 315.4696" in completed.stdout
+    written = json.loads(path.read_text())
+    assert [(run["config"]["engine"], run["config"]["learning_rate"]) for run in written] == list(runs)
+    for run in written:
+        expected = runs[run["config"]["engine"], run["config"]["learning_rate"]].history
+        assert run["history"] == expected
+
+
+def test_keras_own_cache_is_the_fallback(mnist, tmp_path):
+    """With MNIST_NPZ unset, keras.datasets.mnist.load_data() finds the file in KERAS_HOME."""
+    source = os.environ.get("MNIST_NPZ")
+    if not source:
+        pytest.skip("needs MNIST_NPZ to place a copy in a private KERAS_HOME")
+    (tmp_path / "datasets").mkdir()
+    shutil.copy(source, tmp_path / "datasets" / "mnist.npz")
+    env = {key: value for key, value in os.environ.items() if key != "MNIST_NPZ"}
+    env["KERAS_HOME"] = str(tmp_path)
+    completed = subprocess.run(
+        [sys.executable, "-c", "from explainer.data import load_mnist; print(load_mnist().fingerprint)"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip().splitlines()[-1] == mnist.fingerprint
+
+
+def test_missing_file_stops_the_cli_with_a_message(tmp_path):
+    env = {**os.environ, "MNIST_NPZ": str(tmp_path / "absent.npz")}
+    completed = subprocess.run(
+        [sys.executable, "-m", "explainer", "reproduce", "--epochs", "1"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert completed.returncode == 1
+    assert "MNIST_NPZ" in completed.stderr and "Traceback" not in completed.stderr

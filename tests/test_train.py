@@ -1,0 +1,86 @@
+"""The trainer: divergence, progress, per-step losses, and equality with Keras' plain `fit`."""
+import math
+
+import numpy as np
+import pytest
+
+from explainer.config import ENGINES, RunConfig
+from explainer.data import prepare
+from explainer.model import build_model
+from explainer.train import Progress, train
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_diverging_run_stops_and_says_so(synthetic, engine):
+    result = train(RunConfig(engine=engine, learning_rate=1e38, num_epochs=3), synthetic)
+    assert result.diverged and "nan" in result.diverged
+    assert len(result.history["loss"]) == 1 and math.isnan(result.history["loss"][0])
+    assert math.isnan(result.history["val_loss"][0]) and math.isnan(result.predict_accuracy)
+    assert len(result.step_loss) < result.steps_per_epoch  # stopped inside the epoch
+
+
+def test_result_shapes_and_progress(synthetic):
+    reports: list[Progress] = []
+    config = RunConfig(num_epochs=2, batch_size=64, scaling="unit", learning_rate=0.5)
+    result = train(config, synthetic, progress=reports.append)
+    steps = math.ceil(len(synthetic.x_train) / 64)
+    assert result.diverged is None and result.steps_per_epoch == steps
+    assert result.step_loss.shape == (2 * steps,) and result.kernels.shape == (3, 784, 10)
+    assert all(len(values) == 2 for values in result.history.values())
+    assert reports[-1] == Progress(2, 2, steps, steps) and reports[-1].fraction == 1.0
+    assert result.logit_accuracy > 0.9  # the synthetic classes are separable: training works
+
+
+def test_same_config_same_numbers(synthetic):
+    config = RunConfig(num_epochs=2, train_subset=200)
+    first, second = train(config, synthetic), train(config, synthetic)
+    assert first.history == second.history
+    np.testing.assert_array_equal(first.kernels, second.kernels)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("engine", ENGINES)
+def test_fast_path_reproduces_plain_fit(mnist, engine):
+    """The trainer against Keras' own `fit`, epoch by epoch on the trainer's sample order.
+
+    Both run the same train_step on the same float32 batches in the same order, so they agree
+    to float32 round-off (measured: bit-identical on this machine). The tolerance leaves room
+    for TensorFlow fusing ops differently inside a loop than in a single step (rtol 1e-5).
+    The run is on raw pixels, where the saturated softmax makes every later step depend on
+    the earlier ones, so a wrong batch, order or update would show up far beyond it.
+    """
+    config = RunConfig(engine=engine, num_epochs=2, train_subset=2000)
+    ours = train(config, mnist)
+    data = prepare(mnist, config)
+    model = build_model(config)
+    rng = np.random.default_rng(config.seed)
+    fitted = {name: [] for name in ours.history}
+    for _ in range(config.num_epochs):
+        order = rng.permutation(len(data.x_train))
+        logs = model.fit(
+            data.x_train[order], data.y_train[order], validation_data=(data.x_test, data.y_test),
+            batch_size=config.batch_size, epochs=1, shuffle=False, verbose=0,
+        ).history
+        for name in fitted:
+            fitted[name].append(logs[name][0])
+    for name in fitted:
+        np.testing.assert_allclose(ours.history[name], fitted[name], rtol=1e-5, err_msg=name)
+    np.testing.assert_allclose(ours.kernels[-1], model.layers[-1].get_weights()[0], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.integration
+def test_per_step_losses_are_the_batch_losses(mnist):
+    """step_loss is recovered from Keras' running mean; check it against train_on_batch, which
+    returns each batch's own loss (tf.keras 2 resets its metrics on every call). The recovery
+    multiplies a float32 mean by the step count, so allow float32 error times that count."""
+    config = RunConfig(num_epochs=1, train_subset=32 * 60)
+    ours = train(config, mnist)
+    data = prepare(mnist, config)
+    order = np.random.default_rng(config.seed).permutation(len(data.x_train))
+    model = build_model(config)
+    batch_losses = [
+        model.train_on_batch(data.x_train[order[i : i + 32]], data.y_train[order[i : i + 32]])[0]
+        for i in range(0, len(order), 32)
+    ]
+    scale = np.abs(batch_losses).max()
+    np.testing.assert_allclose(ours.step_loss, batch_losses, atol=scale * 60 * 1e-6)

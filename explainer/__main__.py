@@ -7,11 +7,13 @@ import json
 import math
 import sys
 
-from explainer.cache import cached_train, load, run_key
+from explainer.cache import cache_dir, cached_train, load, run_key
 from explainer.config import CHOICES, ENGINES, RunConfig
 from explainer.data import MnistUnavailable, load_mnist
-from explainer.question import LEARNING_RATES, reported
-from explainer.train import METRICS, Progress, RunResult
+from explainer.question import LEARNING_RATES, is_question_setup, reported
+from explainer.report import compare, keras_line
+from explainer.train import Progress, RunResult
+from explainer.view import default_runs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     except MnistUnavailable as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    if args.command == "warm":
+        print(f"{len(results)} runs are in the cache at {cache_dir()}")
+        return 0
     for result in results:
         _print_run(result)
     if args.command == "reproduce":
@@ -44,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--lr", type=float, nargs="+", default=list(LEARNING_RATES), help="learning rates (default: %(default)s)")
     reproduce.add_argument("--engine", nargs="+", choices=ENGINES, default=list(ENGINES), help="Keras engines (default: both)")
     reproduce.set_defaults(configs=_reproduce_configs)
+    warm = commands.add_parser("warm", help="train every run the app's default view shows (pre-warms the cache)")
+    warm.set_defaults(configs=lambda args: default_runs(), json=None)
     run = commands.add_parser("run", help="train one configuration")
     defaults = RunConfig()
     for name, allowed in CHOICES.items():
@@ -94,28 +101,19 @@ def _show_progress(progress: Progress) -> None:
             print(file=sys.stderr)
 
 
-def _keras_line(history: dict[str, list[float]], epoch: int) -> str:
-    return " - ".join(f"{name}: {history[name][epoch]:.4f}" for name in METRICS)
-
-
 def _print_run(result: RunResult) -> None:
     config, history = result.config, result.history
     print(f"\n{config.engine} {result.versions[config.engine]}, TensorFlow {result.versions['tensorflow']}: {config.label()}")
-    question = reported(config.learning_rate) if _is_question_setup(config) else None
+    question = reported(config.learning_rate) if is_question_setup(config) else None
     for epoch in range(len(history["loss"])):
-        line = f"Epoch {epoch + 1}/{config.num_epochs} - {_keras_line(history, epoch)}"
+        line = f"Epoch {epoch + 1}/{config.num_epochs} - {keras_line(history, epoch)}"
         if question and epoch < len(question["loss"]):
-            line += f"   | question: {_keras_line(question, epoch)}"
+            line += f"   | question: {keras_line(question, epoch)}"
         print(line)
     if result.diverged:
         print(f"diverged: {result.diverged}")
     else:
         print(f"final weights, test accuracy of argmax(predict(x)): {result.predict_accuracy:.4f}, of argmax(logits): {result.logit_accuracy:.4f}")
-
-
-def _is_question_setup(config: RunConfig) -> bool:
-    ignored = {"engine": config.engine, "learning_rate": config.learning_rate, "num_epochs": config.num_epochs, "seed": config.seed}
-    return config == RunConfig(**ignored)
 
 
 def _print_summary(results: list[RunResult]) -> None:
@@ -134,12 +132,11 @@ def _compare(base: RunResult, other: RunResult) -> str:
 
 
 def _compare_histories(base: dict, other: dict, lr_ratio: float) -> str:
-    epochs = min(len(base["loss"]), len(other["loss"]))
-    ratios = [other["loss"][e] / base["loss"][e] for e in range(epochs)]
-    accuracy_gap = other["accuracy"][epochs - 1] - base["accuracy"][epochs - 1]
+    comparison = compare(base, other, lr_ratio)
+    low, high = comparison.loss_ratio_range
     return (
-        f"loss ratio {min(ratios):.2f}-{max(ratios):.2f} over {epochs} epoch(s) for an lr ratio of {lr_ratio:.2f}; "
-        f"final accuracy {other['accuracy'][epochs - 1]:.4f} vs {base['accuracy'][epochs - 1]:.4f} (difference {accuracy_gap:+.4f})"
+        f"loss ratio {low:.2f}-{high:.2f} over {len(comparison.loss_ratios)} epoch(s) for an lr ratio of {lr_ratio:.2f}; "
+        f"final accuracy {comparison.accuracy_high:.4f} vs {comparison.accuracy_low:.4f} (difference {comparison.accuracy_difference:+.4f})"
     )
 
 

@@ -19,6 +19,8 @@ def import_engine(engine: str) -> ModuleType:
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     module = importlib.import_module(ENGINE_MODULES[engine])
+    # every run builds a fresh model and so traces fresh tf.functions: retracing warnings are noise
+    importlib.import_module("tensorflow").get_logger().setLevel("ERROR")
     if engine == "keras3" and module.backend.backend() != "tensorflow":
         raise ValueError(
             f"Keras 3 runs on the {module.backend.backend()} backend here; "

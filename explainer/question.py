@@ -1,6 +1,7 @@
 """The question as asked: its code, and the training logs it reported."""
 from __future__ import annotations
 
+from explainer.config import RunConfig
 from explainer.train import METRICS
 
 CODE = """\
@@ -54,3 +55,9 @@ def reported(learning_rate: float) -> dict[str, list[float]] | None:
         if abs(lr - learning_rate) <= 1e-12:
             return history
     return None
+
+
+def is_question_setup(config: RunConfig) -> bool:
+    """True when only what the question leaves open differs: engine, learning rate, run length, seed."""
+    free = ("engine", "learning_rate", "num_epochs", "seed", "train_subset")
+    return config == RunConfig(**{name: getattr(config, name) for name in free})

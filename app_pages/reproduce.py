@@ -1,0 +1,100 @@
+"""Reproduce the question: its code re-run on both Keras engines, beside its reported numbers."""
+import pandas as pd
+import streamlit as st
+
+from explainer import charts, question, report
+from explainer.config import ENGINES
+from explainer.view import SWEEP_EPOCHS, SWEEP_LEARNING_RATES
+from ui.runs import results
+
+view = st.session_state.view
+low_lr, high_lr = view.learning_rates
+st.title("The loss grows with the learning rate; the accuracy does not move")
+st.markdown(
+    "A Keras user trains the smallest MNIST classifier and finds the loss about three times larger at "
+    "three times the learning rate, every epoch, with the same accuracy. Here it is re-run on real MNIST "
+    f"with the sidebar's settings ({view.config.label()}), on both Keras engines."
+)
+st.code(question.CODE, language="python")
+
+runs = results([config for engine in ENGINES for config in view.run_configs(engine)], "Reproduction")
+if runs is None:
+    st.stop()
+run = {(r.config.engine, r.config.learning_rate): r for r in runs}
+for result in runs:
+    if result.diverged:
+        st.warning(f"{report.ENGINE_NAMES[result.config.engine]}, lr {result.config.learning_rate:g}: {result.diverged}.")
+
+st.header("Measured")
+columns = st.columns(len(ENGINES))
+for column, engine in zip(columns, ENGINES):
+    low, high = run[engine, low_lr], run[engine, high_lr]
+    comparison = report.compare(low.history, high.history, high_lr / low_lr)
+    column.subheader(report.ENGINE_NAMES[engine])
+    a, b, c = column.columns(3)
+    a.metric("loss ratio, last epoch", f"{comparison.loss_ratios[-1]:.2f}", help="loss at the higher lr / loss at the lower")
+    b.metric("learning-rate ratio", f"{comparison.lr_ratio:.2f}")
+    c.metric("accuracy difference", f"{comparison.accuracy_difference:+.4f}", help="reported training accuracy, last epoch")
+    lowest, highest = comparison.loss_ratio_range
+    proportional = all(abs(ratio / comparison.lr_ratio - 1) < 0.25 for ratio in comparison.loss_ratios)
+    column.markdown(
+        f"Over {len(comparison.loss_ratios)} epoch(s) the loss ratio stays between **{lowest:.2f}** and **{highest:.2f}** "
+        f"for a learning-rate ratio of {comparison.lr_ratio:.2f}: the loss is "
+        f"{'proportional' if proportional else '**not** proportional'} to the learning rate here. "
+        f"Keras reports a training accuracy of {comparison.accuracy_low:.4f} at lr {low_lr:g} and "
+        f"{comparison.accuracy_high:.4f} at lr {high_lr:g}."
+    )
+    column.caption(
+        f"Final weights at lr {low_lr:g}: argmax(model.predict(x)) classifies {low.predict_accuracy:.4f} of the test "
+        f"set, argmax(logits) {low.logit_accuracy:.4f}; Keras reported val_accuracy {low.history['val_accuracy'][-1]:.4f}."
+    )
+legacy, current = run["tf_keras", low_lr], run["keras3", low_lr]
+loss_gap = max(abs(a / b - 1) for a, b in zip(current.history["loss"], legacy.history["loss"]))
+accuracy_gap = legacy.history["accuracy"][-1] - current.history["accuracy"][-1]
+st.info(
+    f"Same weights at the start, same batches: the two engines' losses differ by at most {loss_gap:.1e} (relative), "
+    f"yet tf.keras 2 reports an accuracy {accuracy_gap:+.4f} above Keras 3's. "
+    + ("Which accuracy is right, and why they differ, is the subject of the 'Why' page." if abs(accuracy_gap) > 0.05
+       else "With these settings the reported accuracies agree.")
+)
+
+st.header("Per epoch")
+question_runs = {lr: question.reported(lr) for lr in view.learning_rates} if question.is_question_setup(view.config) else {}
+rows = [row for r in runs for row in report.history_rows(report.ENGINE_NAMES[r.config.engine], r.config.learning_rate, r.history)]
+rows += [row for lr, history in question_runs.items() if history for row in report.history_rows("question", lr, history)]
+if not any(question_runs.values()):
+    st.caption("The question's reported numbers are overlaid only for its own setup and learning rates (0.01, 0.03).")
+log_scale = st.toggle("Log scale for the loss", key="log_loss")
+st.altair_chart(charts.epoch_chart(rows, "loss", log_scale))
+st.altair_chart(charts.epoch_chart(rows, "accuracy"))
+st.download_button("Download the histories (CSV)", pd.DataFrame(rows).to_csv(index=False), "histories.csv", "text/csv")
+with st.expander("Keras logs"):
+    for r in runs:
+        st.text(f"{report.ENGINE_NAMES[r.config.engine]}, lr {r.config.learning_rate:g}")
+        st.code(report.keras_log(r), language=None)
+
+st.header("Learning-rate sweep")
+with st.form("sweep"):
+    sweep_text = st.text_input("Learning rates", ", ".join(f"{lr:g}" for lr in SWEEP_LEARNING_RATES))
+    sweep_epochs = st.number_input("Epochs per run", 1, 10, SWEEP_EPOCHS)
+    st.form_submit_button("Run the sweep")
+try:
+    sweep_lrs = sorted({float(part) for part in sweep_text.split(",") if part.strip()})
+    if len(sweep_lrs) < 2:
+        raise ValueError("give at least two")
+    sweep_configs = [view.config.replace(learning_rate=lr, num_epochs=sweep_epochs) for lr in sweep_lrs]
+except ValueError as error:
+    st.error(f"The sweep needs comma-separated learning rates > 0 ({error}).")
+    st.stop()
+sweep = results(sweep_configs, "Sweep")
+if sweep is not None:
+    points = [{"learning_rate": r.config.learning_rate, "loss": r.history["loss"][-1], "accuracy": r.history["accuracy"][-1]} for r in sweep]
+    slope = report.loglog_slope([p["learning_rate"] for p in points], [p["loss"] for p in points])
+    st.altair_chart(charts.sweep_chart(points))
+    st.metric("log-log slope of final loss against learning rate", f"{slope:.2f}")
+    accuracies = [p["accuracy"] for p in points]
+    st.markdown(
+        f"Over {len(points)} learning rates from {sweep_lrs[0]:g} to {sweep_lrs[-1]:g}, the fitted slope is {slope:.2f} "
+        f"({'the loss is proportional to the learning rate' if abs(slope - 1) < 0.15 else 'the loss is not proportional to the learning rate'}), "
+        f"while the reported accuracy ranges from {min(accuracies):.4f} to {max(accuracies):.4f}."
+    )

@@ -1,0 +1,90 @@
+"""The sidebar's state as plain data: learning rates to compare plus one RunConfig, to and from
+URL query parameters (bad values fall back to defaults with a notice, never an exception)."""
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+
+from explainer.config import RunConfig
+
+DEFAULT_LEARNING_RATES = (0.01, 0.03)
+# the reproduce page's learning-rate sweep: three decades, one short epoch per rate by default
+SWEEP_LEARNING_RATES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+SWEEP_EPOCHS = 1
+CONFIG_KEYS = ("engine", "activation", "loss", "scaling", "optimizer", "batch_size", "num_epochs", "seed", "train_subset")
+
+
+@dataclasses.dataclass(frozen=True)
+class View:
+    """What every page shows: `config` trained at each of `learning_rates`."""
+
+    learning_rates: tuple[float, float] = DEFAULT_LEARNING_RATES
+    config: RunConfig = RunConfig()
+
+    def run_configs(self, engine: str | None = None) -> list[RunConfig]:
+        """One config per learning rate, on `engine` if given (else the sidebar's engine)."""
+        base = self.config if engine is None else self.config.replace(engine=engine)
+        return [base.replace(learning_rate=lr) for lr in self.learning_rates]
+
+
+def parse_learning_rates(text: str) -> tuple[float, float]:
+    """Two distinct learning rates from "0.01, 0.03"; ValueError saying what is wrong."""
+    parts = [part for part in text.replace(";", ",").split(",") if part.strip()]
+    try:
+        values = tuple(float(part) for part in parts)
+    except ValueError:
+        raise ValueError(f"learning rates must be numbers, like 0.01, 0.03; got {text!r}") from None
+    if len(values) != 2:
+        raise ValueError(f"give exactly two learning rates, like 0.01, 0.03; got {len(values)}")
+    if not all(math.isfinite(value) and value > 0 for value in values):
+        raise ValueError(f"learning rates must be finite and > 0; got {text!r}")
+    if values[0] == values[1]:
+        raise ValueError("the two learning rates must differ")
+    return tuple(sorted(values))
+
+
+def format_learning_rates(learning_rates: tuple[float, float]) -> str:
+    return ", ".join(f"{lr:g}" for lr in learning_rates)
+
+
+def from_query(params: Mapping[str, str]) -> tuple[View, list[str]]:
+    """The view a URL asks for, and one notice per parameter that was ignored (and why)."""
+    notices = [f"Ignored the unknown URL parameter {name!r}." for name in params if name not in ("lr", *CONFIG_KEYS)]
+    learning_rates = DEFAULT_LEARNING_RATES
+    if "lr" in params:
+        try:
+            learning_rates = parse_learning_rates(params["lr"])
+        except ValueError as error:
+            notices.append(f"Ignored lr={params['lr']!r}: {error}. Using {format_learning_rates(learning_rates)}.")
+    accepted: dict[str, str] = {}
+    for name in CONFIG_KEYS:
+        if name not in params:
+            continue
+        candidate = {**accepted, name: params[name]}
+        if candidate.get("activation") == "linear":  # a linear output is only trained with from_logits
+            candidate.setdefault("loss", "from_logits")
+        try:
+            RunConfig.from_dict(candidate)
+            accepted = candidate
+        except ValueError as error:
+            notices.append(f"Ignored {name}={params[name]!r}: {error}. Using the default.")
+    return View(learning_rates, RunConfig.from_dict(accepted)), notices
+
+
+def to_query(view: View) -> dict[str, str]:
+    """The URL parameters of a view: only what differs from the defaults, so links stay short."""
+    query = {name: value for name, value in view.config.to_dict().items() if name in CONFIG_KEYS}
+    defaults = RunConfig().to_dict()
+    query = {name: value for name, value in query.items() if value != defaults[name]}
+    if view.learning_rates != DEFAULT_LEARNING_RATES:
+        query = {"lr": format_learning_rates(view.learning_rates), **query}
+    return query
+
+
+def default_runs() -> list[RunConfig]:
+    """Every run the default view of the app trains: what `python -m explainer warm` pre-trains."""
+    view = View()
+    page = [config for engine in ("tf_keras", "keras3") for config in view.run_configs(engine)]
+    sweep = [view.config.replace(learning_rate=lr, num_epochs=SWEEP_EPOCHS) for lr in SWEEP_LEARNING_RATES]
+    return page + sweep

@@ -1,0 +1,71 @@
+"""Every page through Streamlit's AppTest, on a small training subset of the real MNIST."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).parents[1]
+SMALL = {"num_epochs": "1", "train_subset": "2000"}
+
+
+def app(**query) -> AppTest:
+    test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+    test.query_params.update({**SMALL, **query})
+    return test.run()
+
+
+def charts(test: AppTest) -> list:
+    return [element for element in test.main if element.type == "vega_lite_chart"]
+
+
+@pytest.mark.usefixtures("mnist")
+def test_reproduce_page_renders_measurements_and_charts():
+    test = app()
+    assert not test.exception
+    metrics = {metric.label: metric.value for metric in test.metric}
+    assert float(metrics["learning-rate ratio"]) == 3.0
+    assert 2 < float(metrics["loss ratio, last epoch"]) < 4
+    assert "log-log slope of final loss against learning rate" in metrics
+    assert len(charts(test)) == 3
+    assert any("the loss is proportional to the learning rate" in block.value for block in test.markdown)
+
+
+@pytest.mark.usefixtures("mnist")
+def test_sidebar_changes_are_mirrored_in_the_url():
+    test = app()
+    assert "scaling" not in test.query_params
+    test.sidebar.radio(key="scaling").set_value("unit").run()
+    assert not test.exception
+    assert test.query_params["scaling"] == "unit"
+    loss_ratio = float(next(m.value for m in test.metric if m.label == "loss ratio, last epoch"))
+    assert loss_ratio < 2  # with x/255 the loss no longer scales with the learning rate
+    test.sidebar.text_input(key="lr").input("0.001, 0.1").run()
+    assert test.query_params["lr"] == "0.001, 0.1"
+
+
+@pytest.mark.usefixtures("mnist")
+def test_link_state_is_restored_and_bad_values_fall_back_with_a_notice():
+    test = app(lr="0.02,abc", optimizer="adam", engine="jax", bogus="1")
+    assert not test.exception
+    assert test.sidebar.radio(key="optimizer").value == "adam"
+    assert test.sidebar.radio(key="engine").value == "tf_keras"
+    assert test.sidebar.text_input(key="lr").value == "0.01, 0.03"
+    notices = " ".join(warning.value for warning in test.warning)
+    assert "lr='0.02,abc'" in notices and "engine='jax'" in notices and "'bogus'" in notices
+
+
+@pytest.mark.usefixtures("mnist")
+def test_invalid_learning_rate_in_the_sidebar_keeps_the_last_valid_view():
+    test = app()
+    test.sidebar.text_input(key="lr").input("0.01, -5").run()
+    assert not test.exception
+    assert "learning rates must be finite and > 0" in test.sidebar.error[0].value
+    assert "lr" not in test.query_params  # still the defaults
+    assert len(charts(test)) == 3
+
+
+def test_missing_mnist_is_explained_on_the_page(tmp_path, monkeypatch):
+    monkeypatch.setenv("MNIST_NPZ", str(tmp_path / "absent.npz"))
+    test = app()
+    assert not test.exception
+    assert "MNIST could not be loaded" in test.error[0].value and "MNIST_NPZ" in test.error[0].value

@@ -1,0 +1,85 @@
+"""Smoke test in a real browser: Debian's chromium, driven by Playwright, against `streamlit run`."""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+SMALL = "num_epochs=1&train_subset=2000"
+
+
+@pytest.fixture(scope="module")
+def server(mnist):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("streamlit did not become healthy within a minute")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def page():
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser.new_page(viewport={"width": 1400, "height": 1000})
+        browser.close()
+
+
+def wait_for_app(page, timeout_ms=300_000):
+    page.get_by_text("log-log slope of final loss").wait_for(timeout=timeout_ms)
+    page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=timeout_ms)
+
+
+def test_reproduce_page_in_a_browser(server, page):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.goto(f"{server}/?{SMALL}")
+    wait_for_app(page)
+    assert page.locator("[data-testid='stVegaLiteChart']").count() == 3
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.screenshot(path=SCREENSHOTS / "reproduce.png", full_page=True)
+
+
+def test_link_with_query_parameters_sets_the_sidebar(server, page):
+    page.goto(f"{server}/?{SMALL}&scaling=unit&optimizer=adam")
+    wait_for_app(page)
+    sidebar = page.locator("[data-testid='stSidebar']")
+    assert sidebar.get_by_role("radio", name="x / 255").is_checked()
+    assert sidebar.get_by_role("radio", name="Adam").is_checked()
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert "scaling=unit" in page.url and "optimizer=adam" in page.url
+    page.screenshot(path=SCREENSHOTS / "reproduce-unit-adam.png", full_page=True)

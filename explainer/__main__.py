@@ -55,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     defaults = RunConfig()
     for name, allowed in CHOICES.items():
         run.add_argument(f"--{name}", choices=allowed, default=getattr(defaults, name))
-    run.add_argument("--optimizer-lr", "--lr", dest="lr", type=float, default=defaults.learning_rate, help="learning rate")
+    run.add_argument("--lr", type=float, default=defaults.learning_rate, help="learning rate")
     run.add_argument("--batch-size", type=int, default=defaults.batch_size)
     run.set_defaults(configs=_run_configs)
     for command in (reproduce, run):

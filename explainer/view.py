@@ -6,7 +6,7 @@ import dataclasses
 import math
 from collections.abc import Mapping
 
-from explainer.config import RunConfig
+from explainer.config import ENGINES, RunConfig
 
 DEFAULT_LEARNING_RATES = (0.01, 0.03)
 # the reproduce page's learning-rate sweep: three decades, one short epoch per rate by default
@@ -85,6 +85,6 @@ def to_query(view: View) -> dict[str, str]:
 def default_runs() -> list[RunConfig]:
     """Every run the default view of the app trains: what `python -m explainer warm` pre-trains."""
     view = View()
-    page = [config for engine in ("tf_keras", "keras3") for config in view.run_configs(engine)]
+    page = [config for engine in ENGINES for config in view.run_configs(engine)]
     sweep = [view.config.replace(learning_rate=lr, num_epochs=SWEEP_EPOCHS) for lr in SWEEP_LEARNING_RATES]
     return page + sweep

@@ -1,0 +1,33 @@
+"""The sidebar's state to and from URL query parameters."""
+import pytest
+
+from explainer.config import RunConfig
+from explainer.view import View, default_runs, from_query, parse_learning_rates, to_query
+
+
+def test_round_trip_keeps_only_what_differs_from_the_defaults():
+    view = View((0.1, 0.3), RunConfig(engine="keras3", activation="linear", loss="from_logits", num_epochs=2))
+    query = to_query(view)
+    assert query == {"lr": "0.1, 0.3", "engine": "keras3", "activation": "linear", "loss": "from_logits", "num_epochs": "2"}
+    assert from_query(query) == (view, [])
+    assert to_query(View()) == {}
+
+
+def test_bad_parameters_are_ignored_one_by_one_with_a_notice():
+    view, notices = from_query({"lr": "0.1", "scaling": "unit", "optimizer": "sgdx", "x": "1", "activation": "linear", "loss": "keras"})
+    assert view == View(config=RunConfig(scaling="unit", activation="linear", loss="from_logits"))
+    assert len(notices) == 4 and all("Ignored" in notice for notice in notices)
+
+
+@pytest.mark.parametrize("text", ["0.01", "0.01, 0.02, 0.03", "0.01, abc", "0.01, -1", "0.01, 0.01", "0.01, inf"])
+def test_learning_rate_pairs_are_validated(text):
+    with pytest.raises(ValueError):
+        parse_learning_rates(text)
+
+
+def test_default_runs_cover_both_engines_and_the_sweep():
+    runs = default_runs()
+    assert {(c.engine, c.learning_rate) for c in runs if c.num_epochs == 10} == {
+        (engine, lr) for engine in ("tf_keras", "keras3") for lr in (0.01, 0.03)
+    }
+    assert len({c.learning_rate for c in runs if c.num_epochs == 1}) >= 5

@@ -10,10 +10,14 @@ import sys
 from explainer.cache import cache_dir, cached_train, load, run_key
 from explainer.config import CHOICES, ENGINES, RunConfig
 from explainer.data import MnistUnavailable, load_mnist
+from explainer.fixes import RULES, matrix_rows, outcomes, runs_needed
 from explainer.question import LEARNING_RATES, is_question_setup, reported
 from explainer.report import compare, keras_line
 from explainer.train import Progress, RunResult
 from explainer.view import default_runs
+
+
+JSON_FIELDS = ("fix", "learning_rate", "loss", "accuracy", "val_loss", "val_accuracy", "verdict")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "warm":
         print(f"{len(results)} runs are in the cache at {cache_dir()}")
         return 0
+    if args.command == "fixes":
+        return _report_fixes(args, results)
     for result in results:
         _print_run(result)
     if args.command == "reproduce":
@@ -49,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--lr", type=float, nargs="+", default=list(LEARNING_RATES), help="learning rates (default: %(default)s)")
     reproduce.add_argument("--engine", nargs="+", choices=ENGINES, default=list(ENGINES), help="Keras engines (default: both)")
     reproduce.set_defaults(configs=_reproduce_configs)
+    fixes = commands.add_parser("fixes", help="every fix at two learning rates, with its verdict")
+    fixes.add_argument("--lr", type=float, nargs=2, default=list(LEARNING_RATES), help="learning rates (default: %(default)s)")
+    fixes.add_argument("--engine", choices=ENGINES, default=RunConfig().engine)
+    fixes.set_defaults(configs=_fixes_configs)
     warm = commands.add_parser("warm", help="train every run the app's default view shows (pre-warms the cache)")
     warm.set_defaults(configs=lambda args: default_runs(), json=None)
     run = commands.add_parser("run", help="train one configuration")
@@ -58,7 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--lr", type=float, default=defaults.learning_rate, help="learning rate")
     run.add_argument("--batch-size", type=int, default=defaults.batch_size)
     run.set_defaults(configs=_run_configs)
-    for command in (reproduce, run):
+    for command in (reproduce, fixes, run):
         command.add_argument("--epochs", type=int, default=defaults.num_epochs)
         command.add_argument("--seed", type=int, default=defaults.seed)
         command.add_argument("--subset", type=int, default=None, help="train on the first N images only")
@@ -72,6 +82,14 @@ def _reproduce_configs(args) -> list[RunConfig]:
         for engine in args.engine
         for lr in args.lr
     ]
+
+
+def _fixes_configs(args) -> list[RunConfig]:
+    return runs_needed(_fixes_base(args), tuple(sorted(args.lr)))
+
+
+def _fixes_base(args) -> RunConfig:
+    return RunConfig(engine=args.engine, num_epochs=args.epochs, seed=args.seed, train_subset=args.subset)
 
 
 def _run_configs(args) -> list[RunConfig]:
@@ -138,6 +156,20 @@ def _compare_histories(base: dict, other: dict, lr_ratio: float) -> str:
         f"loss ratio {low:.2f}-{high:.2f} over {len(comparison.loss_ratios)} epoch(s) for an lr ratio of {lr_ratio:.2f}; "
         f"final accuracy {comparison.accuracy_high:.4f} vs {comparison.accuracy_low:.4f} (difference {comparison.accuracy_difference:+.4f})"
     )
+
+
+def _report_fixes(args, results: list[RunResult]) -> int:
+    rows = matrix_rows(outcomes({r.config: r for r in results}, _fixes_base(args), tuple(sorted(args.lr))))
+    print(f"{'fix':<14}{'lr':>8}{'loss':>12}{'accuracy':>10}{'val_loss':>12}{'val_acc':>9}{'predict':>9}  verdict")
+    for row in rows:
+        print(f"{row['fix']:<14}{row['learning_rate']:>8g}{row['loss']:>12.4f}{row['accuracy']:>10.4f}"
+              f"{row['val_loss']:>12.4f}{row['val_accuracy']:>9.4f}{row['predict_accuracy']:>9.4f}  {row['verdict']}")
+    print("\nRules:\n" + "\n".join(f"- {rule}" for rule in RULES))
+    if args.json:
+        with open(args.json, "w") as file:
+            json.dump([{name: row[name] for name in JSON_FIELDS} for row in rows], file, indent=1)
+        print(f"wrote {args.json}")
+    return 0
 
 
 def _as_json(result: RunResult) -> dict:

@@ -32,6 +32,8 @@ class RunConfig:
     1e-7, without Keras' logits shortcut (what the asker believed was computed).
     scaling: "raw" 0-255 pixels, "unit" x/255, "standardized" per-pixel training mean/std.
     train_subset: train on the first N training images only (None: all 60,000).
+    arithmetic_optimization: TensorFlow's Grappler arithmetic optimizer, on by default; off, it
+    cannot rewrite argmax(sigmoid(z)) into argmax(z), which changes tf.keras 2's reported accuracy.
     """
 
     engine: str = "tf_keras"
@@ -44,6 +46,7 @@ class RunConfig:
     num_epochs: int = 10
     seed: int = 0
     train_subset: int | None = None
+    arithmetic_optimization: bool = True
 
     def __post_init__(self) -> None:
         for name, allowed in CHOICES.items():
@@ -61,6 +64,8 @@ class RunConfig:
         _check_positive_int("batch_size", self.batch_size)
         _check_positive_int("num_epochs", self.num_epochs)
         _check_positive_int("seed", self.seed, minimum=0)
+        if not isinstance(self.arithmetic_optimization, bool):
+            raise ValueError(f"arithmetic_optimization must be True or False; got {self.arithmetic_optimization!r}")
         if self.train_subset is not None:
             _check_positive_int("train_subset", self.train_subset)
             if self.train_subset > MNIST_TRAIN_SIZE:
@@ -117,6 +122,10 @@ def _parse(name: str, text: str):
             return int(text)
         except ValueError:
             raise ValueError(f"{name} must be a whole number; got {text!r}") from None
+    if name == "arithmetic_optimization":
+        if text.lower() not in ("true", "false"):
+            raise ValueError(f"arithmetic_optimization must be true or false; got {text!r}")
+        return text.lower() == "true"
     return text
 
 

@@ -80,3 +80,13 @@ def probabilities_crossentropy(y_true, y_pred):
     probabilities = y_pred / tf.reduce_sum(y_pred, axis=-1, keepdims=True)
     probabilities = tf.clip_by_value(probabilities, CLIP_EPSILON, 1 - CLIP_EPSILON)
     return -tf.reduce_sum(y_true * tf.math.log(probabilities), axis=-1)
+
+
+def keras_loss(config: RunConfig, kernel: np.ndarray, bias: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
+    """The loss Keras itself reports for these weights on (x, y), through the config's own path."""
+    from explainer.train import TRAINING_LOCK
+
+    with TRAINING_LOCK:  # building a model seeds Keras, which is process-global
+        model = build_model(config)
+        model.layers[-1].set_weights([kernel, bias])
+        return float(model.evaluate(x, y, batch_size=len(x), verbose=0, return_dict=True)["loss"])

@@ -1,6 +1,7 @@
 """Training a RunConfig with Keras' own train_step, many steps per TensorFlow call."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import threading
@@ -68,8 +69,24 @@ def train(
 ) -> RunResult:
     """Train `config` on MNIST (or the given arrays) under the process-wide training lock."""
     data = prepare(mnist if mnist is not None else load_mnist(), config)
-    with TRAINING_LOCK:
+    with TRAINING_LOCK, _graph_options(config):
         return _train_locked(config, data, progress)
+
+
+@contextlib.contextmanager
+def _graph_options(config: RunConfig):
+    """TensorFlow's graph options for this run, restored afterwards. They are process-global but
+    apply when a tf.function is first run, and every run traces fresh ones, so under the lock
+    they affect this run only."""
+    import_engine(config.engine)
+    import tensorflow as tf
+
+    previous = tf.config.optimizer.get_experimental_options().get("arithmetic_optimization", True)
+    tf.config.optimizer.set_experimental_options({"arithmetic_optimization": config.arithmetic_optimization})
+    try:
+        yield
+    finally:
+        tf.config.optimizer.set_experimental_options({"arithmetic_optimization": previous})
 
 
 def _train_locked(config: RunConfig, data: Prepared, progress) -> RunResult:

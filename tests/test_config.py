@@ -45,6 +45,7 @@ def test_round_trip_through_strings():
     config = RunConfig(
         engine="keras3", activation="linear", loss="from_logits", scaling="unit",
         optimizer="adam", learning_rate=0.003, batch_size=64, num_epochs=3, seed=7, train_subset=500,
+        arithmetic_optimization=False,
     )
     flat = config.to_dict()
     assert all(isinstance(value, str) for value in flat.values())
@@ -67,6 +68,7 @@ def test_key_distinguishes_every_field_and_is_stable_across_processes():
     changed = {
         "engine": "keras3", "activation": "softmax", "loss": "probabilities", "scaling": "unit", "optimizer": "rmsprop",
         "learning_rate": 0.03, "batch_size": 16, "num_epochs": 2, "seed": 1, "train_subset": 10,
+        "arithmetic_optimization": False,
     }
     keys = {base.replace(**{name: value}).key() for name, value in changed.items()}
     assert len(keys | {base.key()}) == len(changed) + 1

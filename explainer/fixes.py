@@ -1,0 +1,131 @@
+"""Each proposed fix applied to the question's setup, and a verdict computed from the numbers."""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from explainer.config import RunConfig
+from explainer.train import RunResult
+
+FIXES: dict[str, dict] = {
+    "baseline": {},
+    "unit": {"scaling": "unit"},
+    "standardized": {"scaling": "standardized"},
+    "softmax": {"activation": "softmax"},
+    "from_logits": {"activation": "linear", "loss": "from_logits"},
+    "probabilities": {"loss": "probabilities"},
+    "lower_lr": {},  # the learning rates divided by LOWER_LR_FACTOR
+    "rmsprop": {"optimizer": "rmsprop"},
+    "adam": {"optimizer": "adam"},
+}
+LOWER_LR_FACTOR = 10
+VERDICTS = ("identical-training", "rescales-loss-only", "fixes-it", "changes-training")
+# the rules, stated once; the page prints them
+IDENTICAL_RTOL = 1e-6  # every step's loss and the final weights within this relative tolerance
+FIXED_LOSS = 1.0  # a cross-entropy below this means probabilities that mean something
+FIXED_ACCURACY = 0.85  # reported validation accuracy, which must also match argmax(predict)
+ARTIFACT_TOLERANCE = 0.02  # |reported val_accuracy - argmax(predict) accuracy|
+SAME_ACCURACY = 0.03  # "accuracy unchanged" against the baseline
+RULES = (
+    f"identical-training: every step's loss and the final weights equal the baseline's (relative tolerance {IDENTICAL_RTOL:g}) at both learning rates.",
+    f"fixes-it: final loss below {FIXED_LOSS:g} at both learning rates, the loss no longer follows the learning rate "
+    f"(loss ratio closer to 1 than to the learning-rate ratio, on a log scale), and a reported validation accuracy of at least "
+    f"{FIXED_ACCURACY:g} that argmax(model.predict) confirms within {ARTIFACT_TOLERANCE:g}.",
+    f"rescales-loss-only: the loss still follows the learning rate (ratio within 25% of the learning-rate ratio, on a log scale) "
+    f"and the reported validation accuracy stays within {SAME_ACCURACY:g} of the baseline's; for lower_lr, the loss also scales by 1/{LOWER_LR_FACTOR}.",
+    "changes-training: anything else.",
+)
+
+
+def fix_config(fix: str, base: RunConfig, learning_rate: float) -> RunConfig:
+    """The base config with one fix applied, at `learning_rate` (divided by 10 for lower_lr)."""
+    if fix not in FIXES:
+        raise ValueError(f"fix must be one of {', '.join(FIXES)}; got {fix!r}")
+    rate = learning_rate / LOWER_LR_FACTOR if fix == "lower_lr" else learning_rate
+    return base.replace(learning_rate=rate, **FIXES[fix])
+
+
+def runs_needed(base: RunConfig, learning_rates: tuple[float, float]) -> list[RunConfig]:
+    return [fix_config(fix, base, lr) for fix in FIXES for lr in learning_rates]
+
+
+@dataclasses.dataclass(frozen=True)
+class FixOutcome:
+    """One fix at both learning rates (low, high), against the baseline at the same rates."""
+
+    fix: str
+    runs: tuple[RunResult, RunResult]
+    baseline: tuple[RunResult, RunResult]
+
+    @property
+    def loss_ratio(self) -> float:
+        """Loss at the higher learning rate over the loss at the lower one, last epoch."""
+        return self.runs[1].history["loss"][-1] / self.runs[0].history["loss"][-1]
+
+    @property
+    def lr_ratio(self) -> float:
+        return self.runs[1].config.learning_rate / self.runs[0].config.learning_rate
+
+    def verdict(self) -> str:
+        if _identical(self.runs, self.baseline):  # the baseline trivially, being the reference
+            return "identical-training"
+        if not all(math.isfinite(r.history["loss"][-1]) for r in self.runs):
+            return "changes-training"
+        if self._fixes_it():
+            return "fixes-it"
+        if self._rescales_only():
+            return "rescales-loss-only"
+        return "changes-training"
+
+    def _fixes_it(self) -> bool:
+        log_ratio, log_lr_ratio = abs(math.log(self.loss_ratio)), math.log(self.lr_ratio)
+        return (
+            all(r.history["loss"][-1] < FIXED_LOSS for r in self.runs)
+            and log_ratio < abs(log_ratio - log_lr_ratio)
+            and all(r.history["val_accuracy"][-1] >= FIXED_ACCURACY for r in self.runs)
+            and all(abs(r.history["val_accuracy"][-1] - r.predict_accuracy) <= ARTIFACT_TOLERANCE for r in self.runs)
+        )
+
+    def _rescales_only(self) -> bool:
+        log_lr_ratio = math.log(self.lr_ratio)
+        follows_lr = abs(math.log(self.loss_ratio) - log_lr_ratio) <= 0.25 * log_lr_ratio
+        same_accuracy = all(
+            abs(r.history["val_accuracy"][-1] - b.history["val_accuracy"][-1]) <= SAME_ACCURACY
+            for r, b in zip(self.runs, self.baseline)
+        )
+        if self.fix == "lower_lr":
+            scale = self.runs[0].history["loss"][-1] / self.baseline[0].history["loss"][-1]
+            follows_lr = follows_lr and abs(math.log(scale * LOWER_LR_FACTOR)) <= 0.25 * math.log(LOWER_LR_FACTOR)
+        return follows_lr and same_accuracy
+
+
+def _identical(runs, baseline) -> bool:
+    return all(
+        len(r.step_loss) == len(b.step_loss)
+        and np.allclose(r.step_loss, b.step_loss, rtol=IDENTICAL_RTOL, atol=0)
+        and np.allclose(r.kernels[-1], b.kernels[-1], rtol=IDENTICAL_RTOL, atol=0)
+        for r, b in zip(runs, baseline)
+    )
+
+
+def matrix_rows(outcomes: list[FixOutcome]) -> list[dict]:
+    """The fix-by-learning-rate matrix: one row per fix and learning rate (the JSON format)."""
+    return [
+        {
+            "fix": outcome.fix, "learning_rate": run.config.learning_rate,
+            "loss": run.history["loss"][-1], "accuracy": run.history["accuracy"][-1],
+            "val_loss": run.history["val_loss"][-1], "val_accuracy": run.history["val_accuracy"][-1],
+            "predict_accuracy": run.predict_accuracy, "verdict": verdict,
+        }
+        for outcome in outcomes
+        for verdict in [outcome.verdict()]
+        for run in outcome.runs
+    ]
+
+
+def outcomes(results: dict[RunConfig, RunResult], base: RunConfig, learning_rates: tuple[float, float]) -> list[FixOutcome]:
+    """FixOutcomes from trained runs keyed by their configs (see `runs_needed`)."""
+    pair = lambda fix: tuple(results[fix_config(fix, base, lr)] for lr in learning_rates)  # noqa: E731
+    return [FixOutcome(fix, pair(fix), pair("baseline")) for fix in FIXES]

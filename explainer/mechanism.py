@@ -1,0 +1,140 @@
+"""The Why page's measurements, assembled from cached runs of the sidebar's setup."""
+from __future__ import annotations
+
+import dataclasses
+from importlib import metadata
+
+import numpy as np
+
+from explainer import theory
+from explainer.cache import cached_train
+from explainer.config import ENGINES, RunConfig
+from explainer.data import Mnist, prepare
+from explainer.model import keras_loss
+
+COLLAPSE_FACTORS = (0.1, 1.0, 10.0)  # learning rates of the collapse chart, relative to the lower one
+OPTIMIZERS = ("sgd", "rmsprop", "adam")
+HISTOGRAM_BINS = np.linspace(-4, 4, 41)  # log10 of the per-sample loss
+
+
+def runs_needed(config: RunConfig, learning_rates: tuple[float, float]) -> list[RunConfig]:
+    """Every run the measurements read, so a page can train them first with progress."""
+    low = learning_rates[0]
+    runs = [config.replace(engine=engine, optimizer=optimizer, learning_rate=lr)
+            for engine in ENGINES for optimizer in OPTIMIZERS for lr in learning_rates
+            if engine == config.engine or optimizer == config.optimizer]
+    runs += [config.replace(learning_rate=low * factor) for factor in COLLAPSE_FACTORS]
+    runs += [config.replace(engine="tf_keras", arithmetic_optimization=False, learning_rate=low)]
+    return list(dict.fromkeys(runs))
+
+
+@dataclasses.dataclass(frozen=True)
+class Mechanism:
+    """Plain rows, one list per step of the explanation."""
+
+    versions: dict[str, str]
+    loss_paths: list[dict]
+    saturation: list[dict]
+    scaling: list[dict]
+    collapse: list[dict]
+    artifact: list[dict]
+    per_sample: list[dict]
+    histogram: list[dict]
+
+
+def measure(config: RunConfig, learning_rates: tuple[float, float], mnist: Mnist) -> Mechanism:
+    """All measurements for the sidebar's setup at its two learning rates (runs come from the cache)."""
+    run = lambda **changes: cached_train(config.replace(**changes), mnist)  # noqa: E731
+    data = prepare(mnist, config)
+    low, high = learning_rates
+    return Mechanism(
+        versions={name: metadata.version(name) for name in ("tensorflow", "keras", "tf-keras")},
+        loss_paths=[_loss_path(run(engine=engine, learning_rate=low), data) for engine in ENGINES],
+        saturation=[row for lr in learning_rates for row in _saturation(run(learning_rate=lr), data)],
+        scaling=[row for optimizer in OPTIMIZERS
+                 for row in _scaling(run(optimizer=optimizer, learning_rate=low), run(optimizer=optimizer, learning_rate=high), data)],
+        collapse=[{"learning_rate": r.config.learning_rate, "epoch": epoch + 1, "loss": loss, "loss_over_lr": loss / r.config.learning_rate}
+                  for r in (run(learning_rate=low * factor) for factor in COLLAPSE_FACTORS)
+                  for epoch, loss in enumerate(r.history["loss"])],
+        artifact=[_artifact(run(engine=engine, learning_rate=low, arithmetic_optimization=optimization), data)
+                  for engine, optimization in (("tf_keras", True), ("tf_keras", False), ("keras3", True))],
+        per_sample=[_per_sample(run(learning_rate=lr), data) for lr in learning_rates],
+        histogram=[row for lr in learning_rates for row in _histogram(run(learning_rate=lr), data)],
+    )
+
+
+def _loss_path(result, data) -> dict:
+    """On the first training batch, with the run's final weights: what Keras reports, against
+    softmax cross-entropy on the logits and clipped cross-entropy on the sigmoid outputs."""
+    kernel, bias = result.kernels[-1], result.biases[-1]
+    x, y = data.x_train[:32], data.y_train[:32]
+    z = theory.logits(kernel, bias, x)
+    candidates = {
+        "softmax cross-entropy on the logits": float(theory.softmax_crossentropy(z, y).mean()),
+        "cross-entropy on clipped sigmoid outputs": float(theory.clipped_crossentropy(theory.sigmoid32(z), y).mean()),
+    }
+    reported = keras_loss(result.config, kernel, bias, x, y)
+    used = min(candidates, key=lambda name: abs(candidates[name] - reported))
+    return {"engine": result.config.engine, "keras": reported, **candidates, "closest": used,
+            "relative_gap": abs(candidates[used] - reported) / abs(reported)}
+
+
+def _saturation(result, data) -> list[dict]:
+    rows = []
+    for epoch, (kernel, bias) in enumerate(zip(result.kernels, result.biases)):
+        z = theory.logits(kernel, bias, data.x_train)
+        outputs = theory.sigmoid32(z)
+        rows.append({
+            "learning_rate": result.config.learning_rate, "epoch": epoch,
+            "softmax_saturated": theory.softmax_saturated_fraction(z),
+            "sigmoid_ties": theory.tied_fraction(outputs),
+        })
+    return rows
+
+
+def _scaling(low, high, data) -> list[dict]:
+    lr_ratio = high.config.learning_rate / low.config.learning_rate
+    return [
+        {
+            "optimizer": low.config.optimizer, "epoch": epoch, "lr_ratio": lr_ratio,
+            "norm_ratio": theory.norm_ratio(low.kernels[epoch], high.kernels[epoch]),
+            "cosine": theory.cosine(low.kernels[epoch], high.kernels[epoch]),
+            "agreement": theory.agreement(
+                theory.logits(low.kernels[epoch], low.biases[epoch], data.x_test),
+                theory.logits(high.kernels[epoch], high.biases[epoch], data.x_test),
+            ),
+            "loss_ratio": high.history["loss"][epoch - 1] / low.history["loss"][epoch - 1] if epoch else float("nan"),
+        }
+        for epoch in range(min(len(low.kernels), len(high.kernels)))
+    ]
+
+
+def _artifact(result, data) -> dict:
+    z = theory.logits(result.kernels[-1], result.biases[-1], data.x_test)
+    return {
+        "engine": result.config.engine, "arithmetic_optimization": result.config.arithmetic_optimization,
+        "loss": result.history["loss"][-1], "reported_val_accuracy": result.history["val_accuracy"][-1],
+        "predict_accuracy": result.predict_accuracy, "logit_accuracy": result.logit_accuracy,
+        "tied_fraction": theory.tied_fraction(theory.sigmoid32(z)),
+    }
+
+
+def _per_sample(result, data) -> dict:
+    z = theory.logits(result.kernels[-1], result.biases[-1], data.x_test)
+    losses = theory.softmax_crossentropy(z, data.y_test)
+    wrong = z.argmax(axis=1) != data.y_test.argmax(axis=1)
+    margin = theory.margins(z, data.y_test)
+    return {
+        "learning_rate": result.config.learning_rate, "mean_loss": float(losses.mean()),
+        "misclassified": float(wrong.mean()), "loss_share_of_misclassified": float(losses[wrong].sum() / losses.sum()),
+        "median_margin_misclassified": float(np.median(margin[wrong])) if wrong.any() else 0.0,
+        "mean_loss_correct": float(losses[~wrong].mean()),
+    }
+
+
+def _histogram(result, data) -> list[dict]:
+    z = theory.logits(result.kernels[-1], result.biases[-1], data.x_test)
+    exponents = np.clip(np.log10(np.maximum(theory.softmax_crossentropy(z, data.y_test), 1e-300)), -4, 4)
+    counts, edges = np.histogram(exponents, bins=HISTOGRAM_BINS)
+    return [{"learning_rate": result.config.learning_rate, "log10_loss": float(start), "log10_loss_end": float(end), "samples": int(count)}
+            for start, end, count in zip(edges[:-1], edges[1:], counts)]

@@ -78,5 +78,9 @@ if st.session_state.view == st.session_state.url_view:
     for notice in st.session_state.url_notices:
         st.warning(f"{notice} Settings from the link that could be read were applied.")
 
-pages = [st.Page("app_pages/reproduce.py", title="Reproduce the question", icon="🔁", default=True)]
+pages = [
+    st.Page("app_pages/reproduce.py", title="Reproduce the question", icon=":material/replay:", default=True),
+    st.Page("app_pages/fixes.py", title="Apply the fixes", icon=":material/build:"),
+    st.Page("app_pages/why.py", title="Why: the mechanism, measured", icon=":material/search:"),
+]
 st.navigation(pages).run()

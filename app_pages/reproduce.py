@@ -62,6 +62,7 @@ st.info(
     + ("So tf.keras 2 reports the accuracy of the logits, Keras 3 that of the predicted outputs, for the same model."
        if matches else "Here the reported accuracies do not follow that pattern (tf.keras 2 = logits, Keras 3 = outputs).")
 )
+st.page_link("app_pages/why.py", label="Why the engines report different accuracies, measured", icon=":material/search:")
 
 st.header("Per epoch")
 question_runs = {lr: question.reported(lr) for lr in view.learning_rates} if question.is_question_setup(view.config) else {}

@@ -7,12 +7,13 @@ import pandas as pd
 SOURCE_DASHES = {"tf.keras 2": [1, 0], "Keras 3": [6, 2], "question": [2, 2]}
 
 
-def epoch_chart(rows: list[dict], metric: str, log_scale: bool = False) -> alt.Chart:
+def epoch_chart(rows: list[dict], metric: str, log_scale: bool = False, dashes: dict | None = None) -> alt.Chart:
     """`metric` per epoch, training and validation side by side; colour is the learning rate,
     the dash tells measured engines from the question's reported numbers."""
     frame = pd.DataFrame([row for row in rows if row["metric"] == metric])
     frame["lr"] = frame["learning_rate"].map("lr {:g}".format)
     scale = alt.Scale(type="log") if log_scale else alt.Scale(zero=False)
+    dashes = dashes or SOURCE_DASHES
     return (
         alt.Chart(frame)
         .mark_line(point=True)
@@ -23,7 +24,7 @@ def epoch_chart(rows: list[dict], metric: str, log_scale: bool = False) -> alt.C
             strokeDash=alt.StrokeDash(
                 "source:N",
                 title="numbers from",
-                scale=alt.Scale(domain=list(SOURCE_DASHES), range=list(SOURCE_DASHES.values())),
+                scale=alt.Scale(domain=list(dashes), range=list(dashes.values())),
             ),
             detail="source:N",
             tooltip=["source", "lr", "split", "epoch", alt.Tooltip("value:Q", format=".4f")],
@@ -49,3 +50,53 @@ def sweep_chart(rows: list[dict]) -> alt.HConcatChart:
         y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1]), title="final reported accuracy")
     )
     return alt.hconcat(loss.properties(width=300, height=260), accuracy.properties(width=300, height=260))
+
+
+def lines(rows: list[dict], x: str, y: str, color: str, log_y: bool = False, y_title: str | None = None) -> alt.Chart:
+    """A line per `color` value of `y` against `x`, with tooltips; rows are plain dicts."""
+    frame = pd.DataFrame(rows)
+    return (
+        alt.Chart(frame)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X(f"{x}:Q", axis=alt.Axis(tickMinStep=1)),
+            y=alt.Y(f"{y}:Q", scale=alt.Scale(type="log") if log_y else alt.Scale(zero=False), title=y_title or y),
+            color=alt.Color(f"{color}:N"),
+            tooltip=[alt.Tooltip(name, format=".4g") if frame[name].dtype.kind == "f" else name for name in frame.columns],
+        )
+        .properties(width=360, height=260)
+    )
+
+
+def fix_matrix(rows: list[dict], value: str, log_color: bool = False) -> alt.Chart:
+    """Fix by learning rate, coloured by `value`, with the number written in each cell."""
+    frame = pd.DataFrame(rows)
+    frame["lr"] = frame["learning_rate"].map("{:g}".format)
+    base = alt.Chart(frame).encode(
+        x=alt.X("lr:N", title="learning rate", sort=None),
+        y=alt.Y("fix:N", sort=None, title=None),
+        tooltip=["fix", "lr", alt.Tooltip(f"{value}:Q", format=".4g"), "verdict"],
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color(f"{value}:Q", scale=alt.Scale(type="log" if log_color else "linear", scheme="viridis"))
+    )
+    text = base.mark_text(color="white").encode(text=alt.Text(f"{value}:Q", format=".4g"))
+    return (cells + text).properties(width=260, height=28 * frame["fix"].nunique(), title=value)
+
+
+def histogram(rows: list[dict]) -> alt.Chart:
+    """Counts per log10 bin, one colour per learning rate."""
+    frame = pd.DataFrame(rows)
+    frame["lr"] = frame["learning_rate"].map("lr {:g}".format)
+    return (
+        alt.Chart(frame)
+        .mark_bar(opacity=0.6)
+        .encode(
+            x=alt.X("log10_loss:Q", bin="binned", title="log10 of the per-sample loss (test set)"),
+            x2="log10_loss_end:Q",
+            y=alt.Y("samples:Q", stack=None),
+            color=alt.Color("lr:N", title="learning rate"),
+            tooltip=["lr", alt.Tooltip("log10_loss:Q", format=".1f"), "samples"],
+        )
+        .properties(width=520, height=260)
+    )

@@ -47,8 +47,11 @@ def fix_config(fix: str, base: RunConfig, learning_rate: float) -> RunConfig:
     return base.replace(learning_rate=rate, **FIXES[fix])
 
 
-def runs_needed(base: RunConfig, learning_rates: tuple[float, float]) -> list[RunConfig]:
-    return [fix_config(fix, base, lr) for fix in FIXES for lr in learning_rates]
+def runs_needed(base: RunConfig, learning_rates: tuple[float, float], combination: RunConfig | None = None) -> list[RunConfig]:
+    """Every fix at both learning rates, plus a combination of fixes (the sidebar's) if given."""
+    runs = [fix_config(fix, base, lr) for fix in FIXES for lr in learning_rates]
+    runs += [combination.replace(learning_rate=lr) for lr in learning_rates] if combination else []
+    return list(dict.fromkeys(runs))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,7 +128,17 @@ def matrix_rows(outcomes: list[FixOutcome]) -> list[dict]:
     ]
 
 
-def outcomes(results: dict[RunConfig, RunResult], base: RunConfig, learning_rates: tuple[float, float]) -> list[FixOutcome]:
-    """FixOutcomes from trained runs keyed by their configs (see `runs_needed`)."""
+def outcomes(
+    results: dict[RunConfig, RunResult],
+    base: RunConfig,
+    learning_rates: tuple[float, float],
+    combination: RunConfig | None = None,
+) -> list[FixOutcome]:
+    """FixOutcomes from trained runs keyed by their configs (see `runs_needed`); the combination,
+    if given, comes last under the name "combination"."""
     pair = lambda fix: tuple(results[fix_config(fix, base, lr)] for lr in learning_rates)  # noqa: E731
-    return [FixOutcome(fix, pair(fix), pair("baseline")) for fix in FIXES]
+    found = [FixOutcome(fix, pair(fix), pair("baseline")) for fix in FIXES]
+    if combination:
+        runs = tuple(results[combination.replace(learning_rate=lr)] for lr in learning_rates)
+        found.append(FixOutcome("combination", runs, pair("baseline")))
+    return found

@@ -69,3 +69,27 @@ def test_missing_mnist_is_explained_on_the_page(tmp_path, monkeypatch):
     test = app()
     assert not test.exception
     assert "MNIST could not be loaded" in test.error[0].value and "MNIST_NPZ" in test.error[0].value
+
+
+@pytest.mark.usefixtures("mnist")
+def test_fixes_page_gives_verdicts_and_checks_the_accepted_answer():
+    test = app()
+    test.switch_page("app_pages/fixes.py").run()
+    assert not test.exception
+    verdicts = " ".join(block.value for block in test.markdown)
+    assert "**softmax**: `identical-training`" in verdicts and "**from_logits**: `identical-training`" in verdicts
+    claims = [header.value for header in test.subheader]
+    assert any(claim.startswith('"Use softmax, not sigmoid": not supported') for claim in claims)
+    assert len(charts(test)) == 4
+
+
+@pytest.mark.usefixtures("mnist")
+def test_why_page_shows_each_step_with_its_measurement():
+    test = app()
+    test.switch_page("app_pages/why.py").run()
+    assert not test.exception
+    assert [header.value[:2] for header in test.main.header] == ["1.", "2.", "3.", "4.", "5."]
+    text = " ".join(block.value for block in test.markdown)
+    assert "closest candidate is **softmax cross-entropy on the logits**" in text
+    assert "the reported accuracy is that of the logits" in text
+    assert len(test.dataframe) >= 3

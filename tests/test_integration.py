@@ -11,12 +11,15 @@ import pytest
 
 from explainer.cache import cached_train
 from explainer.config import RunConfig
+from explainer.fixes import FIXES, VERDICTS, FixOutcome, fix_config
+from explainer.mechanism import measure
 from explainer.question import REPORTED
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).parents[1]
 # -log(1e-7): the most one sample can contribute when cross-entropy is computed on clipped probabilities
 PROBABILITY_LOSS_BOUND = 16.2
+SUBSET = RunConfig(num_epochs=1, train_subset=2000)  # the same small runs as the app tests use
 
 
 @pytest.fixture(scope="module")
@@ -103,3 +106,41 @@ def test_missing_file_stops_the_cli_with_a_message(tmp_path):
     )
     assert completed.returncode == 1
     assert "MNIST_NPZ" in completed.stderr and "Traceback" not in completed.stderr
+
+
+def test_fix_verdicts_softmax_identical_unit_fixes_it(mnist):
+    base, learning_rates = RunConfig(num_epochs=1), (0.01, 0.03)
+    pair = lambda fix: tuple(cached_train(fix_config(fix, base, lr), mnist) for lr in learning_rates)  # noqa: E731
+    baseline = pair("baseline")
+    assert FixOutcome("softmax", pair("softmax"), baseline).verdict() == "identical-training"
+    assert FixOutcome("unit", pair("unit"), baseline).verdict() == "fixes-it"
+
+
+def test_mechanism_measurements_on_a_subset(mnist):
+    m = measure(SUBSET, (0.01, 0.03), mnist)
+    assert {path["closest"] for path in m.loss_paths} == {"softmax cross-entropy on the logits"}
+    assert all(path["relative_gap"] < 1e-4 for path in m.loss_paths)
+    legacy_on, legacy_off, current = m.artifact
+    assert legacy_on["loss"] == legacy_off["loss"] == current["loss"]
+    assert abs(legacy_on["reported_val_accuracy"] - legacy_on["logit_accuracy"]) < 0.01
+    for row in (legacy_off, current):  # without the graph rewrite, the tied sigmoid outputs decide
+        assert abs(row["reported_val_accuracy"] - row["predict_accuracy"]) < 0.01
+    assert legacy_on["logit_accuracy"] - legacy_on["predict_accuracy"] > 0.2
+    sgd_last = [row for row in m.scaling if row["optimizer"] == "sgd"][-1]
+    assert abs(sgd_last["norm_ratio"] - 3) < 0.5
+    assert m.per_sample[0]["loss_share_of_misclassified"] > 0.99
+
+
+def test_cli_fixes_writes_the_matrix(tmp_path):
+    path = tmp_path / "fixes.json"
+    completed = subprocess.run(
+        [sys.executable, "-m", "explainer", "fixes", "--epochs", "1", "--subset", "2000", "--json", str(path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr
+    rows = json.loads(path.read_text())
+    assert [row["fix"] for row in rows[::2]] == list(FIXES)
+    assert {row["verdict"] for row in rows} <= set(VERDICTS)
+    assert set(rows[0]) == {"fix", "learning_rate", "loss", "accuracy", "val_loss", "val_accuracy", "verdict"}
+    assert {row["verdict"] for row in rows if row["fix"] in ("softmax", "from_logits")} == {"identical-training"}
+    assert [row["learning_rate"] for row in rows if row["fix"] == "lower_lr"] == pytest.approx([0.001, 0.003])

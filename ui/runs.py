@@ -6,6 +6,8 @@ import streamlit as st
 from explainer.cache import cached_train, load, run_key
 from explainer.config import RunConfig
 from explainer.data import MnistUnavailable, load_mnist
+from explainer.fixes import FixOutcome, outcomes, runs_needed
+from explainer.mechanism import Mechanism, measure
 from explainer.train import Progress, RunResult
 
 
@@ -36,3 +38,14 @@ def results(configs: list[RunConfig], label: str) -> list[RunResult] | None:
 
 def _describe(progress: Progress) -> str:
     return f"epoch {progress.epoch}/{progress.num_epochs}, step {progress.step}/{progress.steps_per_epoch}"
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def mechanism(config: RunConfig, learning_rates: tuple[float, float]) -> Mechanism:
+    return measure(config, learning_rates, load_mnist())
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def fix_outcomes(base: RunConfig, learning_rates: tuple[float, float], combination: RunConfig | None) -> list[FixOutcome]:
+    configs = runs_needed(base, learning_rates, combination)
+    return outcomes({config: _result(config) for config in configs}, base, learning_rates, combination)

@@ -1,0 +1,77 @@
+"""Apply each fix: what it really changes, and the accepted answer's two claims checked."""
+import streamlit as st
+
+from explainer import charts, fixes, report
+from explainer.config import RunConfig
+from ui.runs import fix_outcomes, results
+
+view = st.session_state.view
+config = view.config
+base = RunConfig(engine=config.engine, num_epochs=config.num_epochs, seed=config.seed, train_subset=config.train_subset)
+combination = config if config != base else None
+st.title("What each fix really changes")
+st.markdown(
+    f"Each fix is applied alone to the question's setup ({report.ENGINE_NAMES[base.engine]}, {base.num_epochs} epoch(s)) "
+    f"and trained at both sidebar learning rates, {view.learning_rates[0]:g} and {view.learning_rates[1]:g}"
+    + (f"; the sidebar's combination ({config.label()}) is the last row." if combination else ".")
+)
+if results(fixes.runs_needed(base, view.learning_rates, combination), "Fixes") is None:
+    st.stop()
+found = fix_outcomes(base, view.learning_rates, combination)
+by_fix = {outcome.fix: outcome for outcome in found}
+rows = fixes.matrix_rows(found)
+with st.expander("How the verdicts are decided"):
+    st.markdown("\n".join(f"- {rule}" for rule in fixes.RULES))
+
+st.header("Verdicts")
+for outcome in found:
+    (low, high), verdict = outcome.runs, outcome.verdict()
+    st.markdown(
+        f"**{outcome.fix}**: `{verdict}`. Final loss {low.history['loss'][-1]:.4g} and {high.history['loss'][-1]:.4g} "
+        f"(ratio {outcome.loss_ratio:.2f} for a learning-rate ratio of {outcome.lr_ratio:.2f}); reported val_accuracy "
+        f"{low.history['val_accuracy'][-1]:.4f} and {high.history['val_accuracy'][-1]:.4f}; argmax(model.predict) "
+        f"{low.predict_accuracy:.4f} and {high.predict_accuracy:.4f}."
+    )
+left, right = st.columns(2)
+left.altair_chart(charts.fix_matrix(rows, "loss", log_color=True))
+right.altair_chart(charts.fix_matrix(rows, "val_accuracy"))
+st.dataframe(rows, hide_index=True)
+
+st.header("Curves against the baseline")
+fix = st.selectbox("Fix", [outcome.fix for outcome in found if outcome.fix != "baseline"], key="fix_curve")
+curve_rows = [
+    row
+    for source, outcome in (("baseline", by_fix["baseline"]), (fix, by_fix[fix]))
+    for r in outcome.runs
+    for row in report.history_rows(source, r.config.learning_rate, r.history)
+]
+dashes = {"baseline": [2, 2], fix: [1, 0]}
+st.altair_chart(charts.epoch_chart(curve_rows, "loss", log_scale=True, dashes=dashes))
+st.altair_chart(charts.epoch_chart(curve_rows, "accuracy", dashes=dashes))
+
+st.header("The accepted answer, checked")
+baseline, lower, softmax = by_fix["baseline"], by_fix["lower_lr"], by_fix["softmax"]
+losses = baseline.runs[1].history["loss"]
+diverges = any(r.diverged for r in baseline.runs) or losses[-1] > losses[0]
+st.subheader("\"The learning rate is too high, hence the divergence\": " + ("supported" if diverges else "not supported"))
+trend = (
+    f"goes from {losses[0]:.4g} (epoch 1) to {losses[-1]:.4g} (epoch {len(losses)}): it {'grows' if diverges else 'does not grow'}"
+    if len(losses) > 1 else f"is {losses[0]:.4g} after one epoch, finite (train more epochs to see its trend)"
+)
+st.markdown(
+    f"At lr {baseline.runs[1].config.learning_rate:g} the training loss {trend}. "
+    f"Dividing the learning rates by {fixes.LOWER_LR_FACTOR} gives `{lower.verdict()}`: the loss becomes "
+    f"{lower.runs[0].history['loss'][-1]:.4g} instead of {baseline.runs[0].history['loss'][-1]:.4g}, and the validation "
+    f"accuracy {lower.runs[0].history['val_accuracy'][-1]:.4f} instead of {baseline.runs[0].history['val_accuracy'][-1]:.4f}."
+)
+identical = softmax.verdict() == "identical-training"
+st.subheader("\"Use softmax, not sigmoid\": " + ("not supported for training" if identical else "supported: training changes"))
+st.markdown(
+    f"With softmax the verdict is `{softmax.verdict()}`"
+    + (": every training step is the same as with sigmoid, because Keras computes the loss on the logits either way. "
+       if identical else ". ")
+    + f"What does change is `model.predict`: its argmax is right for {softmax.runs[0].predict_accuracy:.4f} of the test set "
+    f"with softmax and {baseline.runs[0].predict_accuracy:.4f} with sigmoid (the logits themselves classify "
+    f"{baseline.runs[0].logit_accuracy:.4f}); the Why page measures the saturated sigmoid outputs behind that."
+)
+st.page_link("app_pages/why.py", label="Why: the mechanism, measured", icon=":material/search:")

@@ -1,0 +1,92 @@
+"""Why: the mechanism step by step, each claim beside the measurement that supports or refutes it."""
+import streamlit as st
+
+from explainer import charts, mechanism, report
+from ui.runs import mechanism as measured
+from ui.runs import results
+
+view = st.session_state.view
+config, (low, high) = view.config, view.learning_rates
+st.title("Why the loss follows the learning rate")
+st.markdown(f"Measured on the sidebar's setup ({config.label()}), from the same cached runs as the other pages.")
+if results(mechanism.runs_needed(config, view.learning_rates), "Mechanism") is None:
+    st.stop()
+m = measured(config, view.learning_rates)
+
+st.header("1. Keras computes the loss on the logits")
+st.dataframe(m.loss_paths, hide_index=True)
+path = m.loss_paths[0]
+st.markdown(
+    f"On the first training batch with the final weights (lr {low:g}), Keras reports {path['keras']:.6g}; the closest "
+    f"candidate is **{path['closest']}** (relative gap {path['relative_gap']:.1e}). Cross-entropy on clipped probabilities "
+    f"can never exceed -log(1e-7) = 16.1 per sample, and this value "
+    f"{'exceeds that bound: it cannot come from probabilities' if path['keras'] > 16.12 else 'is within that bound'}. "
+    f"Versions: TensorFlow {m.versions['tensorflow']}, Keras {m.versions['keras']}, tf-keras {m.versions['tf-keras']}."
+)
+
+st.header("2. The outputs saturate")
+last = {row["learning_rate"]: row for row in m.saturation}
+st.altair_chart(charts.lines(m.saturation, "epoch", "softmax_saturated", "learning_rate", y_title="fraction with max softmax > 0.999")
+                | charts.lines(m.saturation, "epoch", "sigmoid_ties", "learning_rate", y_title="fraction with tied sigmoid outputs"))
+st.markdown(
+    f"After training at lr {low:g}, {last[low]['softmax_saturated']:.1%} of the training images have a largest softmax "
+    f"probability above 0.999, and {last[low]['sigmoid_ties']:.1%} have two or more sigmoid outputs tied at their maximum "
+    "(1.0 in float32 once a logit passes ~16.6): there `argmax` returns the lowest tied index, whatever the logits say. "
+    "Epoch 0 is the initialisation."
+)
+
+st.header("3. Saturated SGD is scale-equivariant")
+sgd = [row for row in m.scaling if row["optimizer"] == "sgd"]
+st.altair_chart(charts.lines(m.scaling, "epoch", "norm_ratio", "optimizer", y_title="||W(high lr)|| / ||W(low lr)||")
+                | charts.lines(m.collapse, "epoch", "loss_over_lr", "learning_rate", log_y=True, y_title="training loss / learning rate"))
+final = sgd[-1]
+collapse_final = [row["loss_over_lr"] for row in m.collapse if row["epoch"] == max(r["epoch"] for r in m.collapse)]
+spread = max(collapse_final) / min(collapse_final)
+st.markdown(
+    f"With SGD, after the last epoch ||W({high:g})|| / ||W({low:g})|| = **{final['norm_ratio']:.3f}** for a learning-rate ratio "
+    f"of {final['lr_ratio']:.3f}; the two weight matrices have cosine similarity {final['cosine']:.3f} and agree on "
+    f"{final['agreement']:.1%} of test predictions. Dividing the loss by the learning rate, runs {spread:.2f}x apart at the last "
+    f"epoch over a {mechanism.COLLAPSE_FACTORS[-1] / mechanism.COLLAPSE_FACTORS[0]:g}x range of learning rates: "
+    + ("they collapse onto one curve." if spread < 1.5 else "they do **not** collapse onto one curve in this setup.")
+)
+st.dataframe([row for row in m.scaling if row["epoch"] == final["epoch"]], hide_index=True)
+adaptive = [row for row in m.scaling if row["epoch"] == final["epoch"] and row["optimizer"] != "sgd"]
+scale_free = all(abs(row["norm_ratio"] / row["lr_ratio"] - 1) < 0.15 for row in adaptive)
+st.markdown(
+    "RMSprop and Adam step by about lr x g / sqrt(v), which ignores the gradient's scale; measured, their weight-norm ratios are "
+    + ", ".join(f"{row['optimizer']} {row['norm_ratio']:.3f}" for row in adaptive)
+    + (": proportional to the learning rate too." if scale_free else ": **not** proportional to the learning rate here.")
+)
+
+st.header("4. The reported accuracy is an artifact")
+st.dataframe(m.artifact, hide_index=True)
+legacy_on, legacy_off, current = m.artifact
+follows = lambda row, key: abs(row["reported_val_accuracy"] - row[key]) < 0.01  # noqa: E731
+same_loss = max(row["loss"] for row in m.artifact) / min(row["loss"] for row in m.artifact) - 1 < 1e-6
+rewrite_shown = follows(legacy_on, "logit_accuracy") and follows(legacy_off, "predict_accuracy")
+st.markdown(
+    f"{'The same' if same_loss else '**Different**'} training loss in all three runs ({legacy_on['loss']:.6g}, "
+    f"{legacy_off['loss']:.6g}, {current['loss']:.6g}). tf.keras 2 "
+    f"reports {legacy_on['reported_val_accuracy']:.4f}, which "
+    f"{'matches' if follows(legacy_on, 'logit_accuracy') else 'does not match'} argmax of the logits "
+    f"({legacy_on['logit_accuracy']:.4f}). With TensorFlow's arithmetic graph optimization switched off it reports "
+    f"{legacy_off['reported_val_accuracy']:.4f}, and Keras 3 reports {current['reported_val_accuracy']:.4f}: "
+    f"{'both match' if follows(legacy_off, 'predict_accuracy') and follows(current, 'predict_accuracy') else 'not both matching'} "
+    f"argmax(model.predict) ({current['predict_accuracy']:.4f}), where {current['tied_fraction']:.1%} of test images have tied "
+    "sigmoid outputs. "
+    + ("So the graph optimizer rewrites argmax(sigmoid(z)) into argmax(z) inside tf.keras 2's compiled step, and the "
+       "reported accuracy is that of the logits. Keras 3's accuracy metric replaces negative zeros before its argmax "
+       "(read in its source, not measured here), which blocks the rewrite." if rewrite_shown
+       else "Here the graph optimizer's switch does not decide the reported accuracy as it does on the question's setup.")
+)
+
+st.header("5. The misclassified samples carry the loss")
+st.altair_chart(charts.histogram(m.histogram))
+low_row, high_row = m.per_sample
+st.markdown(
+    f"At lr {low:g}, the {low_row['misclassified']:.1%} misclassified test images carry "
+    f"{low_row['loss_share_of_misclassified']:.4%} of the loss, with a median margin max(z) - z_label of "
+    f"{low_row['median_margin_misclassified']:.4g}; at lr {high:g} that median is {high_row['median_margin_misclassified']:.4g}, "
+    f"{high_row['median_margin_misclassified'] / low_row['median_margin_misclassified']:.2f}x larger for a "
+    f"{high / low:.2f}x learning rate. Correctly classified images contribute a mean loss of {low_row['mean_loss_correct']:.2g}."
+)

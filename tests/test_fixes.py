@@ -1,0 +1,57 @@
+"""Verdict rules on hand-made results, where the right verdict is known."""
+import numpy as np
+import pytest
+
+from explainer.config import RunConfig
+from explainer.fixes import FIXES, FixOutcome, fix_config, runs_needed
+from explainer.train import RunResult
+
+
+def result(lr, loss, val_accuracy, predict_accuracy=None, steps=None, kernel_scale=1.0, **changes):
+    steps = np.linspace(loss * 2, loss, 10) if steps is None else steps
+    return RunResult(
+        config=RunConfig(learning_rate=lr, **changes),
+        history={"loss": [loss], "accuracy": [val_accuracy], "val_loss": [loss], "val_accuracy": [val_accuracy]},
+        step_loss=steps, steps_per_epoch=10,
+        kernels=np.full((2, 784, 10), kernel_scale * lr, np.float32), biases=np.zeros((2, 10), np.float32),
+        predict_accuracy=val_accuracy if predict_accuracy is None else predict_accuracy,
+        logit_accuracy=val_accuracy, diverged=None, versions={}, seconds=0.0,
+    )
+
+
+BASELINE = (result(0.01, 230, 0.89, 0.31), result(0.03, 700, 0.90, 0.33))
+
+
+def test_same_steps_are_identical_training():
+    assert FixOutcome("softmax", BASELINE, BASELINE).verdict() == "identical-training"
+
+
+def test_bounded_loss_that_ignores_the_rate_with_real_accuracy_fixes_it():
+    runs = (result(0.01, 0.32, 0.915), result(0.03, 0.29, 0.92))
+    assert FixOutcome("unit", runs, BASELINE).verdict() == "fixes-it"
+    inflated = (result(0.01, 0.32, 0.915, predict_accuracy=0.3), result(0.03, 0.29, 0.92))
+    assert FixOutcome("unit", inflated, BASELINE).verdict() != "fixes-it"  # the accuracy is an artifact
+
+
+def test_lower_rate_that_divides_the_loss_rescales_only():
+    runs = (result(0.001, 23, 0.88), result(0.003, 70, 0.90))
+    assert FixOutcome("lower_lr", runs, BASELINE).verdict() == "rescales-loss-only"
+    not_tenfold = (result(0.001, 200, 0.88), result(0.003, 600, 0.90))
+    assert FixOutcome("lower_lr", not_tenfold, BASELINE).verdict() == "changes-training"
+
+
+def test_everything_else_changes_training():
+    runs = (result(0.01, 1.9, 0.27), result(0.03, 2.1, 0.10))
+    assert FixOutcome("probabilities", runs, BASELINE).verdict() == "changes-training"
+    diverged = (result(0.01, float("nan"), 0.1), result(0.03, float("nan"), 0.1))
+    assert FixOutcome("adam", diverged, BASELINE).verdict() == "changes-training"
+
+
+def test_fix_configs():
+    base = RunConfig(num_epochs=2)
+    assert fix_config("lower_lr", base, 0.03).learning_rate == pytest.approx(0.003)
+    assert fix_config("from_logits", base, 0.01).loss == "from_logits"
+    assert len(runs_needed(base, (0.01, 0.03))) == 2 * len(FIXES)
+    assert len(runs_needed(base, (0.01, 0.03), base.replace(activation="softmax"))) == 2 * len(FIXES)  # already a fix
+    with pytest.raises(ValueError, match="fix must be one of"):
+        fix_config("dropout", base, 0.01)

@@ -1,0 +1,52 @@
+"""Measurement primitives on small arrays whose answers are known by hand."""
+import math
+
+import numpy as np
+
+from explainer import theory
+from explainer.config import RunConfig
+from explainer.train import train
+
+
+def test_softmax_crossentropy_is_exact_and_stable():
+    z = np.array([[0.0, 0.0], [1000.0, 0.0]])
+    y = np.array([[1.0, 0.0], [0.0, 1.0]])
+    np.testing.assert_allclose(theory.softmax_crossentropy(z, y), [math.log(2), 1000.0])
+
+
+def test_clipped_crossentropy_is_bounded_by_the_clip():
+    outputs = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0]], np.float32)
+    y = np.array([[0, 0, 1], [1, 0, 0]], np.float32)
+    np.testing.assert_allclose(theory.clipped_crossentropy(outputs, y), [-math.log(1e-7), math.log(2)], rtol=1e-6)
+
+
+def test_float32_sigmoid_ties_at_one():
+    outputs = theory.sigmoid32(np.array([[15.0, 17.0, 30.0]], np.float32))
+    assert outputs[0, 0] < 1 and outputs[0, 1] == outputs[0, 2] == 1.0
+    assert theory.tied_fraction(np.vstack([outputs, [[0.1, 0.2, 0.3]]])) == 0.5
+
+
+def test_saturation_agreement_norms_and_margins():
+    z = np.array([[10.0, 0.0], [0.1, 0.0]])
+    assert theory.softmax_saturated_fraction(z) == 0.5
+    a = np.arange(6.0).reshape(2, 3)
+    assert math.isclose(theory.norm_ratio(a, 3 * a), 3) and math.isclose(theory.cosine(a, 3 * a), 1)
+    assert theory.agreement(z, -z) == 0.0 and theory.accuracy(z, np.eye(2)) == 0.5
+    np.testing.assert_allclose(theory.margins(z, np.array([[0, 1], [1, 0]])), [10.0, 0.0])
+
+
+def test_logits_are_the_dense_layer():
+    rng = np.random.default_rng(0)
+    x, kernel, bias = rng.normal(size=(4, 28, 28)), rng.normal(size=(784, 10)), rng.normal(size=10)
+    np.testing.assert_allclose(theory.logits(kernel, bias, x), x.reshape(4, -1) @ kernel + bias, rtol=1e-4)
+
+
+def test_saturated_sgd_scales_with_the_learning_rate(synthetic):
+    """The known answer of DESIGN step 3, on synthetic raw-pixel data: 3x the rate, 3x the
+    weights, the same predictions (the initial weights keep the ratio from being exactly 3)."""
+    low, high = (train(RunConfig(learning_rate=lr, num_epochs=2), synthetic) for lr in (0.01, 0.03))
+    assert abs(theory.norm_ratio(low.kernels[-1], high.kernels[-1]) - 3) < 0.3
+    x = synthetic.x_test.astype(np.float32)
+    scores = [theory.logits(r.kernels[-1], r.biases[-1], x) for r in (low, high)]
+    assert theory.agreement(*scores) > 0.95
+

@@ -83,8 +83,11 @@ def to_query(view: View) -> dict[str, str]:
 
 
 def default_runs() -> list[RunConfig]:
-    """Every run the default view of the app trains: what `python -m explainer warm` pre-trains."""
+    """Every run the app's pages train in their default view: what `python -m explainer warm` pre-trains."""
+    from explainer import fixes, mechanism
+
     view = View()
     page = [config for engine in ENGINES for config in view.run_configs(engine)]
     sweep = [view.config.replace(learning_rate=lr, num_epochs=SWEEP_EPOCHS) for lr in SWEEP_LEARNING_RATES]
-    return page + sweep
+    others = fixes.runs_needed(view.config, view.learning_rates) + mechanism.runs_needed(view.config, view.learning_rates)
+    return list(dict.fromkeys(page + sweep + others))

@@ -25,9 +25,11 @@ def test_learning_rate_pairs_are_validated(text):
         parse_learning_rates(text)
 
 
-def test_default_runs_cover_both_engines_and_the_sweep():
+def test_default_runs_cover_every_page():
     runs = default_runs()
-    assert {(c.engine, c.learning_rate) for c in runs if c.num_epochs == 10} == {
-        (engine, lr) for engine in ("tf_keras", "keras3") for lr in (0.01, 0.03)
+    assert len(runs) == len(set(runs))
+    assert {c.optimizer for c in runs} == {"sgd", "rmsprop", "adam"} and any(not c.arithmetic_optimization for c in runs)
+    assert {(engine, lr) for engine in ("tf_keras", "keras3") for lr in (0.01, 0.03)} <= {
+        (c.engine, c.learning_rate) for c in runs if c.num_epochs == 10
     }
     assert len({c.learning_rate for c in runs if c.num_epochs == 1}) >= 5

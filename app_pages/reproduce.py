@@ -21,9 +21,6 @@ runs = results([config for engine in ENGINES for config in view.run_configs(engi
 if runs is None:
     st.stop()
 run = {(r.config.engine, r.config.learning_rate): r for r in runs}
-for result in runs:
-    if result.diverged:
-        st.warning(f"{report.ENGINE_NAMES[result.config.engine]}, lr {result.config.learning_rate:g}: {result.diverged}.")
 
 st.header("Measured")
 columns = st.columns(len(ENGINES))

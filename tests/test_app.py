@@ -93,3 +93,12 @@ def test_why_page_shows_each_step_with_its_measurement():
     assert "closest candidate is **softmax cross-entropy on the logits**" in text
     assert "the reported accuracy is that of the logits" in text
     assert len(test.dataframe) >= 3
+
+
+@pytest.mark.usefixtures("mnist")
+@pytest.mark.parametrize("page", ["app_pages/reproduce.py", "app_pages/why.py"])
+def test_diverging_runs_are_reported_not_crashed_on(page):
+    test = app(lr="1e35,3e35")
+    test.switch_page(page).run()
+    assert not test.exception
+    assert any("the training loss became nan" in warning.value for warning in test.warning)

@@ -33,7 +33,11 @@ def results(configs: list[RunConfig], label: str) -> list[RunResult] | None:
                 bar = st.progress(0.0)
                 cached_train(config, mnist, progress=lambda p, bar=bar: bar.progress(p.fraction, _describe(p)))
             status.update(label=f"{label}: trained {len(missing)} run(s)", state="complete", expanded=False)
-    return [_result(config) for config in configs]
+    found = [_result(config) for config in configs]
+    for result in found:
+        if result.diverged:
+            st.warning(f"{result.config.label()}: {result.diverged}. Figures from this run are NaN; try a lower learning rate.")
+    return found
 
 
 def _describe(progress: Progress) -> str:

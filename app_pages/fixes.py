@@ -27,7 +27,7 @@ st.header("Verdicts")
 for outcome in found:
     (low, high), verdict = outcome.runs, outcome.verdict()
     st.markdown(
-        f"**{outcome.fix}**: `{verdict}`. Final loss {low.history['loss'][-1]:.4g} and {high.history['loss'][-1]:.4g} "
+        f"**{outcome.fix}**: {'the reference run' if outcome.fix == 'baseline' else f'`{verdict}`'}. Final loss {low.history['loss'][-1]:.4g} and {high.history['loss'][-1]:.4g} "
         f"(ratio {outcome.loss_ratio:.2f} for a learning-rate ratio of {outcome.lr_ratio:.2f}); reported val_accuracy "
         f"{low.history['val_accuracy'][-1]:.4f} and {high.history['val_accuracy'][-1]:.4f}; argmax(model.predict) "
         f"{low.predict_accuracy:.4f} and {high.predict_accuracy:.4f}."

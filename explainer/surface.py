@@ -1,0 +1,297 @@
+"""The loss along directions in weight space, evaluated exactly: a linear model's logits are
+affine along any line or plane, so they are computed once and the grid costs no model calls."""
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from explainer import theory
+from explainer.config import RunConfig
+from explainer.data import Prepared
+from explainer.train import RunResult
+
+POINTS = ("init", "step", "epoch")
+DIRECTIONS = ("minibatch", "fullbatch")
+SECOND_DIRECTIONS = ("next_minibatch", "random", "hessian")
+EVALUATE_ON = ("minibatch", "train", "test")
+
+
+@dataclasses.dataclass(frozen=True)
+class SurfaceRequest:
+    """Where to stand and which way to look.
+
+    point: "init", "step" (after `index` SGD steps of epoch 1) or "epoch" (end of epoch `index`).
+    direction: the gradient of the next mini-batch (the step SGD takes) or of the full training set.
+    second: the plane's other axis: the following mini-batch's gradient, a filter-normalised random
+        direction (Li et al. 2018) or the top Hessian eigenvector; orthogonalised, scaled like the first.
+    evaluate_on: the data the loss is averaged over.
+    """
+
+    config: RunConfig
+    point: str = "epoch"
+    index: int = 1
+    direction: str = "minibatch"
+    second: str = "next_minibatch"
+    evaluate_on: str = "train"
+
+    def __post_init__(self) -> None:
+        for name, allowed in (("point", POINTS), ("direction", DIRECTIONS), ("second", SECOND_DIRECTIONS), ("evaluate_on", EVALUATE_ON)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}")
+        if self.config.optimizer != "sgd":
+            raise ValueError("the loss surface follows SGD steps: choose the SGD optimizer")
+        limit = {"init": 0, "step": None, "epoch": self.config.num_epochs}[self.point]
+        if self.index < 0 or (limit is not None and self.index > limit) or (self.point == "epoch" and self.index < 1 and limit):
+            raise ValueError(f"index {self.index} is out of range for point {self.point!r}")
+
+
+# ---------------------------------------------------------------- losses on logits, exact
+def losses(z: np.ndarray, y: np.ndarray, config: RunConfig) -> np.ndarray:
+    """Per-sample loss Keras trains on: softmax cross-entropy on the logits (its shortcut for
+    sigmoid and softmax outputs, and from_logits), or clipped cross-entropy on the outputs."""
+    if config.loss != "probabilities":
+        return theory.softmax_crossentropy(z, y)
+    return theory.clipped_crossentropy(_outputs(z, config), y)
+
+
+def logit_gradient(z: np.ndarray, y: np.ndarray, config: RunConfig) -> np.ndarray:
+    """d(mean loss)/d(logits), per sample (n, 10)."""
+    z = z.astype(np.float64)
+    if config.loss != "probabilities":
+        return (_softmax(z) - y) / len(z)
+    outputs = _outputs(z, config).astype(np.float64)
+    total = outputs.sum(axis=1, keepdims=True)
+    p_label = (outputs * y).sum(axis=1, keepdims=True) / total
+    live = (p_label > 1e-7) & (p_label < 1 - 1e-7)  # the clip cuts the gradient
+    if config.activation == "softmax":
+        return np.where(live, _softmax(z) - y, 0.0) / len(z)
+    d_outputs = -(y / total - p_label / total) / p_label
+    return np.where(live, d_outputs * outputs * (1 - outputs), 0.0) / len(z)
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _outputs(z: np.ndarray, config: RunConfig) -> np.ndarray:
+    z32 = z.astype(np.float32)
+    return theory.sigmoid32(z32) if config.activation == "sigmoid" else _softmax(z32.astype(np.float64)).astype(np.float32)
+
+
+# ---------------------------------------------------------------- weights as one vector
+def flatten(kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    return np.concatenate([kernel.ravel(), bias]).astype(np.float64)
+
+
+def unflatten(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return theta[:-10].reshape(784, 10), theta[-10:]
+
+
+def logits_at(theta: np.ndarray, x: np.ndarray) -> np.ndarray:
+    kernel, bias = unflatten(theta)
+    return x.reshape(len(x), -1).astype(np.float64) @ kernel + bias
+
+
+def gradient(theta: np.ndarray, x: np.ndarray, y: np.ndarray, config: RunConfig) -> np.ndarray:
+    """Gradient of the mean loss over (x, y) with respect to [kernel, bias]."""
+    g = logit_gradient(logits_at(theta, x), y, config)
+    return np.concatenate([(x.reshape(len(x), -1).astype(np.float64).T @ g).ravel(), g.sum(axis=0)])
+
+
+# ---------------------------------------------------------------- SGD replayed
+def epoch_orders(config: RunConfig, n: int, epochs: int) -> list[np.ndarray]:
+    """The sample order of each epoch, drawn exactly as the trainer draws them."""
+    rng = np.random.default_rng(config.seed)
+    return [rng.permutation(n) for _ in range(epochs)]
+
+
+def batches_from(config: RunConfig, n: int, epoch: int, step: int, count: int) -> list[np.ndarray]:
+    """`count` consecutive mini-batches from `step` (0-based) of `epoch` (1-based) on, as trained."""
+    size, steps = config.batch_size, math.ceil(n / config.batch_size)
+    orders = epoch_orders(config, n, epoch + (step + count - 1) // steps)
+    return [orders[epoch - 1 + s // steps][(s % steps) * size : (s % steps + 1) * size] for s in range(step, step + count)]
+
+
+def sgd_iterates(theta: np.ndarray, batches: list[np.ndarray], data: Prepared, config: RunConfig) -> list[np.ndarray]:
+    """theta and the weights after each SGD step on `batches` (Keras' update: theta - lr * g)."""
+    iterates = [theta]
+    for batch in batches:
+        iterates.append(iterates[-1] - config.learning_rate * gradient(iterates[-1], data.x_train[batch], data.y_train[batch], config))
+    return iterates
+
+
+def position(request: SurfaceRequest, result: RunResult, data: Prepared) -> tuple[np.ndarray, int, int]:
+    """The weights at the requested point, and where training goes next: (theta, epoch, step)."""
+    if request.point == "epoch":
+        return flatten(result.kernels[request.index], result.biases[request.index]), request.index + 1, 0
+    theta = flatten(result.kernels[0], result.biases[0])
+    if request.point == "init" or request.index == 0:
+        return theta, 1, 0
+    batches = batches_from(request.config, len(data.x_train), 1, 0, request.index)
+    return sgd_iterates(theta, batches, data, request.config)[-1], 1, request.index
+
+
+def directions(request: SurfaceRequest, theta: np.ndarray, data: Prepared, epoch: int, step: int) -> tuple[np.ndarray, np.ndarray]:
+    """The step direction d1 (a gradient: SGD moves along -d1) and the plane's second axis d2,
+    orthogonal to d1 and of the same length."""
+    config, n = request.config, len(data.x_train)
+    first, second = batches_from(config, n, epoch, step, 2)
+    if request.direction == "minibatch":
+        d1 = gradient(theta, data.x_train[first], data.y_train[first], config)
+    else:
+        d1 = gradient(theta, data.x_train, data.y_train, config)
+    if request.second == "next_minibatch":
+        d2 = gradient(theta, data.x_train[second], data.y_train[second], config)
+    elif request.second == "random":
+        d2 = _filter_normalised(theta, config.seed)
+    else:
+        x, y = evaluation_data(request, data, first)
+        d2 = top_hessian_direction(theta, x, y, config)
+    d2 = d2 - (d2 @ d1) / (d1 @ d1) * d1
+    return d1, d2 * np.linalg.norm(d1) / max(np.linalg.norm(d2), 1e-300)
+
+
+def _filter_normalised(theta: np.ndarray, seed: int) -> np.ndarray:
+    """Li et al. (2018): a Gaussian direction whose every filter (one output unit's incoming
+    weights) has the norm of that filter in theta; biases left at zero."""
+    kernel, _ = unflatten(theta)
+    random = np.random.default_rng(seed).normal(size=kernel.shape)
+    random *= np.linalg.norm(kernel, axis=0) / np.linalg.norm(random, axis=0)
+    return flatten(random, np.zeros(10))
+
+
+def top_hessian_direction(theta: np.ndarray, x: np.ndarray, y: np.ndarray, config: RunConfig, iterations: int = 30) -> np.ndarray:
+    """Power iteration on Hessian-vector products, each a central difference of exact gradients."""
+    vector = np.random.default_rng(config.seed).normal(size=theta.shape)
+    scale = 1e-4 * max(np.linalg.norm(theta), 1.0)
+    for _ in range(iterations):
+        vector /= np.linalg.norm(vector)
+        vector = (gradient(theta + scale * vector, x, y, config) - gradient(theta - scale * vector, x, y, config)) / (2 * scale)
+        if not np.any(vector):
+            return np.random.default_rng(config.seed).normal(size=theta.shape)  # flat: no curvature to follow
+    return vector
+
+
+def evaluation_data(request: SurfaceRequest, data: Prepared, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if request.evaluate_on == "minibatch":
+        return data.x_train[batch], data.y_train[batch]
+    if request.evaluate_on == "test":
+        return data.x_test, data.y_test
+    return data.x_train, data.y_train
+
+
+# ---------------------------------------------------------------- slices
+def line(theta: np.ndarray, d: np.ndarray, x: np.ndarray, y: np.ndarray, config: RunConfig, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean loss and accuracy at theta - t*d for each t."""
+    loss = plane(theta, d, np.zeros_like(d), x, y, config, t, np.zeros(1))[:, 0]
+    z0, dz = (np.ascontiguousarray(logits_at(v, x).T, dtype=np.float32) for v in (theta, d))
+    predicted = (z0[:, None, :] - t.astype(np.float32)[None, :, None] * dz[:, None, :]).argmax(axis=0)
+    return loss, (predicted == y.argmax(axis=1)).mean(axis=1)
+
+
+def plane(theta, d1, d2, x, y, config: RunConfig, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Mean loss at theta - a_i*d1 - b_j*d2 on the grid (len(a), len(b))."""
+    if config.loss == "probabilities":
+        return np.array([[losses(logits_at(theta - ai * d1 - bj * d2, x), y, config).mean() for bj in b] for ai in a])
+    # softmax cross-entropy = logsumexp(z) - z_label; the label term is affine in (a, b), so its mean is too
+    z0, dz1, dz2 = (logits_at(v, x) for v in (theta, d1, d2))
+    label = [float((v * y).sum(axis=1).mean()) for v in (z0, dz1, dz2)]
+    # classes first, so the reductions over the 10 classes run elementwise over whole slabs
+    z0, dz1, dz2 = (np.ascontiguousarray(v.T, dtype=np.float32) for v in (z0, dz1, dz2))
+    b32 = b.astype(np.float32)
+
+    def row(step: float) -> np.ndarray:
+        z = (z0 - np.float32(step) * dz1)[:, None, :] - b32[None, :, None] * dz2[:, None, :]
+        top = z.max(axis=0)
+        z -= top
+        np.exp(z, out=z)
+        log_normaliser = np.log(z.sum(axis=0)) + top
+        return log_normaliser.mean(axis=1, dtype=np.float64) - (label[0] - step * label[1] - b * label[2])
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # NumPy releases the GIL
+        return np.array(list(pool.map(row, a)))
+
+
+def step_quality(t: np.ndarray, loss: np.ndarray, t_step: float) -> float:
+    """Cockpit's alpha (f-dangel/cockpit), read off the slice: -1 = no progress, 0 = the minimum
+    along the line, +1 = the same loss as the start on the far side, > 1 = overshoot. Before the
+    minimum it is -(L(t) - L*)/(L(0) - L*), after it +(L(t) - L*)/(L(0) - L*); t must include 0."""
+    forward = t >= 0
+    ts, ls = t[forward], loss[forward]
+    best = int(np.argmin(ls))
+    start = float(np.interp(0.0, ts, ls))
+    at_step = float(np.interp(t_step, ts, ls))
+    drop = start - ls[best]
+    if drop <= 0:
+        return math.nan  # no descent along this line: alpha is undefined
+    sign = -1.0 if t_step <= ts[best] else 1.0
+    return sign * (at_step - ls[best]) / drop
+
+
+# ---------------------------------------------------------------- what a page or the CLI asks for
+@dataclasses.dataclass(frozen=True)
+class SurfaceView:
+    """One point's slices: the line along -d1 with each learning rate's landing point marked,
+    and the plane of d1 and d2 with the next SGD iterates projected onto it."""
+
+    t: np.ndarray
+    loss: np.ndarray
+    accuracy: np.ndarray
+    best_t: float
+    best_loss: float
+    markers: list[dict]
+    plane_a: np.ndarray
+    plane_b: np.ndarray
+    plane_loss: np.ndarray
+    iterates: list[dict]
+
+
+def compute(request: SurfaceRequest, result: RunResult, data: Prepared, learning_rates: tuple[float, ...],
+            plane_points: int = 41) -> SurfaceView:
+    """Everything the loss-surface page draws for one run at one point (exact, from logits)."""
+    theta, epoch, step = position(request, result, data)
+    d1, d2 = directions(request, theta, data, epoch, step)
+    batch = batches_from(request.config, len(data.x_train), epoch, step, 1)[0]
+    x, y = evaluation_data(request, data, batch)
+    reach = max(learning_rates)
+    t = np.unique(np.r_[np.linspace(-0.5 * reach, 3 * reach, 101), 0.0, learning_rates])
+    loss, accuracy = line(theta, d1, x, y, request.config, t)
+    best = int(np.argmin(loss))
+    markers = [
+        {"learning_rate": lr, "t": lr, "loss": float(loss[t == lr][0]), "accuracy": float(accuracy[t == lr][0]),
+         "alpha": step_quality(t, loss, lr)}
+        for lr in learning_rates
+    ]
+    a = np.linspace(-0.5 * reach, 3 * reach, plane_points)
+    b = np.linspace(-1.75 * reach, 1.75 * reach, plane_points)
+    iterates = sgd_iterates(theta, batches_from(request.config, len(data.x_train), epoch, step, 5), data, request.config)
+    return SurfaceView(
+        t=t, loss=loss, accuracy=accuracy, best_t=float(t[best]), best_loss=float(loss[best]), markers=markers,
+        plane_a=a, plane_b=b, plane_loss=plane(theta, d1, d2, x, y, request.config, a, b),
+        iterates=[{"step": k, "a": float(-(v - theta) @ d1 / (d1 @ d1)), "b": float(-(v - theta) @ d2 / (d2 @ d2))}
+                  for k, v in enumerate(iterates)],
+    )
+
+
+def alpha_over_epoch(result: RunResult, data: Prepared, every: int = 1) -> list[dict]:
+    """Step quality of every `every`-th SGD step of epoch 1, replayed from the run's initial
+    weights: at each step the slice is the mini-batch loss along that step's own gradient."""
+    config = result.config
+    batches = batches_from(config, len(data.x_train), 1, 0, math.ceil(len(data.x_train) / config.batch_size))
+    theta = flatten(result.kernels[0], result.biases[0])
+    t = np.linspace(0, 4 * config.learning_rate, 81)
+    rows = []
+    for k, batch in enumerate(batches):
+        x, y = data.x_train[batch], data.y_train[batch]
+        d = gradient(theta, x, y, config)
+        if k % every == 0:
+            loss, _ = line(theta, d, x, y, config, t)
+            rows.append({"learning_rate": config.learning_rate, "step": k + 1, "alpha": step_quality(t, loss, config.learning_rate),
+                         "loss": float(loss[0])})
+        theta = theta - config.learning_rate * d
+    return rows

@@ -80,6 +80,7 @@ if st.session_state.view == st.session_state.url_view:
 
 pages = [
     st.Page("app_pages/reproduce.py", title="Reproduce the question", icon=":material/replay:", default=True),
+    st.Page("app_pages/loss_surface.py", title="The loss surface", icon=":material/landscape:"),
     st.Page("app_pages/fixes.py", title="Apply the fixes", icon=":material/build:"),
     st.Page("app_pages/why.py", title="Why: the mechanism, measured", icon=":material/search:"),
 ]

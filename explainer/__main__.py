@@ -9,7 +9,8 @@ import sys
 
 from explainer.cache import cache_dir, cached_train, load, run_key
 from explainer.config import CHOICES, ENGINES, RunConfig
-from explainer.data import MnistUnavailable, load_mnist
+from explainer import surface
+from explainer.data import MnistUnavailable, load_mnist, prepare
 from explainer.fixes import RULES, matrix_rows, outcomes, runs_needed
 from explainer.question import LEARNING_RATES, is_question_setup, reported
 from explainer.report import compare, keras_line
@@ -37,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "fixes":
         return _report_fixes(args, results)
+    if args.command == "surface":
+        return _report_surface(args, results[0])
     for result in results:
         _print_run(result)
     if args.command == "reproduce":
@@ -59,6 +62,14 @@ def _parser() -> argparse.ArgumentParser:
     fixes.add_argument("--lr", type=float, nargs=2, default=list(LEARNING_RATES), help="learning rates (default: %(default)s)")
     fixes.add_argument("--engine", choices=ENGINES, default=RunConfig().engine)
     fixes.set_defaults(configs=_fixes_configs)
+    slice_ = commands.add_parser("surface", help="the loss along the step direction from a point of a run (1-D slice)")
+    slice_.add_argument("--scaling", choices=CHOICES["scaling"], default="raw")
+    slice_.add_argument("--lr", type=float, nargs="+", default=list(LEARNING_RATES), help="learning rates; the run uses the first")
+    slice_.add_argument("--point", choices=surface.POINTS, default="epoch")
+    slice_.add_argument("--index", type=int, default=1, help="SGD steps into epoch 1 (point 'step') or the epoch (point 'epoch')")
+    slice_.add_argument("--direction", choices=surface.DIRECTIONS, default="minibatch")
+    slice_.add_argument("--evaluate-on", choices=surface.EVALUATE_ON, default="train")
+    slice_.set_defaults(configs=lambda args: [_surface_request(args).config])
     warm = commands.add_parser("warm", help="train every run the app's default view shows (pre-warms the cache)")
     warm.set_defaults(configs=lambda args: default_runs(), json=None)
     run = commands.add_parser("run", help="train one configuration")
@@ -68,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--lr", type=float, default=defaults.learning_rate, help="learning rate")
     run.add_argument("--batch-size", type=int, default=defaults.batch_size)
     run.set_defaults(configs=_run_configs)
-    for command in (reproduce, fixes, run):
+    for command in (reproduce, fixes, slice_, run):
         command.add_argument("--epochs", type=int, default=defaults.num_epochs)
         command.add_argument("--seed", type=int, default=defaults.seed)
         command.add_argument("--subset", type=int, default=None, help="train on the first N images only")
@@ -90,6 +101,32 @@ def _fixes_configs(args) -> list[RunConfig]:
 
 def _fixes_base(args) -> RunConfig:
     return RunConfig(engine=args.engine, num_epochs=args.epochs, seed=args.seed, train_subset=args.subset)
+
+
+def _surface_request(args) -> surface.SurfaceRequest:
+    config = RunConfig(scaling=args.scaling, learning_rate=args.lr[0], num_epochs=args.epochs, seed=args.seed, train_subset=args.subset)
+    return surface.SurfaceRequest(config, point=args.point, index=args.index, direction=args.direction, evaluate_on=args.evaluate_on)
+
+
+def _report_surface(args, result: RunResult) -> int:
+    request = _surface_request(args)
+    view = surface.compute(request, result, prepare(load_mnist(), request.config), tuple(args.lr), plane_points=3)
+    print(f"{request.config.label()}, at {request.point} {request.index}: loss {float(view.loss[view.t == 0][0]):.6g} at t = 0, "
+          f"lowest {view.best_loss:.6g} at t = {view.best_t:.4g}")
+    for marker in view.markers:
+        print(f"  lr {marker['learning_rate']:g}: lands at loss {marker['loss']:.6g}, alpha {marker['alpha']:.3f}")
+    if args.json:
+        document = {
+            "config": dataclasses.asdict(request.config), "point": request.point, "index": request.index,
+            "direction": request.direction, "evaluate_on": request.evaluate_on,
+            "t": view.t.tolist(), "loss": view.loss.tolist(), "accuracy": view.accuracy.tolist(),
+            "best": {"t": view.best_t, "loss": view.best_loss},
+            "markers": [{name: _finite_or_none(value) for name, value in marker.items()} for marker in view.markers],
+        }
+        with open(args.json, "w") as file:
+            json.dump(document, file, indent=1)
+        print(f"wrote {args.json}")
+    return 0
 
 
 def _run_configs(args) -> list[RunConfig]:
@@ -172,15 +209,16 @@ def _report_fixes(args, results: list[RunResult]) -> int:
     return 0
 
 
-def _as_json(result: RunResult) -> dict:
-    def finite_or_none(value: float) -> float | None:
-        return value if math.isfinite(value) else None
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
 
+
+def _as_json(result: RunResult) -> dict:
     return {
         "config": dataclasses.asdict(result.config),
-        "history": {name: [finite_or_none(v) for v in values] for name, values in result.history.items()},
-        "predict_accuracy": finite_or_none(result.predict_accuracy),
-        "logit_accuracy": finite_or_none(result.logit_accuracy),
+        "history": {name: [_finite_or_none(v) for v in values] for name, values in result.history.items()},
+        "predict_accuracy": _finite_or_none(result.predict_accuracy),
+        "logit_accuracy": _finite_or_none(result.logit_accuracy),
         "diverged": result.diverged,
         "versions": result.versions,
     }

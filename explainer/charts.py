@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 SOURCE_DASHES = {"tf.keras 2": [1, 0], "Keras 3": [6, 2], "question": [2, 2]}
@@ -100,3 +101,58 @@ def histogram(rows: list[dict]) -> alt.Chart:
         )
         .properties(width=520, height=260)
     )
+
+
+def slice_chart(t, loss, markers: list[dict], best_t: float, best_loss: float) -> alt.LayerChart:
+    """Loss along -d: the curve, a rule where each learning rate's step lands, the best point."""
+    curve = pd.DataFrame({"t": t, "loss": loss})
+    landing = pd.DataFrame(markers).assign(lr=lambda frame: frame["learning_rate"].map("lr {:g}".format))
+    line = alt.Chart(curve).mark_line().encode(
+        x=alt.X("t:Q", title="step length t along -gradient"),
+        y=alt.Y("loss:Q", scale=alt.Scale(zero=False)),
+        tooltip=[alt.Tooltip("t:Q", format=".4g"), alt.Tooltip("loss:Q", format=".6g")],
+    )
+    rules = alt.Chart(landing).mark_rule(strokeDash=[4, 3]).encode(
+        x="t:Q", color=alt.Color("lr:N", title="SGD lands at"),
+        tooltip=["lr", alt.Tooltip("loss:Q", format=".6g"), alt.Tooltip("alpha:Q", format=".3g")],
+    )
+    best = alt.Chart(pd.DataFrame({"t": [best_t], "loss": [best_loss]})).mark_point(shape="diamond", size=120, filled=True, color="black").encode(
+        x="t:Q", y="loss:Q", tooltip=[alt.Tooltip("t:Q", format=".4g", title="best t"), alt.Tooltip("loss:Q", format=".6g")]
+    )
+    return (line + rules + best).properties(width=380, height=260)
+
+
+def alpha_chart(rows: list[dict]) -> alt.Chart:
+    """Step quality alpha per SGD step of epoch 1 (symmetric-log scale: overshoots reach hundreds)."""
+    frame = pd.DataFrame(rows)
+    frame["lr"] = frame["learning_rate"].map("lr {:g}".format)
+    return (
+        alt.Chart(frame)
+        .mark_line(opacity=0.7)
+        .encode(
+            x=alt.X("step:Q", title="SGD step of epoch 1"),
+            y=alt.Y("alpha:Q", scale=alt.Scale(type="symlog"), title="alpha"),
+            color=alt.Color("lr:N", title="learning rate"),
+            tooltip=["lr", "step", alt.Tooltip("alpha:Q", format=".3g")],
+        )
+        .properties(width=380, height=240)
+        .facet(column=alt.Column("scaling:N", title=None))
+    )
+
+
+def plane_chart(a, b, loss, iterates: list[dict]) -> alt.LayerChart:
+    """Loss on the plane, in quantile bands like contours, with the next SGD iterates on top."""
+    grid_a, grid_b = np.meshgrid(a, b, indexing="ij")
+    cells = pd.DataFrame({"a": grid_a.ravel(), "b": grid_b.ravel(), "loss": np.asarray(loss).ravel()})
+    step_a, step_b = (a[1] - a[0]) / 2, (b[1] - b[0]) / 2
+    cells = cells.assign(a0=cells["a"] - step_a, a1=cells["a"] + step_a, b0=cells["b"] - step_b, b1=cells["b"] + step_b)
+    heat = alt.Chart(cells).mark_rect().encode(
+        x=alt.X("a0:Q", title="along -d1 (the step)"), x2="a1:Q",
+        y=alt.Y("b0:Q", title="along -d2"), y2="b1:Q",
+        color=alt.Color("loss:Q", scale=alt.Scale(type="quantile", scheme="viridis"), title="loss"),
+        tooltip=[alt.Tooltip("a:Q", format=".4g"), alt.Tooltip("b:Q", format=".4g"), alt.Tooltip("loss:Q", format=".6g")],
+    )
+    path = alt.Chart(pd.DataFrame(iterates)).mark_line(point=True, color="white").encode(
+        x="a:Q", y="b:Q", order="step:Q", tooltip=["step", alt.Tooltip("a:Q", format=".4g"), alt.Tooltip("b:Q", format=".4g")]
+    )
+    return (heat + path).properties(width=380, height=320)

@@ -18,6 +18,7 @@ POINTS = ("init", "step", "epoch")
 DIRECTIONS = ("minibatch", "fullbatch")
 SECOND_DIRECTIONS = ("next_minibatch", "random", "hessian")
 EVALUATE_ON = ("minibatch", "train", "test")
+CHUNK = 512  # samples per block of the plane computation
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,6 +94,7 @@ def unflatten(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def logits_at(theta: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """x @ kernel + bias for the weights (or a direction) as one vector."""
     kernel, bias = unflatten(theta)
     return x.reshape(len(x), -1).astype(np.float64) @ kernel + bias
 
@@ -145,6 +147,8 @@ def directions(request: SurfaceRequest, theta: np.ndarray, data: Prepared, epoch
         d1 = gradient(theta, data.x_train[first], data.y_train[first], config)
     else:
         d1 = gradient(theta, data.x_train, data.y_train, config)
+    if not np.any(d1):
+        raise ValueError("the gradient is exactly zero at this point (every sample fitted), so there is no step to follow")
     if request.second == "next_minibatch":
         d2 = gradient(theta, data.x_train[second], data.y_train[second], config)
     elif request.second == "random":
@@ -165,15 +169,26 @@ def _filter_normalised(theta: np.ndarray, seed: int) -> np.ndarray:
     return flatten(random, np.zeros(10))
 
 
+def hessian_vector(theta: np.ndarray, vector: np.ndarray, x: np.ndarray, y: np.ndarray, config: RunConfig) -> np.ndarray:
+    """H @ vector for the mean loss: exact for softmax cross-entropy (the logit Hessian is
+    diag(p) - p p^T per sample), a central difference of exact gradients otherwise."""
+    if config.loss == "probabilities":
+        scale = 1e-4 * max(np.linalg.norm(theta), 1.0)
+        return (gradient(theta + scale * vector, x, y, config) - gradient(theta - scale * vector, x, y, config)) / (2 * scale)
+    p = _softmax(logits_at(theta, x))
+    u = logits_at(vector, x)
+    g = (p * u - p * (p * u).sum(axis=1, keepdims=True)) / len(x)
+    return np.concatenate([(x.reshape(len(x), -1).astype(np.float64).T @ g).ravel(), g.sum(axis=0)])
+
+
 def top_hessian_direction(theta: np.ndarray, x: np.ndarray, y: np.ndarray, config: RunConfig, iterations: int = 30) -> np.ndarray:
-    """Power iteration on Hessian-vector products, each a central difference of exact gradients."""
+    """The Hessian's top eigenvector by power iteration on Hessian-vector products."""
     vector = np.random.default_rng(config.seed).normal(size=theta.shape)
-    scale = 1e-4 * max(np.linalg.norm(theta), 1.0)
     for _ in range(iterations):
-        vector /= np.linalg.norm(vector)
-        vector = (gradient(theta + scale * vector, x, y, config) - gradient(theta - scale * vector, x, y, config)) / (2 * scale)
-        if not np.any(vector):
-            return np.random.default_rng(config.seed).normal(size=theta.shape)  # flat: no curvature to follow
+        product = hessian_vector(theta, vector / np.linalg.norm(vector), x, y, config)
+        if not np.all(np.isfinite(product)) or not np.any(product):
+            raise ValueError("the loss has no usable curvature here (saturated or clipped): choose another second direction")
+        vector = product
     return vector
 
 
@@ -206,12 +221,15 @@ def plane(theta, d1, d2, x, y, config: RunConfig, a: np.ndarray, b: np.ndarray) 
     b32 = b.astype(np.float32)
 
     def row(step: float) -> np.ndarray:
-        z = (z0 - np.float32(step) * dz1)[:, None, :] - b32[None, :, None] * dz2[:, None, :]
-        top = z.max(axis=0)
-        z -= top
-        np.exp(z, out=z)
-        log_normaliser = np.log(z.sum(axis=0)) + top
-        return log_normaliser.mean(axis=1, dtype=np.float64) - (label[0] - step * label[1] - b * label[2])
+        total = np.zeros(len(b))
+        for start in range(0, z0.shape[1], CHUNK):  # chunks small enough to stay in cache
+            part = slice(start, start + CHUNK)
+            z = (z0[:, part] - np.float32(step) * dz1[:, part])[:, None, :] - b32[None, :, None] * dz2[:, None, part]
+            top = z.max(axis=0)
+            z -= top
+            np.exp(z, out=z)
+            total += (np.log(z.sum(axis=0)) + top).sum(axis=1, dtype=np.float64)
+        return total / z0.shape[1] - (label[0] - step * label[1] - b * label[2])
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # NumPy releases the GIL
         return np.array(list(pool.map(row, a)))
@@ -295,3 +313,14 @@ def alpha_over_epoch(result: RunResult, data: Prepared, every: int = 1) -> list[
                          "loss": float(loss[0])})
         theta = theta - config.learning_rate * d
     return rows
+
+
+def describe_alpha(alpha: float) -> str:
+    """What an alpha value says about a step, in words."""
+    if math.isnan(alpha):
+        return "the loss does not decrease along this line, so alpha is undefined"
+    if alpha > 1:
+        return "overshoots: it lands higher than where it started"
+    if alpha > 0:
+        return "passes the line's minimum but lands below the start"
+    return "stops short of the line's minimum"

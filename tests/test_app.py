@@ -102,3 +102,16 @@ def test_diverging_runs_are_reported_not_crashed_on(page):
     test.switch_page(page).run()
     assert not test.exception
     assert any("the training loss became nan" in warning.value for warning in test.warning)
+
+
+@pytest.mark.usefixtures("mnist")
+def test_loss_surface_page_marks_each_step_raw_and_unit():
+    test = app()
+    test.switch_page("app_pages/loss_surface.py").run()
+    assert not test.exception
+    assert [header.value for header in test.main.subheader][:2] == ["raw pixels 0-255", "x / 255"]
+    alphas = [metric for metric in test.metric if metric.label.startswith("alpha at lr")]
+    assert len(alphas) == 4
+    assert len(charts(test)) == 5
+    test.radio(key="surface_second").set_value("hessian").run()
+    assert not test.exception

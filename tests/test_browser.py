@@ -61,7 +61,12 @@ def page():
 
 
 # each page's last section, which appears once everything above it has rendered
-PAGES = {"": "log-log slope of final loss", "fixes": "The accepted answer, checked", "why": "5. The misclassified samples"}
+PAGES = {
+    "": "log-log slope of final loss",
+    "loss_surface": "The plane of d1 and d2",
+    "fixes": "The accepted answer, checked",
+    "why": "5. The misclassified samples",
+}
 
 
 def wait_for_app(page, last_text=PAGES[""], timeout_ms=300_000):

@@ -144,3 +144,17 @@ def test_cli_fixes_writes_the_matrix(tmp_path):
     assert set(rows[0]) == {"fix", "learning_rate", "loss", "accuracy", "val_loss", "val_accuracy", "verdict"}
     assert {row["verdict"] for row in rows if row["fix"] in ("softmax", "from_logits")} == {"identical-training"}
     assert [row["learning_rate"] for row in rows if row["fix"] == "lower_lr"] == pytest.approx([0.001, 0.003])
+
+
+def test_cli_surface_writes_the_slice(tmp_path):
+    path = tmp_path / "slice.json"
+    completed = subprocess.run(
+        [sys.executable, "-m", "explainer", "surface", "--epochs", "1", "--subset", "2000", "--json", str(path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr
+    document = json.loads(path.read_text())
+    assert len(document["t"]) == len(document["loss"]) == len(document["accuracy"]) > 100
+    assert [marker["learning_rate"] for marker in document["markers"]] == [0.01, 0.03]
+    assert min(document["loss"]) == document["best"]["loss"]
+    assert all(marker["alpha"] > 1 for marker in document["markers"])  # raw pixels: both steps overshoot

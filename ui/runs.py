@@ -7,6 +7,8 @@ from explainer.cache import cached_train, load, run_key
 from explainer.config import RunConfig
 from explainer.data import MnistUnavailable, load_mnist
 from explainer.fixes import FixOutcome, outcomes, runs_needed
+from explainer import surface
+from explainer.data import prepare
 from explainer.mechanism import Mechanism, measure
 from explainer.train import Progress, RunResult
 
@@ -53,3 +55,14 @@ def mechanism(config: RunConfig, learning_rates: tuple[float, float]) -> Mechani
 def fix_outcomes(base: RunConfig, learning_rates: tuple[float, float], combination: RunConfig | None) -> list[FixOutcome]:
     configs = runs_needed(base, learning_rates, combination)
     return outcomes({config: _result(config) for config in configs}, base, learning_rates, combination)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def surface_view(request: surface.SurfaceRequest, learning_rates: tuple[float, float]) -> surface.SurfaceView:
+    mnist = load_mnist()
+    return surface.compute(request, _result(request.config), prepare(mnist, request.config), learning_rates)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def step_quality(config: RunConfig, every: int) -> list[dict]:
+    return surface.alpha_over_epoch(_result(config), prepare(load_mnist(), config), every)

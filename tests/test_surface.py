@@ -1,0 +1,124 @@
+"""Exact loss slices: against Keras' own loss, against brute force, and alpha on a known quadratic."""
+import math
+
+import numpy as np
+import pytest
+
+from explainer import surface
+from explainer.config import RunConfig
+from explainer.data import prepare
+from explainer.model import keras_loss
+from explainer.train import train
+
+SETUPS = [
+    RunConfig(num_epochs=1),
+    RunConfig(num_epochs=1, loss="probabilities", scaling="unit"),  # on raw pixels the clip leaves no gradient
+    RunConfig(num_epochs=1, activation="softmax", loss="probabilities", scaling="unit"),
+    RunConfig(num_epochs=1, activation="linear", loss="from_logits", scaling="unit"),
+]
+
+
+@pytest.mark.parametrize("config", SETUPS, ids=lambda c: c.label())
+def test_slice_is_keras_own_loss(synthetic, config):
+    result, data = train(config, synthetic), prepare(synthetic, config)
+    request = surface.SurfaceRequest(config, point="step", index=2, evaluate_on="test")  # not yet fitted
+    theta, epoch, step = surface.position(request, result, data)
+    d1, _ = surface.directions(request, theta, data, epoch, step)
+    t = np.array([0.0, 0.3 * config.learning_rate, config.learning_rate, 2 * config.learning_rate])
+    loss, _ = surface.line(theta, d1, data.x_test, data.y_test, config, t)
+    for value, step_length in zip(loss, t):
+        kernel, bias = surface.unflatten(theta - step_length * d1)
+        expected = keras_loss(config, kernel.astype(np.float32), bias.astype(np.float32), data.x_test, data.y_test)
+        assert value == pytest.approx(expected, rel=1e-4)
+
+
+def test_gradient_matches_finite_differences(synthetic):
+    for config in SETUPS:
+        data = prepare(synthetic, config)
+        x, y = data.x_train[:16], data.y_train[:16]
+        theta = np.random.default_rng(0).normal(size=7850) * 0.01
+        direction = np.random.default_rng(1).normal(size=7850)
+        mean_loss = lambda th: surface.losses(surface.logits_at(th, x), y, config).mean()  # noqa: E731
+        numeric = (mean_loss(theta + 1e-6 * direction) - mean_loss(theta - 1e-6 * direction)) / 2e-6
+        assert surface.gradient(theta, x, y, config) @ direction == pytest.approx(numeric, rel=1e-3, abs=1e-6)
+
+
+def test_plane_agrees_with_brute_force_and_the_line(synthetic):
+    config = RunConfig()
+    data = prepare(synthetic, config)
+    rng = np.random.default_rng(2)
+    theta, d1, d2 = (rng.normal(size=7850) * scale for scale in (0.01, 0.001, 0.001))
+    a, b = np.linspace(-1, 2, 7), np.linspace(-1, 1, 5)
+    grid = surface.plane(theta, d1, d2, data.x_test, data.y_test, config, a, b)
+    assert grid.shape == (7, 5)
+    brute = [[surface.losses(surface.logits_at(theta - ai * d1 - bj * d2, data.x_test), data.y_test, config).mean() for bj in b] for ai in a]
+    np.testing.assert_allclose(grid, brute, rtol=1e-4)
+    line, accuracy = surface.line(theta, d1, data.x_test, data.y_test, config, a)
+    np.testing.assert_allclose(line, grid[:, 2], rtol=1e-6)  # b[2] == 0
+    assert accuracy.shape == a.shape and np.all((0 <= accuracy) & (accuracy <= 1))
+
+
+def test_hessian_vector_products_match_gradient_differences(synthetic):
+    config = RunConfig(scaling="unit")
+    data = prepare(synthetic, config)
+    x, y = data.x_train[:64], data.y_train[:64]
+    rng = np.random.default_rng(3)
+    theta, vector = rng.normal(size=7850) * 0.1, rng.normal(size=7850)
+    numeric = (surface.gradient(theta + 1e-5 * vector, x, y, config) - surface.gradient(theta - 1e-5 * vector, x, y, config)) / 2e-5
+    np.testing.assert_allclose(surface.hessian_vector(theta, vector, x, y, config), numeric, rtol=1e-4, atol=1e-8)
+
+
+def test_alpha_on_a_known_quadratic():
+    t = np.linspace(-1, 4, 501)
+    loss = (t - 1.0) ** 2 + 3
+    assert surface.step_quality(t, loss, 0.0) == pytest.approx(-1)
+    assert surface.step_quality(t, loss, 0.5) == pytest.approx(-0.25)
+    assert surface.step_quality(t, loss, 1.0) == pytest.approx(0, abs=1e-9)
+    assert surface.step_quality(t, loss, 2.0) == pytest.approx(1)
+    assert surface.step_quality(t, loss, 3.0) == pytest.approx(4)
+    assert math.isnan(surface.step_quality(t, (t + 1) ** 2, 1.0))  # rising from the start: no descent
+
+
+def test_second_directions_are_orthogonal_and_scaled(synthetic):
+    config = RunConfig(num_epochs=1)
+    result, data = train(config, synthetic), prepare(synthetic, config)
+    for second in surface.SECOND_DIRECTIONS:
+        request = surface.SurfaceRequest(config, point="step", index=2, second=second, evaluate_on="minibatch")
+        theta, epoch, step = surface.position(request, result, data)
+        d1, d2 = surface.directions(request, theta, data, epoch, step)
+        assert abs(d1 @ d2) < 1e-9 * (d1 @ d1) and np.linalg.norm(d2) == pytest.approx(np.linalg.norm(d1))
+
+
+def test_a_zero_gradient_is_reported(synthetic):
+    config = RunConfig(num_epochs=1)  # the synthetic classes are separable: after an epoch every sample is fitted
+    result, data = train(config, synthetic), prepare(synthetic, config)
+    request = surface.SurfaceRequest(config, point="epoch", index=1)
+    theta, epoch, step = surface.position(request, result, data)
+    with pytest.raises(ValueError, match="gradient is exactly zero"):
+        surface.directions(request, theta, data, epoch, step)
+
+
+def test_requests_are_validated():
+    with pytest.raises(ValueError, match="point must be one of"):
+        surface.SurfaceRequest(RunConfig(), point="middle")
+    with pytest.raises(ValueError, match="out of range"):
+        surface.SurfaceRequest(RunConfig(num_epochs=2), point="epoch", index=3)
+    with pytest.raises(ValueError, match="SGD"):
+        surface.SurfaceRequest(RunConfig(optimizer="adam"))
+
+
+@pytest.mark.integration
+def test_replayed_sgd_follows_keras(mnist):
+    """The step points replay SGD in NumPy (float64); Keras trains in float32. On raw pixels the
+    saturated dynamics amplify round-off, so 50 steps are compared, to 1e-3."""
+    config = RunConfig(num_epochs=1, train_subset=4000)
+    result, data = train(config, mnist), prepare(mnist, config)
+    batches = surface.batches_from(config, len(data.x_train), 1, 0, 50)
+    iterates = surface.sgd_iterates(surface.flatten(result.kernels[0], result.biases[0]), batches, data, config)
+    replayed = [surface.losses(surface.logits_at(theta, data.x_train[batch]), data.y_train[batch], config).mean()
+                for theta, batch in zip(iterates, batches)]
+    np.testing.assert_allclose(replayed, result.step_loss[:50], rtol=1e-3)
+    epoch_end = surface.sgd_iterates(surface.flatten(result.kernels[0], result.biases[0]),
+                                     surface.batches_from(config, len(data.x_train), 1, 0, result.steps_per_epoch), data, config)[-1]
+    assert surface.batches_from(config, len(data.x_train), 2, 0, 1)[0].shape == (32,)
+    assert np.linalg.norm(epoch_end - surface.flatten(result.kernels[1], result.biases[1])) < 0.05 * np.linalg.norm(epoch_end)

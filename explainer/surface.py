@@ -277,7 +277,7 @@ def compute(request: SurfaceRequest, result: RunResult, data: Prepared, learning
     batch = batches_from(request.config, len(data.x_train), epoch, step, 1)[0]
     x, y = evaluation_data(request, data, batch)
     reach = max(learning_rates)
-    t = np.unique(np.r_[np.linspace(-0.5 * reach, 3 * reach, 101), 0.0, learning_rates])
+    t = np.unique(np.r_[np.linspace(-0.5 * reach, _far_end(theta, d1, x, y, request.config, 3 * reach), 101), 0.0, learning_rates])
     loss, accuracy = line(theta, d1, x, y, request.config, t)
     best = int(np.argmin(loss))
     markers = [
@@ -296,9 +296,20 @@ def compute(request: SurfaceRequest, result: RunResult, data: Prepared, learning
     )
 
 
+def _far_end(theta, d, x, y, config: RunConfig, end: float, growth: float = 4.0, tries: int = 5) -> float:
+    """How far the line must reach to contain its minimum: `end`, grown until the loss turns up."""
+    for _ in range(tries):
+        t = np.linspace(0, end, 41)
+        if np.argmin(plane(theta, d, np.zeros_like(d), x, y, config, t, np.zeros(1))[:, 0]) < len(t) - 1:
+            break
+        end *= growth
+    return end
+
+
 def alpha_over_epoch(result: RunResult, data: Prepared, every: int = 1) -> list[dict]:
     """Step quality of every `every`-th SGD step of epoch 1, replayed from the run's initial
-    weights: at each step the slice is the mini-batch loss along that step's own gradient."""
+    weights: at each step the slice is the mini-batch loss along that step's own gradient, for t
+    up to 4 lr (where the line's minimum lies further, alpha is measured against that range)."""
     config = result.config
     batches = batches_from(config, len(data.x_train), 1, 0, math.ceil(len(data.x_train) / config.batch_size))
     theta = flatten(result.kernels[0], result.biases[0])

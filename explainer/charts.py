@@ -8,11 +8,15 @@ import pandas as pd
 SOURCE_DASHES = {"tf.keras 2": [1, 0], "Keras 3": [6, 2], "question": [2, 2]}
 
 
+def _lr_labels(frame: pd.DataFrame) -> pd.Series:
+    return frame["learning_rate"].map("lr {:g}".format)
+
+
 def epoch_chart(rows: list[dict], metric: str, log_scale: bool = False, dashes: dict | None = None) -> alt.Chart:
     """`metric` per epoch, training and validation side by side; colour is the learning rate,
     the dash tells measured engines from the question's reported numbers."""
     frame = pd.DataFrame([row for row in rows if row["metric"] == metric])
-    frame["lr"] = frame["learning_rate"].map("lr {:g}".format)
+    frame["lr"] = _lr_labels(frame)
     scale = alt.Scale(type="log") if log_scale else alt.Scale(zero=False)
     dashes = dashes or SOURCE_DASHES
     return (
@@ -88,7 +92,7 @@ def fix_matrix(rows: list[dict], value: str, log_color: bool = False) -> alt.Cha
 def histogram(rows: list[dict]) -> alt.Chart:
     """Counts per log10 bin, one colour per learning rate."""
     frame = pd.DataFrame(rows)
-    frame["lr"] = frame["learning_rate"].map("lr {:g}".format)
+    frame["lr"] = _lr_labels(frame)
     return (
         alt.Chart(frame)
         .mark_bar(opacity=0.6)
@@ -106,7 +110,7 @@ def histogram(rows: list[dict]) -> alt.Chart:
 def slice_chart(t, loss, markers: list[dict], best_t: float, best_loss: float) -> alt.LayerChart:
     """Loss along -d: the curve, a rule where each learning rate's step lands, the best point."""
     curve = pd.DataFrame({"t": t, "loss": loss})
-    landing = pd.DataFrame(markers).assign(lr=lambda frame: frame["learning_rate"].map("lr {:g}".format))
+    landing = pd.DataFrame(markers).assign(lr=_lr_labels)
     line = alt.Chart(curve).mark_line().encode(
         x=alt.X("t:Q", title="step length t along -gradient"),
         y=alt.Y("loss:Q", scale=alt.Scale(zero=False)),
@@ -125,7 +129,7 @@ def slice_chart(t, loss, markers: list[dict], best_t: float, best_loss: float) -
 def alpha_chart(rows: list[dict]) -> alt.Chart:
     """Step quality alpha per SGD step of epoch 1 (symmetric-log scale: overshoots reach hundreds)."""
     frame = pd.DataFrame(rows)
-    frame["lr"] = frame["learning_rate"].map("lr {:g}".format)
+    frame["lr"] = _lr_labels(frame)
     return (
         alt.Chart(frame)
         .mark_line(opacity=0.7)

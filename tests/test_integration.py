@@ -66,12 +66,13 @@ def test_unit_scaling_fixes_the_loss(mnist):
     assert result.history["loss"][0] < 1 and result.history["val_accuracy"][0] > 0.85
 
 
+def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "explainer", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+
 def test_cli_reproduce_writes_json(runs, tmp_path):
     path = tmp_path / "runs.json"
-    completed = subprocess.run(
-        [sys.executable, "-m", "explainer", "reproduce", "--epochs", "1", "--json", str(path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )
+    completed = run_cli("reproduce", "--epochs", "1", "--json", str(path))
     assert completed.returncode == 0, completed.stderr
     assert "Epoch 1/1 - loss: " in completed.stdout and "question: loss: 315.4696" in completed.stdout
     written = json.loads(path.read_text())
@@ -100,10 +101,7 @@ def test_keras_own_cache_is_the_fallback(mnist, tmp_path):
 
 def test_missing_file_stops_the_cli_with_a_message(tmp_path):
     env = {**os.environ, "MNIST_NPZ": str(tmp_path / "absent.npz")}
-    completed = subprocess.run(
-        [sys.executable, "-m", "explainer", "reproduce", "--epochs", "1"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
-    )
+    completed = run_cli("reproduce", "--epochs", "1", env=env)
     assert completed.returncode == 1
     assert "MNIST_NPZ" in completed.stderr and "Traceback" not in completed.stderr
 
@@ -133,10 +131,7 @@ def test_mechanism_measurements_on_a_subset(mnist):
 
 def test_cli_fixes_writes_the_matrix(tmp_path):
     path = tmp_path / "fixes.json"
-    completed = subprocess.run(
-        [sys.executable, "-m", "explainer", "fixes", "--epochs", "1", "--subset", "2000", "--json", str(path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
-    )
+    completed = run_cli("fixes", "--epochs", "1", "--subset", "2000", "--json", str(path))
     assert completed.returncode == 0, completed.stderr
     rows = json.loads(path.read_text())
     assert [row["fix"] for row in rows[::2]] == list(FIXES)
@@ -148,10 +143,7 @@ def test_cli_fixes_writes_the_matrix(tmp_path):
 
 def test_cli_surface_writes_the_slice(tmp_path):
     path = tmp_path / "slice.json"
-    completed = subprocess.run(
-        [sys.executable, "-m", "explainer", "surface", "--epochs", "1", "--subset", "2000", "--json", str(path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
-    )
+    completed = run_cli("surface", "--epochs", "1", "--subset", "2000", "--json", str(path))
     assert completed.returncode == 0, completed.stderr
     document = json.loads(path.read_text())
     assert len(document["t"]) == len(document["loss"]) == len(document["accuracy"]) > 100

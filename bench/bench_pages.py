@@ -1,0 +1,43 @@
+"""Seconds to render each page through Streamlit's AppTest: cold (empty training cache, fresh
+process caches) and warm (the same session again), for the default view or a smaller one."""
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).parents[1]
+PAGES = ("app_pages/reproduce.py", "app_pages/loss_surface.py", "app_pages/fixes.py", "app_pages/why.py")
+
+
+def render_seconds(test: AppTest, page: str | None = None) -> float:
+    """Seconds for one run of `page` (None: the app's first run, which shows the default page)."""
+    started = time.perf_counter()
+    (test if page is None else test.switch_page(page)).run()
+    if test.exception:
+        raise RuntimeError(f"{page}: {test.exception[0].message}")
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--epochs", type=int, default=None, help="num_epochs in the URL (default: the app's 10)")
+    parser.add_argument("--subset", type=int, default=None, help="train_subset in the URL (default: all 60,000)")
+    args = parser.parse_args()
+    query = {name: str(value) for name, value in (("num_epochs", args.epochs), ("train_subset", args.subset)) if value}
+    with tempfile.TemporaryDirectory() as directory:
+        os.environ["EXPLAINER_CACHE_DIR"] = directory
+        test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=3600)
+        test.query_params.update(query)
+        for page in PAGES:
+            cold = render_seconds(test, None if page == PAGES[0] else page)
+            warm = render_seconds(test, page)
+            print(f"{page}: cold {cold:.1f} s, warm {warm:.2f} s")
+
+
+if __name__ == "__main__":
+    main()

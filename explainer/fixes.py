@@ -136,7 +136,9 @@ def outcomes(
 ) -> list[FixOutcome]:
     """FixOutcomes from trained runs keyed by their configs (see `runs_needed`); the combination,
     if given, comes last under the name "combination"."""
-    pair = lambda fix: tuple(results[fix_config(fix, base, lr)] for lr in learning_rates)  # noqa: E731
+    def pair(fix: str) -> tuple[RunResult, RunResult]:
+        return tuple(results[fix_config(fix, base, lr)] for lr in learning_rates)
+
     found = [FixOutcome(fix, pair(fix), pair("baseline")) for fix in FIXES]
     if combination:
         runs = tuple(results[combination.replace(learning_rate=lr)] for lr in learning_rates)

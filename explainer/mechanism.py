@@ -44,7 +44,9 @@ class Mechanism:
 
 def measure(config: RunConfig, learning_rates: tuple[float, float], mnist: Mnist) -> Mechanism:
     """All measurements for the sidebar's setup at its two learning rates (runs come from the cache)."""
-    run = lambda **changes: cached_train(config.replace(**changes), mnist)  # noqa: E731
+    def run(**changes):
+        return cached_train(config.replace(**changes), mnist)
+
     data = prepare(mnist, config)
     low, high = learning_rates
     return Mechanism(
@@ -65,14 +67,15 @@ def measure(config: RunConfig, learning_rates: tuple[float, float], mnist: Mnist
 
 def _loss_path(result, data) -> dict:
     """On the first training batch, with the run's final weights: what Keras reports, against
-    softmax cross-entropy on the logits and clipped cross-entropy on the sigmoid outputs."""
+    softmax cross-entropy on the logits and clipped cross-entropy on the model's outputs."""
     kernel, bias = result.kernels[-1], result.biases[-1]
     x, y = data.x_train[:32], data.y_train[:32]
     z = theory.logits(kernel, bias, x)
-    candidates = {
-        "softmax cross-entropy on the logits": float(theory.softmax_crossentropy(z, y).mean()),
-        "cross-entropy on clipped sigmoid outputs": float(theory.clipped_crossentropy(theory.sigmoid32(z), y).mean()),
-    }
+    activation = result.config.activation
+    candidates = {"softmax cross-entropy on the logits": float(theory.softmax_crossentropy(z, y).mean())}
+    if activation != "linear":  # a linear output is the logits: there is no second path
+        outputs = theory.activation_outputs(z, activation)
+        candidates[f"cross-entropy on clipped {activation} outputs"] = float(theory.clipped_crossentropy(outputs, y).mean())
     reported = keras_loss(result.config, kernel, bias, x, y)
     used = min(candidates, key=lambda name: abs(candidates[name] - reported))
     return {"engine": result.config.engine, "keras": reported, **candidates, "closest": used,

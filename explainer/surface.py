@@ -56,7 +56,7 @@ def losses(z: np.ndarray, y: np.ndarray, config: RunConfig) -> np.ndarray:
     sigmoid and softmax outputs, and from_logits), or clipped cross-entropy on the outputs."""
     if config.loss != "probabilities":
         return theory.softmax_crossentropy(z, y)
-    return theory.clipped_crossentropy(_outputs(z, config), y)
+    return theory.clipped_crossentropy(theory.activation_outputs(z, config.activation), y)
 
 
 def logit_gradient(z: np.ndarray, y: np.ndarray, config: RunConfig) -> np.ndarray:
@@ -64,7 +64,7 @@ def logit_gradient(z: np.ndarray, y: np.ndarray, config: RunConfig) -> np.ndarra
     z = z.astype(np.float64)
     if config.loss != "probabilities":
         return (_softmax(z) - y) / len(z)
-    outputs = _outputs(z, config).astype(np.float64)
+    outputs = theory.activation_outputs(z, config.activation).astype(np.float64)
     total = outputs.sum(axis=1, keepdims=True)
     p_label = (outputs * y).sum(axis=1, keepdims=True) / total
     live = (p_label > 1e-7) & (p_label < 1 - 1e-7)  # the clip cuts the gradient
@@ -77,11 +77,6 @@ def logit_gradient(z: np.ndarray, y: np.ndarray, config: RunConfig) -> np.ndarra
 def _softmax(z: np.ndarray) -> np.ndarray:
     e = np.exp(z - z.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
-
-
-def _outputs(z: np.ndarray, config: RunConfig) -> np.ndarray:
-    z32 = z.astype(np.float32)
-    return theory.sigmoid32(z32) if config.activation == "sigmoid" else _softmax(z32.astype(np.float64)).astype(np.float32)
 
 
 # ---------------------------------------------------------------- weights as one vector

@@ -19,6 +19,17 @@ def sigmoid32(z: np.ndarray) -> np.ndarray:
         return (1 / (1 + np.exp(-z.astype(np.float32)))).astype(np.float32)
 
 
+def activation_outputs(z: np.ndarray, activation: str) -> np.ndarray:
+    """The model's float32 outputs for logits z: sigmoid, softmax, or the logits themselves."""
+    z32 = z.astype(np.float32)
+    if activation == "sigmoid":
+        return sigmoid32(z32)
+    if activation == "softmax":
+        e = np.exp(z32 - z32.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+    return z32
+
+
 def softmax_crossentropy(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Per-sample cross-entropy of softmax(z) against one-hot y, computed stably on the logits."""
     z = z.astype(np.float64)

@@ -41,7 +41,7 @@ st.altair_chart(charts.lines(m.scaling, "epoch", "norm_ratio", "optimizer", y_ti
                 | charts.lines(m.collapse, "epoch", "loss_over_lr", "learning_rate", log_y=True, y_title="training loss / learning rate"))
 final = sgd[-1]
 collapse_final = [row["loss_over_lr"] for row in m.collapse if row["epoch"] == max(r["epoch"] for r in m.collapse)]
-spread = max(collapse_final) / min(collapse_final)
+spread = report.ratio(max(collapse_final), min(collapse_final))
 st.markdown(
     f"With SGD, after the last epoch ||W({high:g})|| / ||W({low:g})|| = **{final['norm_ratio']:.3f}** for a learning-rate ratio "
     f"of {final['lr_ratio']:.3f}; the two weight matrices have cosine similarity {final['cosine']:.3f} and agree on "
@@ -51,7 +51,7 @@ st.markdown(
 )
 st.dataframe([row for row in m.scaling if row["epoch"] == final["epoch"]], hide_index=True)
 adaptive = [row for row in m.scaling if row["epoch"] == final["epoch"] and row["optimizer"] != "sgd"]
-scale_free = all(abs(row["norm_ratio"] / row["lr_ratio"] - 1) < 0.15 for row in adaptive)
+scale_free = all(abs(report.ratio(row["norm_ratio"], row["lr_ratio"]) - 1) < 0.15 for row in adaptive)
 st.markdown(
     "RMSprop and Adam step by about lr x g / sqrt(v), which ignores the gradient's scale; measured, their weight-norm ratios are "
     + ", ".join(f"{row['optimizer']} {row['norm_ratio']:.3f}" for row in adaptive)
@@ -62,7 +62,7 @@ st.header("4. The reported accuracy is an artifact")
 st.dataframe(m.artifact, hide_index=True)
 legacy_on, legacy_off, current = m.artifact
 follows = lambda row, key: abs(row["reported_val_accuracy"] - row[key]) < 0.01  # noqa: E731
-same_loss = max(row["loss"] for row in m.artifact) / min(row["loss"] for row in m.artifact) - 1 < 1e-6
+same_loss = report.ratio(max(row["loss"] for row in m.artifact), min(row["loss"] for row in m.artifact)) - 1 < 1e-6
 rewrite_shown = follows(legacy_on, "logit_accuracy") and follows(legacy_off, "predict_accuracy")
 st.markdown(
     f"{'The same' if same_loss else '**Different**'} training loss in all three runs ({legacy_on['loss']:.6g}, "
@@ -87,6 +87,6 @@ st.markdown(
     f"At lr {low:g}, the {low_row['misclassified']:.1%} misclassified test images carry "
     f"{low_row['loss_share_of_misclassified']:.4%} of the loss, with a median margin max(z) - z_label of "
     f"{low_row['median_margin_misclassified']:.4g}; at lr {high:g} that median is {high_row['median_margin_misclassified']:.4g}, "
-    f"{high_row['median_margin_misclassified'] / low_row['median_margin_misclassified']:.2f}x larger for a "
+    f"{report.ratio(high_row['median_margin_misclassified'], low_row['median_margin_misclassified']):.2f}x larger for a "
     f"{high / low:.2f}x learning rate. Correctly classified images contribute a mean loss of {low_row['mean_loss_correct']:.2g}."
 )

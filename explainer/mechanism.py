@@ -11,6 +11,7 @@ from explainer.cache import cached_train
 from explainer.config import ENGINES, RunConfig
 from explainer.data import Mnist, prepare
 from explainer.model import keras_loss
+from explainer.report import ratio
 
 COLLAPSE_FACTORS = (0.1, 1.0, 10.0)  # learning rates of the collapse chart, relative to the lower one
 OPTIMIZERS = ("sgd", "rmsprop", "adam")
@@ -79,7 +80,7 @@ def _loss_path(result, data) -> dict:
     reported = keras_loss(result.config, kernel, bias, x, y)
     used = min(candidates, key=lambda name: abs(candidates[name] - reported))
     return {"engine": result.config.engine, "keras": reported, **candidates, "closest": used,
-            "relative_gap": abs(candidates[used] - reported) / abs(reported)}
+            "relative_gap": ratio(abs(candidates[used] - reported), abs(reported))}
 
 
 def _saturation(result, data) -> list[dict]:

@@ -11,6 +11,11 @@ from explainer.train import METRICS, RunResult
 ENGINE_NAMES = {"tf_keras": "tf.keras 2", "keras3": "Keras 3"}
 
 
+def ratio(numerator: float, denominator: float) -> float:
+    """numerator / denominator, NaN when the denominator is 0 (a tiny run can fit every sample)."""
+    return numerator / denominator if denominator else math.nan
+
+
 def keras_line(history: dict[str, list[float]], epoch: int) -> str:
     """One epoch as Keras prints it: 'loss: ... - accuracy: ... - val_loss: ... - val_accuracy: ...'."""
     return " - ".join(f"{name}: {history[name][epoch]:.4f}" for name in METRICS)

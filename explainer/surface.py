@@ -143,7 +143,7 @@ def directions(request: SurfaceRequest, theta: np.ndarray, data: Prepared, epoch
     else:
         d1 = gradient(theta, data.x_train, data.y_train, config)
     if not np.any(d1):
-        raise ValueError("the gradient is exactly zero at this point (every sample fitted), so there is no step to follow")
+        raise ValueError("the gradient is exactly zero at this point (every sample fitted, or every probability clipped), so there is no step to follow")
     if request.second == "next_minibatch":
         d2 = gradient(theta, data.x_train[second], data.y_train[second], config)
     elif request.second == "random":

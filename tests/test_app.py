@@ -115,3 +115,12 @@ def test_loss_surface_page_marks_each_step_raw_and_unit():
     assert len(charts(test)) == 5
     test.radio(key="surface_second").set_value("hessian").run()
     assert not test.exception
+
+
+@pytest.mark.usefixtures("mnist")
+@pytest.mark.parametrize("page", ["app_pages/loss_surface.py", "app_pages/fixes.py", "app_pages/why.py"])
+def test_a_one_image_run_degrades_to_messages(page):
+    """One training image is fitted at once: zero losses and zero gradients must not crash a page."""
+    test = app(train_subset="1")
+    test.switch_page(page).run()
+    assert not test.exception

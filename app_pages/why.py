@@ -24,18 +24,30 @@ st.markdown(
     f"Versions: TensorFlow {m.versions['tensorflow']}, Keras {m.versions['keras']}, tf-keras {m.versions['tf-keras']}."
 )
 
-st.header("2. The outputs saturate")
+st.header("2. Every step moves the logits far")
+inputs = m.inputs
+st.dataframe(m.step_sizes, hide_index=True)
+st.markdown(
+    f"With these inputs an image has a mean squared norm ||x||^2 of {inputs['mean_squared_norm']:.3g}, and two images a mean "
+    f"dot product x.x' of {inputs['mean_pair_dot']:.3g}. One SGD step of batch {config.batch_size} changes a logit by about "
+    f"lr x x.x' / {config.batch_size} x (p - y): measured over the first {m.step_sizes[0]['steps']} steps, the largest logit of "
+    f"an image moves by a median of "
+    + " and ".join(f"{row['median_largest_logit_move']:.3g} (lr {row['learning_rate']:g})" for row in m.step_sizes)
+    + f" per step. A float32 sigmoid is exactly 1.0 from a logit of {inputs['sigmoid_one_threshold']:.2f} on."
+)
+
+st.header("3. The outputs saturate")
 last = {row["learning_rate"]: row for row in m.saturation}
 st.altair_chart(charts.lines(m.saturation, "epoch", "softmax_saturated", "learning_rate", y_title="fraction with max softmax > 0.999")
                 | charts.lines(m.saturation, "epoch", "sigmoid_ties", "learning_rate", y_title="fraction with tied sigmoid outputs"))
 st.markdown(
     f"After training at lr {low:g}, {last[low]['softmax_saturated']:.1%} of the training images have a largest softmax "
     f"probability above 0.999, and {last[low]['sigmoid_ties']:.1%} have two or more sigmoid outputs tied at their maximum "
-    "(1.0 in float32 once a logit passes ~16.6): there `argmax` returns the lowest tied index, whatever the logits say. "
+    f"(1.0 in float32 once a logit passes {inputs['sigmoid_one_threshold']:.2f}): there `argmax` returns the lowest tied index, whatever the logits say. "
     "Epoch 0 is the initialisation."
 )
 
-st.header("3. Saturated SGD is scale-equivariant")
+st.header("4. Saturated SGD is scale-equivariant")
 sgd = [row for row in m.scaling if row["optimizer"] == "sgd"]
 st.altair_chart(charts.lines(m.scaling, "epoch", "norm_ratio", "optimizer", y_title="||W(high lr)|| / ||W(low lr)||")
                 | charts.lines(m.collapse, "epoch", "loss_over_lr", "learning_rate", log_y=True, y_title="training loss / learning rate"))
@@ -58,7 +70,7 @@ st.markdown(
     + (": proportional to the learning rate too." if scale_free else ": **not** proportional to the learning rate here.")
 )
 
-st.header("4. The reported accuracy is an artifact")
+st.header("5. The reported accuracy is an artifact")
 st.dataframe(m.artifact, hide_index=True)
 legacy_on, legacy_off, current = m.artifact
 follows = lambda row, key: abs(row["reported_val_accuracy"] - row[key]) < 0.01  # noqa: E731
@@ -80,7 +92,7 @@ st.markdown(
        else "Here the graph optimizer's switch does not decide the reported accuracy as it does on the question's setup.")
 )
 
-st.header("5. The misclassified samples carry the loss")
+st.header("6. The misclassified samples carry the loss")
 st.altair_chart(charts.histogram(m.histogram))
 low_row, high_row = m.per_sample
 st.markdown(

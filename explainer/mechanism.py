@@ -6,7 +6,7 @@ from importlib import metadata
 
 import numpy as np
 
-from explainer import theory
+from explainer import surface, theory
 from explainer.cache import cached_train
 from explainer.config import ENGINES, RunConfig
 from explainer.data import Mnist, prepare
@@ -35,6 +35,8 @@ class Mechanism:
 
     versions: dict[str, str]
     loss_paths: list[dict]
+    inputs: dict
+    step_sizes: list[dict]
     saturation: list[dict]
     scaling: list[dict]
     collapse: list[dict]
@@ -53,6 +55,8 @@ def measure(config: RunConfig, learning_rates: tuple[float, float], mnist: Mnist
     return Mechanism(
         versions={name: metadata.version(name) for name in ("tensorflow", "keras", "tf-keras")},
         loss_paths=[_loss_path(run(engine=engine, learning_rate=low), data) for engine in ENGINES],
+        inputs=_inputs(data, config.seed),
+        step_sizes=[_step_sizes(run(learning_rate=lr), data) for lr in learning_rates],
         saturation=[row for lr in learning_rates for row in _saturation(run(learning_rate=lr), data)],
         scaling=[row for optimizer in OPTIMIZERS
                  for row in _scaling(run(optimizer=optimizer, learning_rate=low), run(optimizer=optimizer, learning_rate=high), data)],
@@ -81,6 +85,31 @@ def _loss_path(result, data) -> dict:
     used = min(candidates, key=lambda name: abs(candidates[name] - reported))
     return {"engine": result.config.engine, "keras": reported, **candidates, "closest": used,
             "relative_gap": ratio(abs(candidates[used] - reported), abs(reported))}
+
+
+def _inputs(data, seed: int, pairs: int = 5000) -> dict:
+    """Squared norms of the images and dot products between random pairs of them."""
+    x = data.x_train.reshape(len(data.x_train), -1).astype(np.float64)
+    first, second = np.random.default_rng(seed).integers(len(x), size=(2, pairs))
+    return {
+        "mean_squared_norm": float((x**2).sum(axis=1).mean()),
+        "mean_pair_dot": float((x[first] * x[second]).sum(axis=1).mean()),
+        "sigmoid_one_threshold": theory.sigmoid_one_threshold(),
+    }
+
+
+def _step_sizes(result, data, steps: int = 50) -> dict:
+    """How far one SGD step moves the logits of the next batch's images, over the first steps of
+    epoch 1 (SGD replayed from the run's initial weights)."""
+    config = result.config
+    batches = surface.batches_from(config, len(data.x_train), 1, 0, steps + 1)
+    iterates = surface.sgd_iterates(surface.flatten(result.kernels[0], result.biases[0]), batches[:-1], data, config)
+    moves = np.concatenate([
+        np.abs(surface.logits_at(after - before, data.x_train[batch])).max(axis=1)
+        for before, after, batch in zip(iterates, iterates[1:], batches[1:])
+    ])
+    return {"learning_rate": config.learning_rate, "steps": steps, "median_largest_logit_move": float(np.median(moves)),
+            "max_logit_move": float(moves.max())}
 
 
 def _saturation(result, data) -> list[dict]:

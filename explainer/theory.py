@@ -19,6 +19,12 @@ def sigmoid32(z: np.ndarray) -> np.ndarray:
         return (1 / (1 + np.exp(-z.astype(np.float32)))).astype(np.float32)
 
 
+def sigmoid_one_threshold() -> float:
+    """The smallest logit (to 0.001) whose float32 sigmoid is exactly 1.0."""
+    z = np.arange(10, 20, 0.001, dtype=np.float32)
+    return float(z[np.argmax(sigmoid32(z) == 1.0)])
+
+
 def activation_outputs(z: np.ndarray, activation: str) -> np.ndarray:
     """The model's float32 outputs for logits z: sigmoid, softmax, or the logits themselves."""
     z32 = z.astype(np.float32)

@@ -88,7 +88,7 @@ def test_why_page_shows_each_step_with_its_measurement():
     test = app()
     test.switch_page("app_pages/why.py").run()
     assert not test.exception
-    assert [header.value[:2] for header in test.main.header] == ["1.", "2.", "3.", "4.", "5."]
+    assert [header.value[:2] for header in test.main.header] == ["1.", "2.", "3.", "4.", "5.", "6."]
     text = " ".join(block.value for block in test.markdown)
     assert "closest candidate is **softmax cross-entropy on the logits**" in text
     assert "the reported accuracy is that of the logits" in text

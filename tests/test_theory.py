@@ -26,6 +26,12 @@ def test_float32_sigmoid_ties_at_one():
     assert theory.tied_fraction(np.vstack([outputs, [[0.1, 0.2, 0.3]]])) == 0.5
 
 
+def test_sigmoid_reaches_one_near_the_float32_limit():
+    # 1 - sigmoid(z) ~ exp(-z) falls below half a float32 ulp of 1 (2^-25) at z = 25 ln 2 = 17.3;
+    # float32 rounding of 1 + exp(-z) reaches 1 a little earlier
+    assert 15.5 < theory.sigmoid_one_threshold() < 17.4
+
+
 def test_saturation_agreement_norms_and_margins():
     z = np.array([[10.0, 0.0], [0.1, 0.0]])
     assert theory.softmax_saturated_fraction(z) == 0.5

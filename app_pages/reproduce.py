@@ -33,11 +33,10 @@ for column, engine in zip(columns, ENGINES):
     b.metric("learning-rate ratio", f"{comparison.lr_ratio:.2f}")
     c.metric("accuracy difference", f"{comparison.accuracy_difference:+.4f}", help="reported training accuracy, last epoch")
     lowest, highest = comparison.loss_ratio_range
-    proportional = all(abs(ratio / comparison.lr_ratio - 1) < 0.25 for ratio in comparison.loss_ratios)
     column.markdown(
         f"Over {len(comparison.loss_ratios)} epoch(s) the loss ratio stays between **{lowest:.2f}** and **{highest:.2f}** "
         f"for a learning-rate ratio of {comparison.lr_ratio:.2f}: the loss is "
-        f"{'proportional' if proportional else '**not** proportional'} to the learning rate here. "
+        f"{'proportional' if comparison.proportional else '**not** proportional'} to the learning rate here. "
         f"Keras reports a training accuracy of {comparison.accuracy_low:.4f} at lr {low_lr:g} and "
         f"{comparison.accuracy_high:.4f} at lr {high_lr:g}."
     )

@@ -52,43 +52,37 @@ sgd = [row for row in m.scaling if row["optimizer"] == "sgd"]
 st.altair_chart(charts.lines(m.scaling, "epoch", "norm_ratio", "optimizer", y_title="||W(high lr)|| / ||W(low lr)||")
                 | charts.lines(m.collapse, "epoch", "loss_over_lr", "learning_rate", log_y=True, y_title="training loss / learning rate"))
 final = sgd[-1]
-collapse_final = [row["loss_over_lr"] for row in m.collapse if row["epoch"] == max(r["epoch"] for r in m.collapse)]
-spread = report.ratio(max(collapse_final), min(collapse_final))
 st.markdown(
     f"With SGD, after the last epoch ||W({high:g})|| / ||W({low:g})|| = **{final['norm_ratio']:.3f}** for a learning-rate ratio "
     f"of {final['lr_ratio']:.3f}; the two weight matrices have cosine similarity {final['cosine']:.3f} and agree on "
-    f"{final['agreement']:.1%} of test predictions. Dividing the loss by the learning rate, runs {spread:.2f}x apart at the last "
+    f"{final['agreement']:.1%} of test predictions. Dividing the loss by the learning rate, runs {m.collapse_spread:.2f}x apart at the last "
     f"epoch over a {mechanism.COLLAPSE_FACTORS[-1] / mechanism.COLLAPSE_FACTORS[0]:g}x range of learning rates: "
-    + ("they collapse onto one curve." if spread < 1.5 else "they do **not** collapse onto one curve in this setup.")
+    + ("they collapse onto one curve." if m.collapses else "they do **not** collapse onto one curve in this setup.")
 )
 st.dataframe([row for row in m.scaling if row["epoch"] == final["epoch"]], hide_index=True)
 adaptive = [row for row in m.scaling if row["epoch"] == final["epoch"] and row["optimizer"] != "sgd"]
-scale_free = all(abs(report.ratio(row["norm_ratio"], row["lr_ratio"]) - 1) < 0.15 for row in adaptive)
 st.markdown(
     "RMSprop and Adam step by about lr x g / sqrt(v), which ignores the gradient's scale; measured, their weight-norm ratios are "
     + ", ".join(f"{row['optimizer']} {row['norm_ratio']:.3f}" for row in adaptive)
-    + (": proportional to the learning rate too." if scale_free else ": **not** proportional to the learning rate here.")
+    + (": proportional to the learning rate too." if m.adaptive_follow_lr else ": **not** proportional to the learning rate here.")
 )
 
 st.header("5. The reported accuracy is an artifact")
 st.dataframe(m.artifact, hide_index=True)
 legacy_on, legacy_off, current = m.artifact
-follows = lambda row, key: abs(row["reported_val_accuracy"] - row[key]) < 0.01  # noqa: E731
-same_loss = report.ratio(max(row["loss"] for row in m.artifact), min(row["loss"] for row in m.artifact)) - 1 < 1e-6
-rewrite_shown = follows(legacy_on, "logit_accuracy") and follows(legacy_off, "predict_accuracy")
 st.markdown(
-    f"{'The same' if same_loss else '**Different**'} training loss in all three runs ({legacy_on['loss']:.6g}, "
+    f"{'The same' if m.same_artifact_loss else '**Different**'} training loss in all three runs ({legacy_on['loss']:.6g}, "
     f"{legacy_off['loss']:.6g}, {current['loss']:.6g}). tf.keras 2 "
     f"reports {legacy_on['reported_val_accuracy']:.4f}, which "
-    f"{'matches' if follows(legacy_on, 'logit_accuracy') else 'does not match'} argmax of the logits "
+    f"{'matches' if m.reports(0, 'logit_accuracy') else 'does not match'} argmax of the logits "
     f"({legacy_on['logit_accuracy']:.4f}). With TensorFlow's arithmetic graph optimization switched off it reports "
     f"{legacy_off['reported_val_accuracy']:.4f}, and Keras 3 reports {current['reported_val_accuracy']:.4f}: "
-    f"{'both match' if follows(legacy_off, 'predict_accuracy') and follows(current, 'predict_accuracy') else 'not both matching'} "
+    f"{'both match' if m.reports(1, 'predict_accuracy') and m.reports(2, 'predict_accuracy') else 'not both matching'} "
     f"argmax(model.predict) ({current['predict_accuracy']:.4f}), where {current['tied_fraction']:.1%} of test images have tied "
     "sigmoid outputs. "
     + ("So the graph optimizer rewrites argmax(sigmoid(z)) into argmax(z) inside tf.keras 2's compiled step, and the "
        "reported accuracy is that of the logits. Keras 3's accuracy metric replaces negative zeros before its argmax "
-       "(read in its source, not measured here), which blocks the rewrite." if rewrite_shown
+       "(read in its source, not measured here), which blocks the rewrite." if m.rewrite_shown
        else "Here the graph optimizer's switch does not decide the reported accuracy as it does on the question's setup.")
 )
 

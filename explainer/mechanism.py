@@ -44,6 +44,41 @@ class Mechanism:
     per_sample: list[dict]
     histogram: list[dict]
 
+    # the page's judgements, with their thresholds, computed here so that they can be tested
+    @property
+    def collapse_spread(self) -> float:
+        """Largest over smallest loss / lr among the collapse runs, at the last epoch."""
+        last = max(row["epoch"] for row in self.collapse)
+        values = [row["loss_over_lr"] for row in self.collapse if row["epoch"] == last]
+        return ratio(max(values), min(values))
+
+    @property
+    def collapses(self) -> bool:
+        return self.collapse_spread < 1.5
+
+    @property
+    def adaptive_follow_lr(self) -> bool:
+        """RMSprop's and Adam's final weight-norm ratios within 15% of the learning-rate ratio."""
+        last = max(row["epoch"] for row in self.scaling)
+        rows = [row for row in self.scaling if row["epoch"] == last and row["optimizer"] != "sgd"]
+        return all(abs(ratio(row["norm_ratio"], row["lr_ratio"]) - 1) < 0.15 for row in rows)
+
+    @property
+    def same_artifact_loss(self) -> bool:
+        """The three accuracy-artifact runs trained identically (losses within 1e-6)."""
+        losses = [row["loss"] for row in self.artifact]
+        return ratio(max(losses), min(losses)) - 1 < 1e-6
+
+    def reports(self, run: int, accuracy: str) -> bool:
+        """Artifact run `run` reports (within 0.01) the `accuracy` ("logit_accuracy" or "predict_accuracy")."""
+        row = self.artifact[run]
+        return abs(row["reported_val_accuracy"] - row[accuracy]) < 0.01
+
+    @property
+    def rewrite_shown(self) -> bool:
+        """tf.keras 2 reports the logits' accuracy with the graph optimizer on, predict's with it off."""
+        return self.reports(0, "logit_accuracy") and self.reports(1, "predict_accuracy")
+
 
 def measure(config: RunConfig, learning_rates: tuple[float, float], mnist: Mnist) -> Mechanism:
     """All measurements for the sidebar's setup at its two learning rates (runs come from the cache)."""

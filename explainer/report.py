@@ -48,6 +48,11 @@ class Comparison:
     def loss_ratio_range(self) -> tuple[float, float]:
         return min(self.loss_ratios), max(self.loss_ratios)
 
+    @property
+    def proportional(self) -> bool:
+        """Every epoch's loss ratio within 25% of the learning-rate ratio."""
+        return all(abs(ratio / self.lr_ratio - 1) < 0.25 for ratio in self.loss_ratios)
+
 
 def compare(low: dict[str, list[float]], high: dict[str, list[float]], lr_ratio: float) -> Comparison:
     """Loss ratio high/low per common epoch, and final reported training accuracies."""

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from explainer import theory
-from explainer.config import RunConfig
+from explainer.config import MNIST_TRAIN_SIZE, RunConfig
 from explainer.data import Prepared
 from explainer.train import RunResult
 
@@ -45,9 +45,10 @@ class SurfaceRequest:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}")
         if self.config.optimizer != "sgd":
             raise ValueError("the loss surface follows SGD steps: choose the SGD optimizer")
-        limit = {"init": 0, "step": None, "epoch": self.config.num_epochs}[self.point]
-        if self.index < 0 or (limit is not None and self.index > limit) or (self.point == "epoch" and self.index < 1 and limit):
-            raise ValueError(f"index {self.index} is out of range for point {self.point!r}")
+        steps = math.ceil((self.config.train_subset or MNIST_TRAIN_SIZE) / self.config.batch_size)
+        lowest, highest = {"init": (0, 0), "step": (0, steps), "epoch": (1, self.config.num_epochs)}[self.point]
+        if not lowest <= self.index <= highest:
+            raise ValueError(f"index {self.index} is out of range for point {self.point!r} ({lowest} to {highest})")
 
 
 # ---------------------------------------------------------------- losses on logits, exact
@@ -63,20 +64,15 @@ def logit_gradient(z: np.ndarray, y: np.ndarray, config: RunConfig) -> np.ndarra
     """d(mean loss)/d(logits), per sample (n, 10)."""
     z = z.astype(np.float64)
     if config.loss != "probabilities":
-        return (_softmax(z) - y) / len(z)
+        return (theory.softmax(z) - y) / len(z)
     outputs = theory.activation_outputs(z, config.activation).astype(np.float64)
     total = outputs.sum(axis=1, keepdims=True)
     p_label = (outputs * y).sum(axis=1, keepdims=True) / total
     live = (p_label > 1e-7) & (p_label < 1 - 1e-7)  # the clip cuts the gradient
     if config.activation == "softmax":
-        return np.where(live, _softmax(z) - y, 0.0) / len(z)
+        return np.where(live, theory.softmax(z) - y, 0.0) / len(z)
     d_outputs = -(y / total - p_label / total) / p_label
     return np.where(live, d_outputs * outputs * (1 - outputs), 0.0) / len(z)
-
-
-def _softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
 
 
 # ---------------------------------------------------------------- weights as one vector
@@ -170,7 +166,7 @@ def hessian_vector(theta: np.ndarray, vector: np.ndarray, x: np.ndarray, y: np.n
     if config.loss == "probabilities":
         scale = 1e-4 * max(np.linalg.norm(theta), 1.0)
         return (gradient(theta + scale * vector, x, y, config) - gradient(theta - scale * vector, x, y, config)) / (2 * scale)
-    p = _softmax(logits_at(theta, x))
+    p = theory.softmax(logits_at(theta, x))
     u = logits_at(vector, x)
     g = (p * u - p * (p * u).sum(axis=1, keepdims=True)) / len(x)
     return np.concatenate([(x.reshape(len(x), -1).astype(np.float64).T @ g).ravel(), g.sum(axis=0)])

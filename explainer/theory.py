@@ -25,15 +25,18 @@ def sigmoid_one_threshold() -> float:
     return float(z[np.argmax(sigmoid32(z) == 1.0)])
 
 
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, in z's own precision."""
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
 def activation_outputs(z: np.ndarray, activation: str) -> np.ndarray:
     """The model's float32 outputs for logits z: sigmoid, softmax, or the logits themselves."""
     z32 = z.astype(np.float32)
     if activation == "sigmoid":
         return sigmoid32(z32)
-    if activation == "softmax":
-        e = np.exp(z32 - z32.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
-    return z32
+    return softmax(z32) if activation == "softmax" else z32
 
 
 def softmax_crossentropy(z: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -54,10 +57,7 @@ def clipped_crossentropy(outputs: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def softmax_saturated_fraction(z: np.ndarray) -> float:
     """Fraction of samples whose largest softmax probability exceeds 0.999."""
-    z = z.astype(np.float64)
-    top = np.sort(z, axis=1)
-    largest = 1 / np.exp(z - top[:, -1:]).sum(axis=1)
-    return float(np.mean(largest > SATURATED_PROBABILITY))
+    return float(np.mean(softmax(z.astype(np.float64)).max(axis=1) > SATURATED_PROBABILITY))
 
 
 def tied_fraction(outputs: np.ndarray) -> float:

@@ -127,11 +127,10 @@ def test_mechanism_measurements_on_a_subset(mnist):
     assert {path["closest"] for path in m.loss_paths} == {"softmax cross-entropy on the logits"}
     assert all(path["relative_gap"] < 1e-4 for path in m.loss_paths)
     legacy_on, legacy_off, current = m.artifact
-    assert legacy_on["loss"] == legacy_off["loss"] == current["loss"]
-    assert abs(legacy_on["reported_val_accuracy"] - legacy_on["logit_accuracy"]) < 0.01
-    for row in (legacy_off, current):  # without the graph rewrite, the tied sigmoid outputs decide
-        assert abs(row["reported_val_accuracy"] - row["predict_accuracy"]) < 0.01
+    assert legacy_on["loss"] == legacy_off["loss"] == current["loss"] and m.same_artifact_loss
+    assert m.rewrite_shown and m.reports(2, "predict_accuracy")  # without the rewrite, the tied outputs decide
     assert legacy_on["logit_accuracy"] - legacy_on["predict_accuracy"] > 0.2
+    assert m.collapses  # (after one short epoch RMSprop and Adam are not yet at 3x: measured 2.2)
     sgd_last = [row for row in m.scaling if row["optimizer"] == "sgd"][-1]
     assert abs(sgd_last["norm_ratio"] - 3) < 0.5
     assert m.per_sample[0]["loss_share_of_misclassified"] > 0.99

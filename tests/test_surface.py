@@ -104,6 +104,8 @@ def test_requests_are_validated():
         surface.SurfaceRequest(RunConfig(), point="middle")
     with pytest.raises(ValueError, match="out of range"):
         surface.SurfaceRequest(RunConfig(num_epochs=2), point="epoch", index=3)
+    with pytest.raises(ValueError, match=r"0 to 2\)"):  # 64 images make 2 steps of 32
+        surface.SurfaceRequest(RunConfig(train_subset=64), point="step", index=3)
     with pytest.raises(ValueError, match="SGD"):
         surface.SurfaceRequest(RunConfig(optimizer="adam"))
 

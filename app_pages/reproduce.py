@@ -4,7 +4,7 @@ import streamlit as st
 
 from explainer import charts, question, report
 from explainer.config import ENGINES
-from explainer.view import SWEEP_EPOCHS, SWEEP_LEARNING_RATES
+from explainer.view import SWEEP_EPOCHS, SWEEP_LEARNING_RATES, parse_sweep
 from ui.runs import results
 
 view = st.session_state.view
@@ -81,12 +81,10 @@ with st.form("sweep"):
     sweep_epochs = st.number_input("Epochs per run", 1, 10, SWEEP_EPOCHS)
     st.form_submit_button("Run the sweep")
 try:
-    sweep_lrs = sorted({float(part) for part in sweep_text.split(",") if part.strip()})
-    if len(sweep_lrs) < 2:
-        raise ValueError("give at least two")
+    sweep_lrs = parse_sweep(sweep_text)
     sweep_configs = [view.config.replace(learning_rate=lr, num_epochs=sweep_epochs) for lr in sweep_lrs]
 except ValueError as error:
-    st.error(f"The sweep needs comma-separated learning rates > 0 ({error}).")
+    st.error(f"The sweep cannot run: {error}.")
     st.stop()
 sweep = results(sweep_configs, "Sweep")
 if sweep is not None:

@@ -2,19 +2,21 @@
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import dataclasses
 import json
 import math
 import sys
 
-from explainer.cache import cache_dir, cached_train, load, run_key
+from explainer.cache import RunStore, cache_dir
 from explainer.config import CHOICES, ENGINES, RunConfig
 from explainer import surface
-from explainer.data import MnistUnavailable, load_mnist, prepare
+from explainer.data import MnistNotDownloaded, MnistUnavailable, download_mnist, load_mnist, prepare
 from explainer.fixes import RULES, matrix_rows, outcomes, runs_needed
 from explainer.question import LEARNING_RATES, is_question_setup, reported
 from explainer.report import compare, keras_line
-from explainer.train import Progress, RunResult
+from explainer.service import TrainingService, failure
+from explainer.train import RunResult
 from explainer.view import default_runs
 
 
@@ -28,11 +30,14 @@ def main(argv: list[str] | None = None) -> int:
         configs = args.configs(args)
     except ValueError as error:
         parser.error(str(error))
+    service = TrainingService(RunStore.default())
     try:
-        results = [_run(config) for config in configs]
-    except MnistUnavailable as error:
+        results = train_all(service, configs)
+    except (MnistUnavailable, RunFailed) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    finally:
+        service.shutdown()
     if args.command == "warm":
         print(f"{len(results)} runs are in the cache at {cache_dir()}")
         return 0
@@ -143,17 +148,30 @@ def _run_configs(args) -> list[RunConfig]:
     ]
 
 
-def _run(config: RunConfig) -> RunResult:
-    cached = load(run_key(config, load_mnist().fingerprint)) is not None
-    print(f"{config.engine}, lr {config.learning_rate:g}: {'from the cache' if cached else 'training'}...", file=sys.stderr)
-    return cached_train(config, progress=None if cached else _show_progress)
+class RunFailed(RuntimeError):
+    """A run raised in its worker, or its worker died."""
 
 
-def _show_progress(progress: Progress) -> None:
-    if sys.stderr.isatty():
-        print(f"\r  epoch {progress.epoch}/{progress.num_epochs}, step {progress.step}/{progress.steps_per_epoch}", end="", file=sys.stderr)
-        if progress.epoch == progress.num_epochs and progress.step == progress.steps_per_epoch:
-            print(file=sys.stderr)
+def train_all(service: TrainingService, configs: list[RunConfig]) -> list[RunResult]:
+    """Every config's result, training the missing ones in parallel on the service's workers;
+    one line on stderr per run as it finishes, naming it."""
+    try:
+        mnist = load_mnist()
+    except MnistNotDownloaded:
+        print("downloading MNIST with Keras' loader...", file=sys.stderr)
+        service.submit(download_mnist).result()
+        mnist = load_mnist()
+    runs = [service.request(config, mnist) for config in configs]
+    cached = sum(run.future.done() for run in runs)
+    if cached:
+        print(f"{cached} of {len(runs)} run(s) from the cache at {service.store.directory}", file=sys.stderr)
+    pending = {run.future: run for run in runs if not run.future.done()}
+    for done, future in enumerate(concurrent.futures.as_completed(pending), start=1):
+        run = pending[future]
+        if future.exception() is not None:
+            raise RunFailed(f"the run ({run.config.label()}) failed: {failure(future.exception())}")
+        print(f"[{done}/{len(pending)}] trained {run.config.label()}", file=sys.stderr)
+    return [service.store.load(run.key) for run in runs]
 
 
 def _print_run(result: RunResult) -> None:

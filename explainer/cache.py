@@ -1,6 +1,9 @@
-"""On-disk cache of RunResults keyed by RunConfig, library versions and the data's digest."""
+"""On-disk store of RunResults keyed by RunConfig, library versions and the data's digest; one
+lock per key shared by every process on the directory; the progress of runs being trained."""
+
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -12,13 +15,14 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+from filelock import FileLock
 
 from explainer.config import RunConfig
-from explainer.data import Mnist, load_mnist
-from explainer.train import TRAINING_LOCK, Progress, RunResult, train
+from explainer.data import Mnist
+from explainer.model import ENGINE_PACKAGES
+from explainer.train import Progress, RunResult, train
 
-FORMAT = 1  # bump when RunResult or the training procedure changes
-ENGINE_PACKAGES = {"keras3": "keras", "tf_keras": "tf-keras"}
+FORMAT = 2  # bump when RunResult or the training procedure changes
 ARRAYS = ("step_loss", "kernels", "biases")
 
 
@@ -42,55 +46,105 @@ def run_key(config: RunConfig, fingerprint: str) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
 
 
-def cached_train(
-    config: RunConfig,
-    mnist: Mnist | None = None,
-    progress: Callable[[Progress], None] | None = None,
-) -> RunResult:
-    """The cached result for `config`, training it first if needed; concurrent callers asking
-    for the same config wait for one run and share it."""
-    mnist = mnist if mnist is not None else load_mnist()
-    key = run_key(config, mnist.fingerprint)
-    result = load(key)
-    if result is None:
-        with TRAINING_LOCK:  # whoever waited here finds the entry the previous holder stored
-            result = load(key)
+@dataclasses.dataclass(frozen=True)
+class RunStore:
+    """A cache directory: `<key>.npz` entries, `locks/<key>.lock`, `progress/<key>.json`."""
+
+    directory: Path
+
+    @classmethod
+    def default(cls) -> RunStore:
+        return cls(cache_dir())
+
+    def path(self, key: str) -> Path:
+        return self.directory / f"{key}.npz"
+
+    def has(self, key: str) -> bool:
+        """Whether an entry exists, without reading it (a corrupt one is found by `load`)."""
+        return self.path(key).is_file()
+
+    def load(self, key: str) -> RunResult | None:
+        """The stored result, or None if absent; a corrupt entry is deleted and reported as absent."""
+        path = self.path(key)
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                meta = json.loads(str(npz["meta"]))
+                arrays = {name: npz[name] for name in ARRAYS}
+            if meta.pop("key") != key:
+                raise ValueError("entry stored under another key")
+            meta["config"] = RunConfig.from_dict(meta["config"])
+            return RunResult(**meta, **arrays)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
+            path.unlink(missing_ok=True)
+            return None
+
+    def store(self, key: str, result: RunResult) -> None:
+        """Write atomically: readers see the whole entry or none."""
+        fields = {field.name: getattr(result, field.name) for field in dataclasses.fields(result)}
+        arrays = {name: fields.pop(name) for name in ARRAYS}
+        meta = {**fields, "config": result.config.to_dict(), "key": key}
+        with _atomic(self.path(key)) as file:
+            np.savez(file, meta=np.array(json.dumps(meta)), **arrays)
+
+    def lock(self, key: str) -> FileLock:
+        """The key's lock, shared by every thread and process that trains into this directory."""
+        (self.directory / "locks").mkdir(parents=True, exist_ok=True)
+        return FileLock(self.directory / "locks" / f"{key}.lock")
+
+    def write_progress(self, key: str, progress: Progress) -> None:
+        with _atomic(self._progress_path(key)) as file:
+            file.write(json.dumps(dataclasses.asdict(progress)).encode())
+
+    def read_progress(self, key: str) -> Progress | None:
+        """The latest progress of a run being trained (by any process), or None."""
+        try:
+            return Progress(**json.loads(self._progress_path(key).read_text()))
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def clear_progress(self, key: str) -> None:
+        self._progress_path(key).unlink(missing_ok=True)
+
+    def train(self, config: RunConfig, key: str, mnist: Mnist, progress: Callable[[Progress], None] | None = None) -> RunResult:
+        """The stored result for `key`, training `config` first if no process has: under the
+        key's lock, so concurrent callers anywhere wait for one run and share it. Progress goes
+        to the progress file (for any reader) and to `progress` if given."""
+
+        def report(update: Progress) -> None:
+            self.write_progress(key, update)
+            if progress is not None:
+                progress(update)
+
+        with self.lock(key):
+            result = self.load(key)
             if result is None:
-                result = train(config, mnist, progress)
-                store(key, result)
-    return result
+                try:
+                    result = train(config, mnist, report)
+                    self.store(key, result)
+                finally:
+                    self.clear_progress(key)
+            return result
+
+    def _progress_path(self, key: str) -> Path:
+        return self.directory / "progress" / f"{key}.json"
 
 
-def load(key: str) -> RunResult | None:
-    """The stored result, or None if absent; a corrupt entry is deleted and reported as absent."""
-    path = cache_dir() / f"{key}.npz"
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            meta = json.loads(str(npz["meta"]))
-            arrays = {name: npz[name] for name in ARRAYS}
-        if meta.pop("key") != key:
-            raise ValueError("entry stored under another key")
-        meta["config"] = RunConfig.from_dict(meta["config"])
-        return RunResult(**meta, **arrays)
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
-        path.unlink(missing_ok=True)
-        return None
-
-
-def store(key: str, result: RunResult) -> None:
-    """Write atomically: readers see the whole entry or none."""
-    directory = cache_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    fields = {field.name: getattr(result, field.name) for field in dataclasses.fields(result)}
-    arrays = {name: fields.pop(name) for name in ARRAYS}
-    meta = {**fields, "config": result.config.to_dict(), "key": key}
-    descriptor, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
+@contextlib.contextmanager
+def _atomic(target: Path):
+    """A temporary file beside `target`, renamed over it on success and removed on failure."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
     try:
         with os.fdopen(descriptor, "wb") as file:
-            np.savez(file, meta=np.array(json.dumps(meta)), **arrays)
-        os.replace(temporary, directory / f"{key}.npz")
+            yield file
+        os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def cached_train(config: RunConfig, mnist: Mnist, progress: Callable[[Progress], None] | None = None) -> RunResult:
+    """In this process: the result for `config` from the default store, training it if needed."""
+    return RunStore.default().train(config, run_key(config, mnist.fingerprint), mnist, progress)

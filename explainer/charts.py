@@ -39,6 +39,21 @@ def epoch_chart(rows: list[dict], metric: str, log_scale: bool = False, dashes: 
     )
 
 
+def live_loss(rows: list[dict]) -> alt.Chart:
+    """Training loss per finished epoch of runs still training, one line per run (log scale)."""
+    return (
+        alt.Chart(pd.DataFrame(rows))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1), title="epoch"),
+            y=alt.Y("loss:Q", scale=alt.Scale(type="log"), title="training loss"),
+            color=alt.Color("run:N", title="run"),
+            tooltip=["run", "epoch", alt.Tooltip("loss:Q", format=".4g")],
+        )
+        .properties(width=520, height=220)
+    )
+
+
 def sweep_chart(rows: list[dict]) -> alt.HConcatChart:
     """Final loss against learning rate (log-log) and final accuracy against learning rate."""
     frame = pd.DataFrame(rows)

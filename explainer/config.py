@@ -19,6 +19,9 @@ CHOICES = {
     "optimizer": OPTIMIZERS,
 }
 MNIST_TRAIN_SIZE = 60_000
+# the longest run anyone may ask for: 32 epochs of the full training set at batch 32, about
+# 2 minutes in a worker; a URL or a CLI flag asking for more is refused with this figure
+MAX_TRAINING_STEPS = 60_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,6 +73,18 @@ class RunConfig:
             _check_positive_int("train_subset", self.train_subset)
             if self.train_subset > MNIST_TRAIN_SIZE:
                 raise ValueError(f"train_subset must be at most {MNIST_TRAIN_SIZE}; got {self.train_subset}")
+        if self.batch_size > MNIST_TRAIN_SIZE:
+            raise ValueError(f"batch_size must be at most {MNIST_TRAIN_SIZE:,} (the training set); got {self.batch_size:,}")
+        if self.training_steps > MAX_TRAINING_STEPS:
+            raise ValueError(
+                f"this run would take {self.training_steps:,} SGD steps ({self.num_epochs:,} epochs of "
+                f"{self.training_steps // self.num_epochs:,} steps); a run may take at most {MAX_TRAINING_STEPS:,}"
+            )
+
+    @property
+    def training_steps(self) -> int:
+        """SGD steps the whole run takes."""
+        return math.ceil((self.train_subset or MNIST_TRAIN_SIZE) / self.batch_size) * self.num_epochs
 
     def replace(self, **changes) -> RunConfig:
         return dataclasses.replace(self, **changes)

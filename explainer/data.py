@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from explainer.config import RunConfig
+from explainer.model import import_engine
 
 SHAPES = {
     "x_train": (60_000, 28, 28),
@@ -30,14 +31,19 @@ class MnistUnavailable(RuntimeError):
     """MNIST could not be loaded; the message says why and how to provide the file."""
 
 
+class MnistNotDownloaded(MnistUnavailable):
+    """Neither MNIST_NPZ nor Keras' cache has the file: `download_mnist()` (in a worker) may fetch it."""
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class Mnist:
-    """The four MNIST arrays as uint8, plus a digest of their bytes for cache keys."""
+    """The four MNIST arrays as uint8, where they were read from, and a digest of their bytes."""
 
     x_train: np.ndarray
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
+    source: str = "memory"
 
     @functools.cached_property
     def fingerprint(self) -> str:
@@ -58,17 +64,36 @@ class Prepared:
     y_test: np.ndarray
 
 
+def keras_cache_files() -> list[Path]:
+    """Where keras.datasets.mnist.load_data() keeps its download (Keras 3's keras_home()):
+    $KERAS_HOME/datasets, else ~/.keras/datasets, or /tmp/.keras/datasets when home is read-only."""
+    if os.environ.get("KERAS_HOME"):
+        homes = [Path(os.environ["KERAS_HOME"])]
+    else:
+        homes = [Path.home() / ".keras", Path("/tmp") / ".keras"]
+    return [home / "datasets" / "mnist.npz" for home in homes]
+
+
 def load_mnist() -> Mnist:
-    """MNIST from $MNIST_NPZ if set, else from keras.datasets.mnist.load_data(); once per process."""
+    """MNIST from $MNIST_NPZ if set, else from Keras' cache; read once per process per file.
+    Reads NumPy only: a missing download raises MnistNotDownloaded (see `download_mnist`)."""
     path = os.environ.get("MNIST_NPZ")
-    if path:
-        resolved = Path(path).expanduser().resolve()
-        try:
-            stat = resolved.stat()
-        except OSError as error:
-            raise MnistUnavailable(f"MNIST_NPZ={path}: cannot read the file ({error.strerror}). {HOW_TO_PROVIDE}") from None
-        return _read_npz(str(resolved), stat.st_size, stat.st_mtime_ns)
-    return _load_with_keras()
+    if not path:
+        found = [candidate for candidate in keras_cache_files() if candidate.is_file()]
+        if not found:
+            raise MnistNotDownloaded(f"MNIST_NPZ is not set and Keras' cache has no mnist.npz yet. {HOW_TO_PROVIDE}")
+        path = str(found[0])
+    return read_mnist(path)
+
+
+def read_mnist(path: str) -> Mnist:
+    """MNIST from Keras' mnist.npz at `path`, read once per process while the file is unchanged."""
+    resolved = Path(path).expanduser().resolve()
+    try:
+        stat = resolved.stat()
+    except OSError as error:
+        raise MnistUnavailable(f"{path}: cannot read the file ({error.strerror}). {HOW_TO_PROVIDE}") from None
+    return _read_npz(str(resolved), stat.st_size, stat.st_mtime_ns)
 
 
 @functools.lru_cache(maxsize=2)
@@ -85,19 +110,13 @@ def _read_npz(path: str, size: int, mtime_ns: int) -> Mnist:
     return checked(arrays, source=path)
 
 
-@functools.lru_cache(maxsize=1)
-def _load_with_keras() -> Mnist:
-    from explainer.model import import_engine
-
+def download_mnist() -> None:
+    """Let Keras download mnist.npz into its cache. Imports Keras: call it in a worker process."""
     keras = import_engine("keras3")
     try:
-        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+        keras.datasets.mnist.load_data()
     except Exception as error:  # Keras raises bare Exception for failed downloads
-        raise MnistUnavailable(
-            f"MNIST_NPZ is not set and keras.datasets.mnist.load_data() failed ({error}). {HOW_TO_PROVIDE}"
-        ) from None
-    arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
-    return checked(arrays, source="keras.datasets.mnist.load_data()")
+        raise MnistUnavailable(f"keras.datasets.mnist.load_data() could not download MNIST ({error}). {HOW_TO_PROVIDE}") from None
 
 
 def checked(arrays: dict[str, np.ndarray], source: str) -> Mnist:
@@ -111,7 +130,7 @@ def checked(arrays: dict[str, np.ndarray], source: str) -> Mnist:
             )
     if arrays["y_train"].max() > 9 or arrays["y_test"].max() > 9:
         raise MnistUnavailable(f"{source}: labels outside 0-9. {HOW_TO_PROVIDE}")
-    return Mnist(**arrays)
+    return Mnist(**arrays, source=source)
 
 
 def prepare(mnist: Mnist, config: RunConfig) -> Prepared:

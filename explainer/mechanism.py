@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from importlib import metadata
 
 import numpy as np
 
 from explainer import surface, theory
-from explainer.cache import cached_train
 from explainer.config import ENGINES, RunConfig
 from explainer.data import Mnist, prepare
-from explainer.model import keras_loss
 from explainer.report import ratio
+from explainer.train import FIRST_BATCH, RunResult
 
 COLLAPSE_FACTORS = (0.1, 1.0, 10.0)  # learning rates of the collapse chart, relative to the lower one
 OPTIMIZERS = ("sgd", "rmsprop", "adam")
@@ -80,10 +80,11 @@ class Mechanism:
         return self.reports(0, "logit_accuracy") and self.reports(1, "predict_accuracy")
 
 
-def measure(config: RunConfig, learning_rates: tuple[float, float], mnist: Mnist) -> Mechanism:
-    """All measurements for the sidebar's setup at its two learning rates (runs come from the cache)."""
+def measure(config: RunConfig, learning_rates: tuple[float, float], runs: Mapping[RunConfig, RunResult], mnist: Mnist) -> Mechanism:
+    """All measurements for the sidebar's setup at its two learning rates, from trained `runs`
+    (every config of `runs_needed`)."""
     def run(**changes):
-        return cached_train(config.replace(**changes), mnist)
+        return runs[config.replace(**changes)]
 
     data = prepare(mnist, config)
     low, high = learning_rates
@@ -109,14 +110,14 @@ def _loss_path(result, data) -> dict:
     """On the first training batch, with the run's final weights: what Keras reports, against
     softmax cross-entropy on the logits and clipped cross-entropy on the model's outputs."""
     kernel, bias = result.kernels[-1], result.biases[-1]
-    x, y = data.x_train[:32], data.y_train[:32]
+    x, y = data.x_train[:FIRST_BATCH], data.y_train[:FIRST_BATCH]
     z = theory.logits(kernel, bias, x)
     activation = result.config.activation
     candidates = {"softmax cross-entropy on the logits": float(theory.softmax_crossentropy(z, y).mean())}
     if activation != "linear":  # a linear output is the logits: there is no second path
         outputs = theory.activation_outputs(z, activation)
         candidates[f"cross-entropy on clipped {activation} outputs"] = float(theory.clipped_crossentropy(outputs, y).mean())
-    reported = keras_loss(result.config, kernel, bias, x, y)
+    reported = result.first_batch_loss  # measured by Keras itself when the run was trained
     used = min(candidates, key=lambda name: abs(candidates[name] - reported))
     return {"engine": result.config.engine, "keras": reported, **candidates, "closest": used,
             "relative_gap": ratio(abs(candidates[used] - reported), abs(reported))}

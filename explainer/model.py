@@ -1,8 +1,10 @@
 """The question's model (Input 28x28, Flatten, Dense(10)) built and compiled for a RunConfig."""
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
+import sys
 from types import ModuleType
 
 import numpy as np
@@ -11,14 +13,16 @@ from explainer.config import RunConfig
 
 CLIP_EPSILON = 1e-7  # Keras' backend epsilon: the clip of cross-entropy on probabilities
 ENGINE_MODULES = {"keras3": "keras", "tf_keras": "tf_keras"}
+ENGINE_PACKAGES = {"keras3": "keras", "tf_keras": "tf-keras"}  # distributions, for their versions
 
 
 def import_engine(engine: str) -> ModuleType:
     """The Keras module for an engine: Keras 3 (`import keras`) or legacy tf.keras 2 (`tf_keras`)."""
     # the logits shortcut this app explains is TensorFlow's; Keras 3 must not pick JAX or torch
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    module = importlib.import_module(ENGINE_MODULES[engine])
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with _quiet_native_stderr():
+        module = importlib.import_module(ENGINE_MODULES[engine])
     # every run builds a fresh model and so traces fresh tf.functions: retracing warnings are noise
     importlib.import_module("tensorflow").get_logger().setLevel("ERROR")
     if engine == "keras3" and module.backend.backend() != "tensorflow":
@@ -27,6 +31,22 @@ def import_engine(engine: str) -> ModuleType:
             "this app needs KERAS_BACKEND=tensorflow"
         )
     return module
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """TensorFlow's native libraries print start-up notes (oneDNN, no CUDA driver, a cuInit
+    "error") to file descriptor 2 before its log level applies: silence fd 2 while they load.
+    Python's own errors are raised, not printed, so nothing real is lost."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def initial_weights(seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -80,13 +100,3 @@ def probabilities_crossentropy(y_true, y_pred):
     probabilities = y_pred / tf.reduce_sum(y_pred, axis=-1, keepdims=True)
     probabilities = tf.clip_by_value(probabilities, CLIP_EPSILON, 1 - CLIP_EPSILON)
     return -tf.reduce_sum(y_true * tf.math.log(probabilities), axis=-1)
-
-
-def keras_loss(config: RunConfig, kernel: np.ndarray, bias: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
-    """The loss Keras itself reports for these weights on (x, y), through the config's own path."""
-    from explainer.train import TRAINING_LOCK
-
-    with TRAINING_LOCK:  # building a model seeds Keras, which is process-global
-        model = build_model(config)
-        model.layers[-1].set_weights([kernel, bias])
-        return float(model.evaluate(x, y, batch_size=len(x), verbose=0, return_dict=True)["loss"])

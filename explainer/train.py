@@ -3,32 +3,37 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import math
 import threading
 import time
 from collections.abc import Callable
+from importlib import metadata
 
 import numpy as np
 
 from explainer.config import RunConfig
-from explainer.data import Mnist, Prepared, load_mnist, prepare
-from explainer.model import build_model, import_engine, initial_weights
+from explainer.data import Mnist, Prepared, prepare
+from explainer.model import ENGINE_PACKAGES, build_model, import_engine, initial_weights
 
-# Keras seeding and TensorFlow options are process-global and Streamlit sessions share the process
-TRAINING_LOCK = threading.RLock()  # re-entrant: the cache holds it around check-and-train
+# Keras seeding and TensorFlow options are process-global: one run at a time in a process
+TRAINING_LOCK = threading.RLock()
 # steps per tf.function call: large enough that Python overhead vanishes, small enough for progress
 STEPS_PER_CALL = 375
 METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
+FIRST_BATCH = 32  # images of the loss-path check (the question's batch size)
 
 
 @dataclasses.dataclass(frozen=True)
 class Progress:
-    """Where a run is: `step` of `steps_per_epoch` in epoch `epoch` (1-based) of `num_epochs`."""
+    """Where a run is: `step` of `steps_per_epoch` in epoch `epoch` (1-based) of `num_epochs`,
+    and the per-epoch logs of the epochs finished so far (charts fill in from them)."""
 
     epoch: int
     num_epochs: int
     step: int
     steps_per_epoch: int
+    history: dict[str, list[float]] = dataclasses.field(default_factory=dict)
 
     @property
     def fraction(self) -> float:
@@ -46,6 +51,8 @@ class RunResult:
     kernels, biases: the Dense weights at initialisation and after each epoch.
     predict_accuracy, logit_accuracy: test accuracy of argmax(model.predict(x)) and of
         argmax(x @ W + b) for the final weights; they differ when sigmoid outputs tie at 1.0.
+    first_batch_loss: the loss Keras itself reports on the first FIRST_BATCH training images
+        (file order) with the final weights: which formula produced it tells Keras' loss path.
     diverged: None, or what went non-finite and where (training stops there).
     """
 
@@ -57,6 +64,7 @@ class RunResult:
     biases: np.ndarray
     predict_accuracy: float
     logit_accuracy: float
+    first_batch_loss: float
     diverged: str | None
     versions: dict[str, str]
     seconds: float
@@ -64,13 +72,12 @@ class RunResult:
 
 def train(
     config: RunConfig,
-    mnist: Mnist | None = None,
+    mnist: Mnist,
     progress: Callable[[Progress], None] | None = None,
 ) -> RunResult:
-    """Train `config` on MNIST (or the given arrays) under the process-wide training lock."""
-    data = prepare(mnist if mnist is not None else load_mnist(), config)
+    """Train `config` on `mnist` under the process-wide training lock."""
     with TRAINING_LOCK, _graph_options(config):
-        return _train_locked(config, data, progress)
+        return _train_locked(config, mnist, progress or (lambda _: None))
 
 
 @contextlib.contextmanager
@@ -89,16 +96,22 @@ def _graph_options(config: RunConfig):
         tf.config.optimizer.set_experimental_options({"arithmetic_optimization": previous})
 
 
-def _train_locked(config: RunConfig, data: Prepared, progress) -> RunResult:
+def _train_locked(config: RunConfig, mnist: Mnist, progress: Callable[[Progress], None]) -> RunResult:
     started = time.perf_counter()
+    data, *tensors = _prepared(mnist, config.scaling, config.train_subset)
     model = build_model(config)
-    loops = _Loops(model, data, config.batch_size)
+    loops = _Loops(model, tensors, config.batch_size)
+    steps = len(loops.batch_sizes)
     rng = np.random.default_rng(config.seed)
     history: dict[str, list[float]] = {name: [] for name in METRICS}
     step_loss, weights, diverged = [], [initial_weights(config.seed)], None
     for epoch in range(1, config.num_epochs + 1):
-        # fit(shuffle=True) draws a new order every epoch; ours comes from the seed
-        running_loss, logs = loops.train_epoch(rng.permutation(len(data.x_train)), epoch, config.num_epochs, progress)
+
+        def report(step: int, epoch: int = epoch) -> None:
+            progress(Progress(epoch, config.num_epochs, step, steps, {name: list(values) for name, values in history.items()}))
+
+        # fit(shuffle=True) draws a new order every epoch; ours comes from the seed (see epoch_order)
+        running_loss, logs = loops.train_epoch(epoch_order(rng, len(data.x_train)), report)
         step_loss.append(_per_step(running_loss, loops.batch_sizes))
         history["loss"].append(logs["loss"])
         history["accuracy"].append(logs["accuracy"])
@@ -111,23 +124,34 @@ def _train_locked(config: RunConfig, data: Prepared, progress) -> RunResult:
         val_logs = loops.evaluate()
         history["val_loss"].append(val_logs["loss"])
         history["val_accuracy"].append(val_logs["accuracy"])
+        report(steps)
     predict_accuracy, logit_accuracy = (math.nan, math.nan) if diverged else _final_accuracies(model, data)
-    keras = import_engine(config.engine)
-    import tensorflow as tf
-
+    first = slice(0, FIRST_BATCH)
+    first_batch_loss = math.nan if diverged else loops.evaluate(data.x_train[first], data.y_train[first])["loss"]
     return RunResult(
         config=config,
         history=history,
         step_loss=np.concatenate(step_loss),
-        steps_per_epoch=len(loops.batch_sizes),
+        steps_per_epoch=steps,
         kernels=np.stack([kernel for kernel, _ in weights]),
         biases=np.stack([bias for _, bias in weights]),
         predict_accuracy=predict_accuracy,
         logit_accuracy=logit_accuracy,
+        first_batch_loss=first_batch_loss,
         diverged=diverged,
-        versions={"tensorflow": tf.__version__, config.engine: keras.__version__},
+        versions=engine_versions(config.engine),
         seconds=time.perf_counter() - started,
     )
+
+
+def epoch_order(rng: np.random.Generator, n: int) -> np.ndarray:
+    """The next epoch's sample order: the one rule for the trainer and every replay of it."""
+    return rng.permutation(n)
+
+
+def engine_versions(engine: str) -> dict[str, str]:
+    """The installed TensorFlow and the engine's Keras, read from package metadata."""
+    return {"tensorflow": metadata.version("tensorflow"), engine: metadata.version(ENGINE_PACKAGES[engine])}
 
 
 class _Loops:
@@ -135,64 +159,70 @@ class _Loops:
 
     `fit` pays Python and tf.data overhead on every step; here one TensorFlow call runs
     STEPS_PER_CALL steps of the very same train_step, on the same batches in the same order.
+    The data are arguments, not captured constants: TensorFlow keeps whatever a function
+    captures alive after the function is gone, which leaked the ~200 MB training set per run.
     """
 
-    def __init__(self, model, data: Prepared, batch_size: int):
+    def __init__(self, model, tensors: tuple[tuple, tuple], batch_size: int):
         import tensorflow as tf
 
         self.model = model
-        x_train, y_train = tf.constant(data.x_train), tf.constant(data.y_train)
-        x_test, y_test = tf.constant(data.x_test), tf.constant(data.y_test)
-        n_train, n_test = len(data.x_train), len(data.x_test)
+        self.train_data, self.test_data = tensors
+        n_train = int(self.train_data[0].shape[0])
         self.batch_sizes = np.diff(np.r_[np.arange(0, n_train, batch_size), n_train])
-        test_steps = math.ceil(n_test / batch_size)
+        images, labels = tf.TensorSpec([None, 28, 28], tf.float32), tf.TensorSpec([None, 10], tf.float32)
 
-        @tf.function(
-            input_signature=[
-                tf.TensorSpec([None], tf.int64),
-                tf.TensorSpec([], tf.int32),
-                tf.TensorSpec([], tf.int32),
-            ]
-        )
-        def train_steps(order, start, stop):
+        @tf.function(input_signature=[images, labels, tf.TensorSpec([None], tf.int64), tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.int32)])
+        def train_steps(x, y, order, start, stop):
             running_loss = tf.TensorArray(tf.float32, size=0, dynamic_size=True)
             for step in tf.range(start, stop):
                 batch = order[step * batch_size : (step + 1) * batch_size]
-                logs = model.train_step((tf.gather(x_train, batch), tf.gather(y_train, batch)))
+                logs = model.train_step((tf.gather(x, batch), tf.gather(y, batch)))
                 running_loss = running_loss.write(step - start, logs["loss"])
                 if not tf.math.is_finite(logs["loss"]):
                     break
             return running_loss.stack(), logs
 
-        @tf.function
-        def test_steps_fn():
-            for step in tf.range(test_steps):
-                batch = slice(step * batch_size, (step + 1) * batch_size)
-                logs = model.test_step((x_test[batch], y_test[batch]))
+        @tf.function(input_signature=[images, labels])
+        def test_steps(x, y):
+            for step in tf.range((tf.shape(x)[0] + batch_size - 1) // batch_size):
+                logs = model.test_step((x[step * batch_size : (step + 1) * batch_size], y[step * batch_size : (step + 1) * batch_size]))
             return logs
 
-        self._train_steps, self._test_steps = train_steps, test_steps_fn
+        self._train_steps, self._test_steps = train_steps, test_steps
 
-    def train_epoch(self, order: np.ndarray, epoch: int, num_epochs: int, progress) -> tuple[np.ndarray, dict]:
+    def train_epoch(self, order: np.ndarray, report: Callable[[int], None]) -> tuple[np.ndarray, dict]:
         """One epoch in the given sample order: Keras' running mean loss after each step, and the
-        epoch's final logs. Stops early at a non-finite loss."""
+        epoch's final logs; `report(steps_done)` after each call. Stops early at a non-finite loss."""
+        import tensorflow as tf
+
         self.model.reset_metrics()
         steps = len(self.batch_sizes)
-        running, logs = [], {}
+        running, logs, order = [], {}, tf.constant(order)
         for start in range(0, steps, STEPS_PER_CALL):
-            chunk, logs = self._train_steps(order, start, min(start + STEPS_PER_CALL, steps))
+            chunk, logs = self._train_steps(*self.train_data, order, start, min(start + STEPS_PER_CALL, steps))
             running.append(chunk.numpy())
             logs = {name: float(value) for name, value in logs.items()}
-            if progress is not None:
-                progress(Progress(epoch, num_epochs, sum(map(len, running)), steps))
+            report(sum(map(len, running)))
             if not math.isfinite(logs["loss"]):
                 break
         return np.concatenate(running), logs
 
-    def evaluate(self) -> dict[str, float]:
-        """Loss and accuracy on the test set, batch by batch as fit's validation computes them."""
+    def evaluate(self, x=None, y=None) -> dict[str, float]:
+        """Loss and accuracy batch by batch, as fit's validation computes them (default: the test set)."""
         self.model.reset_metrics()
-        return {name: float(value) for name, value in self._test_steps().items()}
+        data = self.test_data if x is None else (x, y)
+        return {name: float(value) for name, value in self._test_steps(*data).items()}
+
+
+@functools.lru_cache(maxsize=1)
+def _prepared(mnist: Mnist, scaling: str, train_subset: int | None) -> tuple[Prepared, tuple, tuple]:
+    """The prepared arrays and their tensors, kept for the next run on the same data: a worker's
+    runs mostly share it, and preparing and copying 60,000 images takes ~0.4 s."""
+    import tensorflow as tf
+
+    data = prepare(mnist, RunConfig(scaling=scaling, train_subset=train_subset))
+    return data, (tf.constant(data.x_train), tf.constant(data.y_train)), (tf.constant(data.x_test), tf.constant(data.y_test))
 
 
 def _per_step(running_mean: np.ndarray, batch_sizes: np.ndarray) -> np.ndarray:
@@ -208,3 +238,11 @@ def _final_accuracies(model, data: Prepared) -> tuple[float, float]:
     kernel, bias = model.layers[-1].get_weights()
     logits = data.x_test.reshape(len(data.x_test), -1) @ kernel + bias
     return float(np.mean(outputs.argmax(axis=1) == labels)), float(np.mean(logits.argmax(axis=1) == labels))
+
+
+def keras_loss(config: RunConfig, kernel: np.ndarray, bias: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
+    """The loss Keras itself reports for these weights on (x, y), through the config's own path."""
+    with TRAINING_LOCK:  # building a model seeds Keras, which is process-global
+        model = build_model(config)
+        model.layers[-1].set_weights([kernel, bias])
+        return float(model.evaluate(x, y, batch_size=len(x), verbose=0, return_dict=True)["loss"])

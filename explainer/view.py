@@ -12,6 +12,7 @@ DEFAULT_LEARNING_RATES = (0.01, 0.03)
 # the reproduce page's learning-rate sweep: three decades, one short epoch per rate by default
 SWEEP_LEARNING_RATES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 SWEEP_EPOCHS = 1
+MAX_SWEEP_RATES = 12  # runs one sweep may ask for
 CONFIG_KEYS = ("engine", "activation", "loss", "scaling", "optimizer", "batch_size", "num_epochs", "seed", "train_subset")
 
 
@@ -42,6 +43,19 @@ def parse_learning_rates(text: str) -> tuple[float, float]:
     if values[0] == values[1]:
         raise ValueError("the two learning rates must differ")
     return tuple(sorted(values))
+
+
+def parse_sweep(text: str) -> list[float]:
+    """Two to MAX_SWEEP_RATES distinct learning rates > 0 from "0.001, 0.01, 0.1", sorted."""
+    try:
+        values = sorted({float(part) for part in text.replace(";", ",").split(",") if part.strip()})
+    except ValueError:
+        raise ValueError(f"learning rates must be numbers separated by commas; got {text!r}") from None
+    if not 2 <= len(values) <= MAX_SWEEP_RATES:
+        raise ValueError(f"give 2 to {MAX_SWEEP_RATES} learning rates; got {len(values)}")
+    if not all(math.isfinite(value) and value > 0 for value in values):
+        raise ValueError("learning rates must be finite and > 0")
+    return values
 
 
 def format_learning_rates(learning_rates: tuple[float, float]) -> str:

@@ -1,4 +1,6 @@
-"""Smoke test in a real browser: Debian's chromium, driven by Playwright, against `streamlit run`."""
+"""In a real browser: Debian's chromium, driven by Playwright, against `streamlit run`: every page,
+a link's settings, and a server that trains in its workers without ever loading TensorFlow."""
+import dataclasses
 import os
 import shutil
 import socket
@@ -8,6 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psutil
 import pytest
 
 ROOT = Path(__file__).parents[1]
@@ -18,6 +21,17 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 SMALL = "num_epochs=1&train_subset=2000"
+
+
+@dataclasses.dataclass(frozen=True)
+class Server:
+    url: str
+    pid: int
+
+
+def mapped_tensorflow(pid: int) -> bool:
+    """Whether TensorFlow's shared library is mapped into the process."""
+    return "libtensorflow" in Path(f"/proc/{pid}/maps").read_text()
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +54,7 @@ def server(mnist):
                 time.sleep(0.5)
         else:
             pytest.fail("streamlit did not become healthy within a minute")
-        yield url
+        yield Server(url, process.pid)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -77,7 +91,7 @@ def wait_for_app(page, last_text=PAGES[""], timeout_ms=300_000):
 @pytest.mark.parametrize("path", list(PAGES))
 def test_every_page_in_a_browser(server, page, path):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.goto(f"{server}/{path}?{SMALL}")
+    page.goto(f"{server.url}/{path}?{SMALL}")
     wait_for_app(page, PAGES[path])
     assert page.locator("[data-testid='stVegaLiteChart']").count() >= 2
     assert page.locator("[data-testid='stException']").count() == 0
@@ -85,7 +99,7 @@ def test_every_page_in_a_browser(server, page, path):
 
 
 def test_link_with_query_parameters_sets_the_sidebar(server, page):
-    page.goto(f"{server}/?{SMALL}&scaling=unit&optimizer=adam")
+    page.goto(f"{server.url}/?{SMALL}&scaling=unit&optimizer=adam")
     wait_for_app(page)
     sidebar = page.locator("[data-testid='stSidebar']")
     assert sidebar.get_by_role("radio", name="x / 255").is_checked()
@@ -93,3 +107,14 @@ def test_link_with_query_parameters_sets_the_sidebar(server, page):
     assert page.locator("[data-testid='stException']").count() == 0
     assert "scaling=unit" in page.url and "optimizer=adam" in page.url
     page.screenshot(path=SCREENSHOTS / "reproduce-unit-adam.png", full_page=True)
+
+
+def test_training_happens_in_workers_never_in_the_server(server, page):
+    """After every page above, and a view nobody has trained yet: the runs were trained (in worker
+    processes, which load TensorFlow) and the server process never mapped TensorFlow itself."""
+    page.goto(f"{server.url}/?num_epochs=1&train_subset=1500&seed=7")
+    wait_for_app(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+    workers = psutil.Process(server.pid).children(recursive=True)
+    assert any(mapped_tensorflow(worker.pid) for worker in workers)
+    assert not mapped_tensorflow(server.pid)

@@ -1,4 +1,4 @@
-"""The on-disk cache: round trip, atomic writes, corrupt entries, one training per config."""
+"""The on-disk store: round trip, atomic writes, corrupt entries, progress files, one training per key."""
 import threading
 
 import numpy as np
@@ -6,13 +6,18 @@ import pytest
 
 from explainer import cache
 from explainer.config import RunConfig
-from explainer.train import RunResult
+from explainer.train import Progress, RunResult
 
 
 @pytest.fixture
 def cache_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("EXPLAINER_CACHE_DIR", str(tmp_path))
     return tmp_path
+
+
+@pytest.fixture
+def store(cache_dir):
+    return cache.RunStore(cache_dir)
 
 
 def make_result(config=RunConfig(num_epochs=2)) -> RunResult:
@@ -26,49 +31,60 @@ def make_result(config=RunConfig(num_epochs=2)) -> RunResult:
         biases=rng.normal(size=(3, 10)).astype(np.float32),
         predict_accuracy=0.3,
         logit_accuracy=0.8,
+        first_batch_loss=12.5,
         diverged=None,
         versions={"tensorflow": "x", "tf_keras": "y"},
         seconds=1.5,
     )
 
 
-def test_round_trip(cache_dir):
+def test_round_trip(store):
     result = make_result()
-    cache.store("abc", result)
-    loaded = cache.load("abc")
+    assert not store.has("abc")
+    store.store("abc", result)
+    assert store.has("abc")
+    loaded = store.load("abc")
     assert loaded.config == result.config and loaded.versions == result.versions
     assert loaded.history["accuracy"] == result.history["accuracy"] and np.isnan(loaded.history["loss"][1])
     for name in cache.ARRAYS:
         np.testing.assert_array_equal(getattr(loaded, name), getattr(result, name))
-    assert (loaded.predict_accuracy, loaded.logit_accuracy, loaded.steps_per_epoch) == (0.3, 0.8, 3)
+    assert (loaded.predict_accuracy, loaded.logit_accuracy, loaded.steps_per_epoch, loaded.first_batch_loss) == (0.3, 0.8, 3, 12.5)
 
 
-def test_missing_entry_is_none(cache_dir):
-    assert cache.load("nothing") is None
+def test_missing_entry_is_none(store):
+    assert store.load("nothing") is None and not store.has("nothing")
+
+
+def test_progress_is_written_read_and_cleared(store):
+    assert store.read_progress("abc") is None
+    store.write_progress("abc", Progress(2, 10, 375, 1875, {"loss": [320.4]}))
+    assert store.read_progress("abc") == Progress(2, 10, 375, 1875, {"loss": [320.4]})
+    store.clear_progress("abc")
+    assert store.read_progress("abc") is None
 
 
 @pytest.mark.parametrize("damage", [lambda b: b[: len(b) // 2], lambda b: b"garbage", lambda b: b""])
-def test_corrupt_entry_is_dropped_not_crashed_on(cache_dir, damage):
-    cache.store("abc", make_result())
+def test_corrupt_entry_is_dropped_not_crashed_on(store, cache_dir, damage):
+    store.store("abc", make_result())
     path = cache_dir / "abc.npz"
     path.write_bytes(damage(path.read_bytes()))
-    assert cache.load("abc") is None
+    assert store.load("abc") is None
     assert not path.exists()
 
 
-def test_entry_under_the_wrong_name_is_rejected(cache_dir):
-    cache.store("abc", make_result())
+def test_entry_under_the_wrong_name_is_rejected(store, cache_dir):
+    store.store("abc", make_result())
     (cache_dir / "abc.npz").rename(cache_dir / "other.npz")
-    assert cache.load("other") is None
+    assert store.load("other") is None
 
 
-def test_interrupted_write_leaves_no_entry(cache_dir, monkeypatch):
+def test_interrupted_write_leaves_no_entry(store, cache_dir, monkeypatch):
     def fail(*args, **kwargs):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(np, "savez", fail)
     with pytest.raises(KeyboardInterrupt):
-        cache.store("abc", make_result())
+        store.store("abc", make_result())
     assert list(cache_dir.iterdir()) == []
 
 
@@ -89,7 +105,7 @@ def test_concurrent_callers_share_one_training(cache_dir, synthetic, monkeypatch
         threading.Event().wait(0.3)  # long enough for the other caller to arrive meanwhile
         return make_result(config)
 
-    monkeypatch.setattr(cache, "train", slow_train)
+    monkeypatch.setattr(cache, "train", slow_train)  # threads of one process share the key's file lock
     config = RunConfig(num_epochs=2)
     results = []
     threads = [threading.Thread(target=lambda: results.append(cache.cached_train(config, synthetic))) for _ in range(2)]

@@ -15,7 +15,7 @@ def result(lr, loss, val_accuracy, predict_accuracy=None, steps=None, kernel_sca
         step_loss=steps, steps_per_epoch=10,
         kernels=np.full((2, 784, 10), kernel_scale * lr, np.float32), biases=np.zeros((2, 10), np.float32),
         predict_accuracy=val_accuracy if predict_accuracy is None else predict_accuracy,
-        logit_accuracy=val_accuracy, diverged=None, versions={}, seconds=0.0,
+        logit_accuracy=val_accuracy, first_batch_loss=loss, diverged=None, versions={}, seconds=0.0,
     )
 
 

@@ -14,7 +14,7 @@ from explainer import theory
 from explainer.config import RunConfig
 from explainer.data import prepare
 from explainer.fixes import FIXES, VERDICTS, FixOutcome, fix_config
-from explainer.mechanism import measure
+from explainer.mechanism import measure, runs_needed
 from explainer.question import REPORTED
 
 pytestmark = pytest.mark.integration
@@ -123,7 +123,8 @@ def test_fix_verdicts_softmax_identical_unit_fixes_it(mnist):
 
 
 def test_mechanism_measurements_on_a_subset(mnist):
-    m = measure(SUBSET, (0.01, 0.03), mnist)
+    runs = {config: cached_train(config, mnist) for config in runs_needed(SUBSET, (0.01, 0.03))}
+    m = measure(SUBSET, (0.01, 0.03), runs, mnist)
     assert {path["closest"] for path in m.loss_paths} == {"softmax cross-entropy on the logits"}
     assert all(path["relative_gap"] < 1e-4 for path in m.loss_paths)
     legacy_on, legacy_off, current = m.artifact

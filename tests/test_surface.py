@@ -7,8 +7,7 @@ import pytest
 from explainer import surface
 from explainer.config import RunConfig
 from explainer.data import prepare
-from explainer.model import keras_loss
-from explainer.train import train
+from explainer.train import keras_loss, train
 
 SETUPS = [
     RunConfig(num_epochs=1),

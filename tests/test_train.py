@@ -27,7 +27,9 @@ def test_result_shapes_and_progress(synthetic):
     assert result.diverged is None and result.steps_per_epoch == steps
     assert result.step_loss.shape == (2 * steps,) and result.kernels.shape == (3, 784, 10)
     assert all(len(values) == 2 for values in result.history.values())
-    assert reports[-1] == Progress(2, 2, steps, steps) and reports[-1].fraction == 1.0
+    assert reports[-1] == Progress(2, 2, steps, steps, result.history) and reports[-1].fraction == 1.0
+    # each epoch reports its last step, then again once validated: charts fill in epoch by epoch
+    assert [(report.epoch, len(report.history["loss"])) for report in reports] == [(1, 0), (1, 1), (2, 1), (2, 2)]
     assert result.logit_accuracy > 0.9  # the synthetic classes are separable: training works
 
 

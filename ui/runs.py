@@ -1,68 +1,135 @@
-"""Thin Streamlit wrappers around explainer's cached training, with a progress display."""
+"""Thin Streamlit wrappers: runs from the training service (worker processes), watched live while
+they train; measurements derived from stored runs, cached per process."""
+
 from __future__ import annotations
+
+import concurrent.futures
+from pathlib import Path
 
 import streamlit as st
 
-from explainer.cache import cached_train, load, run_key
+from explainer import charts, surface
+from explainer.cache import RunStore, cache_dir, run_key
 from explainer.config import RunConfig
-from explainer.data import MnistUnavailable, load_mnist
+from explainer.data import Mnist, MnistNotDownloaded, MnistUnavailable, download_mnist, load_mnist, prepare
 from explainer.fixes import FixOutcome, outcomes, runs_needed
-from explainer import surface
-from explainer.data import prepare
 from explainer.mechanism import Mechanism, measure
-from explainer.train import Progress, RunResult
+from explainer.mechanism import runs_needed as mechanism_runs
+from explainer.service import Run, TrainingService, failure
+from explainer.train import RunResult
+
+POLL_SECONDS = 0.3
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
-def _result(config: RunConfig) -> RunResult:
-    return cached_train(config)
+@st.cache_resource(show_spinner=False)
+def _service(directory: str) -> TrainingService:
+    """One service per cache directory for the whole server: every session shares its runs."""
+    return TrainingService(RunStore(Path(directory)))
 
 
-def results(configs: list[RunConfig], label: str) -> list[RunResult] | None:
-    """Results for `configs`, training missing ones with visible progress; None (after saying
-    why on the page) when MNIST cannot be loaded."""
+def service() -> TrainingService:
+    return _service(str(cache_dir()))
+
+
+def mnist() -> Mnist | None:
+    """MNIST, downloaded once by a worker if Keras' cache lacks it; None (after saying why on
+    the page) when it cannot be had."""
     try:
-        mnist = load_mnist()
+        try:
+            return load_mnist()
+        except MnistNotDownloaded:
+            with st.spinner("Downloading MNIST (11 MB) once with Keras' own loader..."):
+                service().submit(download_mnist).result()
+            return load_mnist()
     except MnistUnavailable as error:
         st.error(f"MNIST could not be loaded, so nothing can be trained. {error}")
         return None
-    missing = [config for config in configs if load(run_key(config, mnist.fingerprint)) is None]
-    if missing:
-        # trained here, outside st.cache_data, so the progress elements are never cached
-        with st.status(f"{label}: training {len(missing)} run(s) once; later visits read the cache", expanded=True) as status:
-            for config in missing:
-                st.write(config.label())
-                bar = st.progress(0.0)
-                cached_train(config, mnist, progress=lambda p, bar=bar: bar.progress(p.fraction, _describe(p)))
-            status.update(label=f"{label}: trained {len(missing)} run(s)", state="complete", expanded=False)
-    found = [_result(config) for config in configs]
+
+
+def results(configs: list[RunConfig], label: str) -> list[RunResult] | None:
+    """Results for `configs`, training missing ones in the workers while the page shows their
+    progress; None (after saying why on the page) when MNIST is missing or a run failed."""
+    data = mnist()
+    if data is None:
+        return None
+    runs = [service().request(config, data) for config in configs]
+    pending = [run for run in runs if not run.future.done()]
+    if pending:
+        _watch(pending, label)
+    failed = [run for run in runs if run.future.exception() is not None]
+    if failed:
+        for run in failed:
+            st.error(f"{label}: the run ({run.config.label()}) failed: {failure(run.future.exception())}")
+        st.button("Retry the failed runs", key=f"retry {label}", icon=":material/refresh:")
+        return None
+    try:
+        found = [_stored(run.key, str(service().store.directory)) for run in runs]
+    except LookupError as error:
+        st.error(f"{label}: {error}")
+        st.button("Train it again", key=f"reload {label}", icon=":material/refresh:")
+        return None
     for result in found:
         if result.diverged:
             st.warning(f"{result.config.label()}: {result.diverged}. Figures from this run are NaN; try a lower learning rate.")
     return found
 
 
-def _describe(progress: Progress) -> str:
-    return f"epoch {progress.epoch}/{progress.num_epochs}, step {progress.step}/{progress.steps_per_epoch}"
+def _watch(pending: list[Run], label: str) -> None:
+    """Progress bars and the training loss per epoch of every pending run (started by this
+    session, another one, or another process), until all are done."""
+    store = service().store
+    with st.status(f"{label}: training {len(pending)} run(s) once; later visits read them from the cache", expanded=True) as status:
+        bars = {run.key: st.progress(0.0, text=f"{run.config.label()}: waiting for a free worker") for run in pending}
+        chart = st.empty()
+        while True:
+            rows = []
+            for run in pending:
+                progress = store.read_progress(run.key)
+                if run.future.done():
+                    bars[run.key].progress(1.0, text=f"{run.config.label()}: done")
+                elif progress is not None:
+                    bars[run.key].progress(progress.fraction, text=f"{run.config.label()}: epoch {progress.epoch}/{progress.num_epochs}, step {progress.step}/{progress.steps_per_epoch}")
+                    rows += [{"run": run.config.label(), "epoch": epoch + 1, "loss": loss} for epoch, loss in enumerate(progress.history.get("loss", []))]
+            if rows:
+                chart.altair_chart(charts.live_loss(rows))
+            if all(run.future.done() for run in pending):
+                break
+            concurrent.futures.wait([run.future for run in pending], timeout=POLL_SECONDS, return_when="FIRST_COMPLETED")
+        chart.empty()  # the page's own charts take over
+        failed = any(run.future.exception() is not None for run in pending)
+        status.update(label=f"{label}: {'a run failed' if failed else f'trained {len(pending)} run(s)'}", state="error" if failed else "complete", expanded=failed)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _stored(key: str, directory: str) -> RunResult:
+    result = RunStore(Path(directory)).load(key)
+    if result is None:  # raising keeps the miss out of st.cache_data
+        raise LookupError("a stored run could not be read and was removed; it is trained again on the next request")
+    return result
+
+
+def _load(config: RunConfig) -> RunResult:
+    """A run that `results` has made sure of, from the store."""
+    return _stored(run_key(config, load_mnist().fingerprint), str(service().store.directory))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def mechanism(config: RunConfig, learning_rates: tuple[float, float]) -> Mechanism:
-    return measure(config, learning_rates, load_mnist())
+    runs = {needed: _load(needed) for needed in mechanism_runs(config, learning_rates)}
+    return measure(config, learning_rates, runs, load_mnist())
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def fix_outcomes(base: RunConfig, learning_rates: tuple[float, float], combination: RunConfig | None) -> list[FixOutcome]:
     configs = runs_needed(base, learning_rates, combination)
-    return outcomes({config: _result(config) for config in configs}, base, learning_rates, combination)
+    return outcomes({config: _load(config) for config in configs}, base, learning_rates, combination)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def surface_view(request: surface.SurfaceRequest, learning_rates: tuple[float, float]) -> surface.SurfaceView:
-    mnist = load_mnist()
-    return surface.compute(request, _result(request.config), prepare(mnist, request.config), learning_rates)
+    return surface.compute(request, _load(request.config), prepare(load_mnist(), request.config), learning_rates)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def step_quality(config: RunConfig, every: int) -> list[dict]:
-    return surface.alpha_over_epoch(_result(config), prepare(load_mnist(), config), every)
+    return surface.alpha_over_epoch(_load(config), prepare(load_mnist(), config), every)

@@ -1,0 +1,168 @@
+"""The app as visitors use it: a real `streamlit run app.py` on an empty private cache, driven by
+Playwright in Debian's chromium. Prints `name: value` lines:
+
+server_rss_mb      the server's resident memory after 20 sidebar toggles to untrained views (1 epoch)
+worker_peak_mb     the largest resident memory of any worker process, sampled throughout
+toggle_cold_s      one toggle (to x / 255) at the default run length: its 4 runs trained and shown
+toggle_cold_page_s the same toggle until the whole page is done (the 7-run sweep included)
+toggle_warm_s      a toggle back to the trained view
+single_s           one session opening an untrained view (1 epoch: 9 runs)
+concurrent_8_s     8 sessions opening another untrained view at once; with exceptions and trained_once
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+from playwright.sync_api import sync_playwright
+
+from explainer.config import RunConfig
+from explainer.view import SWEEP_EPOCHS, SWEEP_LEARNING_RATES, View
+
+ROOT = Path(__file__).parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+RUNNING = "[data-testid='stStatusWidgetRunningIcon']"
+EXCEPTION = "[data-testid='stException']"
+# sidebar labels (app.LABELS) to click through: every combination is a view nobody has trained
+TOGGLES = {
+    "Input scaling": ["raw pixels 0-255 (question)", "x / 255", "standardized per pixel"],
+    "Optimizer": ["SGD (question)", "RMSprop", "Adam"],
+    "Output activation": ["sigmoid (question)", "softmax"],
+    "Keras engine": ["tf.keras 2 (tf-keras: what the question ran)", "Keras 3 (today's `import keras`)"],
+}
+TIMEOUT_MS = 600_000
+
+
+def start_server(cache: str) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "EXPLAINER_CACHE_DIR": cache}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(240):
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                return process, url
+        except OSError:
+            time.sleep(0.25)
+    raise RuntimeError("streamlit did not become healthy")
+
+
+class WorkerPeak(threading.Thread):
+    """Samples the resident memory of every process under the server, twice a second."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.server, self.peak_mb, self.stopped = psutil.Process(pid), 0.0, threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(0.5):
+            for child in self.server.children(recursive=True):
+                try:
+                    self.peak_mb = max(self.peak_mb, child.memory_info().rss / 2**20)
+                except psutil.Error:
+                    pass
+
+
+def settle(page) -> None:
+    """Wait for the script run a click or a visit started to finish."""
+    try:
+        page.locator(RUNNING).first.wait_for(state="visible", timeout=2000)
+    except Exception:  # a fast run may have finished before we looked
+        pass
+    page.locator(RUNNING).first.wait_for(state="hidden", timeout=TIMEOUT_MS)
+
+
+def click(page, group: str, label: str) -> None:
+    page.locator("[data-testid='stSidebar']").get_by_role("radiogroup", name=group).get_by_text(label, exact=True).click()
+
+
+def visit(browser, url: str):
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    page.goto(url, wait_until="commit")  # the script run starts with the session; don't wait for more
+    return page
+
+
+def distinct_runs(config: RunConfig) -> int:
+    """Runs the Reproduce page trains for a view: both engines at both rates, and the sweep."""
+    view = View(config=config)
+    sweep = [config.replace(learning_rate=lr, num_epochs=SWEEP_EPOCHS) for lr in SWEEP_LEARNING_RATES]
+    return len(set(view.run_configs("tf_keras") + view.run_configs("keras3") + sweep))
+
+
+def timed(action) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--toggles", type=int, default=20)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as cache, sync_playwright() as playwright:
+        process, url = start_server(cache)
+        peak = WorkerPeak(process.pid)
+        peak.start()
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = visit(browser, url)  # the default view, trained first (not measured)
+            settle(page)
+
+            started = time.perf_counter()
+            click(page, "Input scaling", "x / 255")
+            page.get_by_text("Reproduction: trained 4 run(s)").wait_for(timeout=TIMEOUT_MS)
+            print(f"toggle_cold_s: {time.perf_counter() - started:.1f}", flush=True)
+            settle(page)
+            print(f"toggle_cold_page_s: {time.perf_counter() - started:.1f}", flush=True)
+            print(f"toggle_warm_s: {timed(lambda: (click(page, 'Input scaling', 'raw pixels 0-255 (question)'), settle(page))):.2f}", flush=True)
+
+            page = visit(browser, f"{url}/?num_epochs=1")
+            settle(page)
+            views = itertools.islice(itertools.product(*TOGGLES.values()), 1, args.toggles + 1)
+            for view in views:
+                for group, label in zip(TOGGLES, view):
+                    click(page, group, label)
+                    settle(page)
+            assert page.locator(EXCEPTION).count() == 0, "an exception box after the toggles"
+            print(f"server_rss_mb: {psutil.Process(process.pid).memory_info().rss / 2**20:.0f}", flush=True)
+
+            single = timed(lambda: settle(visit(browser, f"{url}/?num_epochs=1&seed=101")))
+            print(f"single_s: {single:.1f}", flush=True)
+            entries = len(list(Path(cache).glob("*.npz")))
+            started = time.perf_counter()
+            pages = [visit(browser, f"{url}/?num_epochs=1&seed=102") for _ in range(8)]
+            for each in pages:
+                settle(each)
+            print(f"concurrent_8_s: {time.perf_counter() - started:.1f}", flush=True)
+            print(f"concurrent_exceptions: {sum(each.locator(EXCEPTION).count() for each in pages)}")
+            added = len(list(Path(cache).glob("*.npz"))) - entries
+            print(f"trained_once: {str(added == distinct_runs(RunConfig(num_epochs=1, seed=102))).lower()}")
+            print(f"worker_peak_mb: {peak.peak_mb:.0f}")
+        finally:
+            peak.stopped.set()
+            browser.close()
+            process.terminate()
+            process.wait(timeout=60)
+
+
+if __name__ == "__main__":
+    main()

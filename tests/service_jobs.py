@@ -1,0 +1,56 @@
+"""Jobs for the service tests: top-level functions, so that spawned worker processes can import
+them; each stands in for training where the test is about the service, not the model."""
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from explainer import cache
+from explainer.config import RunConfig
+from explainer.service import Job
+from explainer.train import RunResult
+
+
+def fake_result(config: RunConfig, seconds: float = 0.0) -> RunResult:
+    rng = np.random.default_rng(0)
+    history = {"loss": [3.0], "accuracy": [0.5], "val_loss": [2.0], "val_accuracy": [0.6]}
+    return RunResult(
+        config=config, history=history, step_loss=rng.normal(size=3), steps_per_epoch=3,
+        kernels=np.zeros((2, 784, 10), np.float32), biases=np.zeros((2, 10), np.float32),
+        predict_accuracy=0.3, logit_accuracy=0.8, first_batch_loss=12.0, diverged=None, versions={}, seconds=seconds,
+    )
+
+
+def pid_job(job: Job) -> int:
+    """Stores a result and answers which process ran it."""
+    job.store.store(job.key, fake_result(job.config))
+    return os.getpid()
+
+
+def held_job(job: Job) -> str:
+    """Writes its pid to `<store>/running`, waits while `<store>/hold` exists, then stores."""
+    (job.store.directory / "running").write_text(str(os.getpid()))
+    while (job.store.directory / "hold").exists():
+        time.sleep(0.05)
+    job.store.store(job.key, fake_result(job.config))
+    return job.key
+
+
+def raising_job(job: Job) -> str:
+    raise ValueError(f"learning rate {job.config.learning_rate:g} is not allowed here")
+
+
+def train_through_the_lock(directory: str, key: str, log: str) -> float:
+    """In a separate process: RunStore.train for `key`, with training replaced by a 1-second
+    stand-in that logs its pid; returns the stored result's `seconds`, unique per training."""
+
+    def slow_train(config, mnist, progress):
+        with open(log, "a") as file:
+            file.write(f"{os.getpid()}\n")
+        time.sleep(1.0)
+        return fake_result(config, seconds=time.time())
+
+    cache.train = slow_train
+    return cache.RunStore(Path(directory)).train(RunConfig(), key, mnist=None).seconds

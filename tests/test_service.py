@@ -1,0 +1,126 @@
+"""The training service: one run per key (threads, processes), pools recycled, dead workers and
+raising runs reported, and no TensorFlow on the caller's side."""
+
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
+
+import psutil
+import pytest
+import service_jobs
+
+from explainer.cache import RunStore
+from explainer.config import RunConfig
+from explainer.service import TrainingService, failure, worker_count
+
+ROOT = Path(__file__).parents[1]
+
+
+def one_process() -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+
+
+@pytest.fixture
+def store(tmp_path) -> RunStore:
+    return RunStore(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def one_worker(monkeypatch):
+    monkeypatch.setenv("EXPLAINER_WORKERS", "1")
+
+
+def wait_for(condition, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_concurrent_requests_share_one_run(store, synthetic):
+    calls = []
+
+    def counted(job):
+        calls.append(job.key)
+        time.sleep(0.3)  # long enough for every other request to arrive meanwhile
+        return service_jobs.pid_job(job)
+
+    service = TrainingService(store, lambda: ThreadPoolExecutor(4), job=counted)
+    runs = []
+    threads = [threading.Thread(target=lambda: runs.append(service.request(RunConfig(), synthetic))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({id(run.future) for run in runs}) == 1
+    runs[0].future.result()
+    assert len(calls) == 1 and store.has(runs[0].key)
+    again = service.request(RunConfig(), synthetic)  # from the store now: already done, no new job
+    assert again.future.done() and len(calls) == 1
+
+
+def test_two_processes_on_one_store_train_a_key_once(tmp_path):
+    log = tmp_path / "trained.log"
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        seconds = list(pool.map(service_jobs.train_through_the_lock, [str(tmp_path)] * 2, ["abc"] * 2, [str(log)] * 2))
+    assert len(log.read_text().split()) == 1  # one process trained; the other waited on the lock
+    assert seconds[0] == seconds[1]  # and read the very entry the first one stored
+
+
+def test_pools_are_replaced_after_their_runs_and_exit(store, synthetic):
+    service = TrainingService(store, one_process, runs_per_pool=2, job=service_jobs.pid_job)
+    pids = [service.request(RunConfig(seed=seed), synthetic).future.result(timeout=120) for seed in range(4)]
+    assert pids[0] == pids[1] != pids[2] == pids[3] and service.pools_started == 2
+    wait_for(lambda: not psutil.pid_exists(pids[0]))  # the retired worker gave its memory back
+    service.shutdown()
+
+
+def test_a_killed_worker_leaves_no_entry_and_the_next_request_trains(store, synthetic):
+    (store.directory / "hold").touch()
+    service = TrainingService(store, one_process, job=service_jobs.held_job)
+    run = service.request(RunConfig(), synthetic)
+    wait_for(lambda: (store.directory / "running").exists())
+    os.kill(int((store.directory / "running").read_text()), signal.SIGKILL)
+    error = run.future.exception(timeout=60)
+    assert "worker process training it stopped" in failure(error)
+    assert not store.has(run.key)
+    (store.directory / "hold").unlink()
+    retry = service.request(RunConfig(), synthetic)
+    assert retry.future is not run.future
+    retry.future.result(timeout=120)
+    assert store.has(retry.key) and service.pools_started == 2
+    service.shutdown()
+
+
+def test_a_raising_run_returns_its_message(store, synthetic):
+    service = TrainingService(store, one_process, job=service_jobs.raising_job)
+    run = service.request(RunConfig(learning_rate=0.5), synthetic)
+    assert failure(run.future.exception(timeout=120)) == "learning rate 0.5 is not allowed here"
+    assert not store.has(run.key)
+    service.shutdown()
+
+
+def test_worker_count_comes_from_the_environment(monkeypatch):
+    assert worker_count() == 1
+    monkeypatch.delenv("EXPLAINER_WORKERS")
+    assert worker_count() == (os.cpu_count() or 1)
+    monkeypatch.setenv("EXPLAINER_WORKERS", "two")
+    with pytest.raises(ValueError, match="EXPLAINER_WORKERS must be a whole number"):
+        worker_count()
+
+
+def test_the_server_side_never_imports_tensorflow():
+    """What app.py and the pages import (ui and explainer), without TensorFlow or Keras."""
+    code = (
+        "import sys, ui.runs, explainer.service, explainer.mechanism, explainer.fixes, explainer.surface, explainer.view; "
+        "print(sorted(name for name in ('tensorflow', 'keras', 'tf_keras') if name in sys.modules))"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "[]"

@@ -1,4 +1,5 @@
-"""Seconds per epoch of Keras' default `model.fit` and of the project's trainer, same config."""
+"""Seconds per epoch of Keras' default `model.fit` and of the project's trainer, same config; a
+cache hit; and how much one process (as a worker) grows over 20 runs."""
 from __future__ import annotations
 
 import argparse
@@ -7,6 +8,7 @@ import tempfile
 import time
 
 import numpy as np
+import psutil
 
 from explainer.cache import cached_train
 from explainer.config import ENGINES, RunConfig
@@ -41,17 +43,28 @@ def trainer_seconds_per_epoch(config: RunConfig) -> float:
         if progress.step == progress.steps_per_epoch:
             stamps.append(time.perf_counter())
 
-    train(config, progress=on_progress)
+    train(config, load_mnist(), progress=on_progress)
     return float(np.mean(np.diff(stamps)))
+
+
+def growth_megabytes(runs: int) -> float:
+    """Resident memory this process gains over `runs` one-epoch runs, after a first one (as a
+    worker does: TensorFlow imported, the data's tensors kept for the next run)."""
+    mnist, process = load_mnist(), psutil.Process()
+    train(RunConfig(num_epochs=1), mnist)
+    before = process.memory_info().rss
+    for index in range(runs):
+        train(RunConfig(num_epochs=1, learning_rate=0.001 * (index + 1)), mnist)
+    return (process.memory_info().rss - before) / 2**20
 
 
 def cache_hit_milliseconds(config: RunConfig) -> float:
     """Time of a cache hit for a full run, in a private cache directory (trains it once first)."""
     with tempfile.TemporaryDirectory() as directory:
         os.environ["EXPLAINER_CACHE_DIR"] = directory
-        cached_train(config)
+        cached_train(config, load_mnist())
         started = time.perf_counter()
-        cached_train(config)
+        cached_train(config, load_mnist())
         return (time.perf_counter() - started) * 1000
 
 
@@ -59,7 +72,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--epochs", type=int, default=3, help="epochs per measurement, >= 2 (default: %(default)s)")
     parser.add_argument("--engine", nargs="+", choices=ENGINES, default=list(ENGINES))
+    parser.add_argument("--runs", type=int, default=20, help="runs for the memory growth figure (default: %(default)s)")
     args = parser.parse_args()
+    print(f"worker_growth_mb: {growth_megabytes(args.runs):.0f} over {args.runs} runs")
     totals = np.zeros(2)
     for engine in args.engine:
         config = RunConfig(engine=engine, num_epochs=args.epochs)

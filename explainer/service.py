@@ -128,15 +128,20 @@ class TrainingService:
 
     def submit(self, function: Callable, *args) -> Future:
         """Run `function(*args)` on the current pool, replacing the pool when it has served its
-        runs or is broken (a worker died); the pool it replaces finishes its queue, then exits."""
+        runs or is broken (a worker died); the pool it replaces finishes its queue, then exits.
+        Whatever goes wrong while submitting comes back as the future's exception."""
         with self._lock:
-            if self._executor is None or self._submitted >= self.runs_per_pool:
-                self._replace_pool()
             try:
-                future = self._executor.submit(function, *args)
-            except (BrokenExecutor, RuntimeError):  # RuntimeError: shut down by someone else
-                self._replace_pool()
-                future = self._executor.submit(function, *args)
+                if self._executor is None or self._submitted >= self.runs_per_pool:
+                    self._replace_pool()
+                try:
+                    future = self._executor.submit(function, *args)
+                except (BrokenExecutor, RuntimeError):  # RuntimeError: shut down by someone else
+                    self._replace_pool()
+                    future = self._executor.submit(function, *args)
+            except Exception as error:
+                future = Future()
+                future.set_exception(error)
             self._submitted += 1
             return future
 

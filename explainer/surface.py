@@ -12,7 +12,7 @@ import numpy as np
 from explainer import theory
 from explainer.config import MNIST_TRAIN_SIZE, RunConfig
 from explainer.data import Prepared
-from explainer.train import RunResult
+from explainer.train import RunResult, epoch_order
 
 POINTS = ("init", "step", "epoch")
 DIRECTIONS = ("minibatch", "fullbatch")
@@ -100,7 +100,7 @@ def gradient(theta: np.ndarray, x: np.ndarray, y: np.ndarray, config: RunConfig)
 def epoch_orders(config: RunConfig, n: int, epochs: int) -> list[np.ndarray]:
     """The sample order of each epoch, drawn exactly as the trainer draws them."""
     rng = np.random.default_rng(config.seed)
-    return [rng.permutation(n) for _ in range(epochs)]
+    return [epoch_order(rng, n) for _ in range(epochs)]
 
 
 def batches_from(config: RunConfig, n: int, epoch: int, step: int, count: int) -> list[np.ndarray]:

@@ -124,3 +124,11 @@ def test_the_server_side_never_imports_tensorflow():
     completed = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == "[]"
+
+
+def test_a_pool_that_cannot_start_fails_the_run_not_the_caller(store, synthetic):
+    def unstartable():
+        raise OSError("cannot start a worker process")
+
+    run = TrainingService(store, unstartable).request(RunConfig(), synthetic)
+    assert failure(run.future.exception()) == "cannot start a worker process"

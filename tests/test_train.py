@@ -7,7 +7,7 @@ import pytest
 from explainer.config import ENGINES, RunConfig
 from explainer.data import prepare
 from explainer.model import build_model
-from explainer.train import Progress, train
+from explainer.train import Progress, _compiled, train
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -31,6 +31,20 @@ def test_result_shapes_and_progress(synthetic):
     # each epoch reports its last step, then again once validated: charts fill in epoch by epoch
     assert [(report.epoch, len(report.history["loss"])) for report in reports] == [(1, 0), (1, 1), (2, 1), (2, 2)]
     assert result.logit_accuracy > 0.9  # the synthetic classes are separable: training works
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_a_reused_model_trains_exactly_like_a_fresh_one(synthetic, optimizer):
+    """A process keeps compiled models between runs and resets them: weights, optimizer state
+    (Adam's moments) and learning rate must all start anew, so every number is identical."""
+    first, other = (RunConfig(optimizer=optimizer, num_epochs=2, learning_rate=lr, seed=seed) for lr, seed in ((0.01, 0), (0.003, 5)))
+    before, between, after = train(first, synthetic), train(other, synthetic), train(first, synthetic)
+    _compiled.cache_clear()
+    fresh = train(other, synthetic)
+    for a, b in ((before, after), (between, fresh)):
+        assert a.history == b.history and a.first_batch_loss == b.first_batch_loss
+        np.testing.assert_array_equal(a.kernels, b.kernels)
+        np.testing.assert_array_equal(a.step_loss, b.step_loss)
 
 
 def test_same_config_same_numbers(synthetic):

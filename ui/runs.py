@@ -80,18 +80,24 @@ def _watch(pending: list[Run], label: str) -> None:
     store = service().store
     with st.status(f"{label}: training {len(pending)} run(s) once; later visits read them from the cache", expanded=True) as status:
         bars = {run.key: st.progress(0.0, text=f"{run.config.label()}: waiting for a free worker") for run in pending}
-        chart = st.empty()
+        chart, shown = st.empty(), {}
         while True:
-            rows = []
+            texts, rows = {}, []
             for run in pending:
                 progress = store.read_progress(run.key)
                 if run.future.done():
-                    bars[run.key].progress(1.0, text=f"{run.config.label()}: done")
+                    texts[run.key] = 1.0, f"{run.config.label()}: done"
                 elif progress is not None:
-                    bars[run.key].progress(progress.fraction, text=f"{run.config.label()}: epoch {progress.epoch}/{progress.num_epochs}, step {progress.step}/{progress.steps_per_epoch}")
+                    texts[run.key] = progress.fraction, f"{run.config.label()}: epoch {progress.epoch}/{progress.num_epochs}, step {progress.step}/{progress.steps_per_epoch}"
                     rows += [{"run": run.config.label(), "epoch": epoch + 1, "loss": loss} for epoch, loss in enumerate(progress.history.get("loss", []))]
-            if rows:
+            # only what changed goes to the browser: redrawing a chart costs the visitor's CPU
+            for key, (fraction, text) in texts.items():
+                if shown.get(key) != (fraction, text):
+                    bars[key].progress(fraction, text=text)
+                    shown[key] = fraction, text
+            if rows and shown.get("chart") != len(rows):
                 chart.altair_chart(charts.live_loss(rows))
+                shown["chart"] = len(rows)
             if all(run.future.done() for run in pending):
                 break
             concurrent.futures.wait([run.future for run in pending], timeout=POLL_SECONDS, return_when="FIRST_COMPLETED")

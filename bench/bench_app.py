@@ -92,6 +92,19 @@ def settle(page) -> None:
     page.locator(RUNNING).first.wait_for(state="hidden", timeout=TIMEOUT_MS)
 
 
+def finished(page) -> bool:
+    """The Reproduce page is done: its last section is drawn and no script is running."""
+    return page.locator(RUNNING).count() == 0 and page.get_by_text("log-log slope").count() > 0
+
+
+def all_finished(pages: list) -> None:
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while not all(finished(page) for page in pages):
+        if time.monotonic() > deadline:
+            raise TimeoutError("the pages did not finish")
+        time.sleep(0.1)
+
+
 def loss_ratio_shown(page, condition: str) -> None:
     """Wait until the first loss-ratio metric on the page satisfies `condition` (JS, on `r`):
     about 3 on raw pixels, below 2 on x / 255, so it tells which view is on screen."""
@@ -161,13 +174,12 @@ def main() -> None:
                 raise RuntimeError(f"an exception box after the toggles: {page.locator(EXCEPTION).first.inner_text()}")
             print(f"server_rss_mb: {psutil.Process(process.pid).memory_info().rss / 2**20:.0f}", flush=True)
 
-            single = timed(lambda: settle(visit(browser, f"{url}/?num_epochs=1&seed=101")))
+            single = timed(lambda: all_finished([visit(browser, f"{url}/?num_epochs=1&seed=101")]))
             print(f"single_s: {single:.1f}", flush=True)
             entries = len(list(Path(cache).glob("*.npz")))
             started = time.perf_counter()
             pages = [visit(browser, f"{url}/?num_epochs=1&seed=102") for _ in range(8)]
-            for each in pages:
-                settle(each)
+            all_finished(pages)
             print(f"concurrent_8_s: {time.perf_counter() - started:.1f}", flush=True)
             print(f"concurrent_exceptions: {sum(each.locator(EXCEPTION).count() for each in pages)}")
             added = len(list(Path(cache).glob("*.npz"))) - entries

@@ -98,11 +98,12 @@ def _graph_options(config: RunConfig):
 
 def _train_locked(config: RunConfig, mnist: Mnist, progress: Callable[[Progress], None]) -> RunResult:
     started = time.perf_counter()
-    data, *tensors = _prepared(mnist, config.scaling, config.train_subset)
+    data = _device_data(mnist, config)
     loops = _compiled(_architecture(config))
-    loops.start(config, tensors)
+    loops.start(config)
     model = loops.model
-    steps = len(loops.batch_sizes)
+    batch_sizes = np.diff(np.r_[np.arange(0, data.n_train, config.batch_size), data.n_train])
+    steps = len(batch_sizes)
     rng = np.random.default_rng(config.seed)
     history: dict[str, list[float]] = {name: [] for name in METRICS}
     step_loss, weights, diverged = [], [initial_weights(config.seed)], None
@@ -112,8 +113,8 @@ def _train_locked(config: RunConfig, mnist: Mnist, progress: Callable[[Progress]
             progress(Progress(epoch, config.num_epochs, step, steps, {name: list(values) for name, values in history.items()}))
 
         # fit(shuffle=True) draws a new order every epoch; ours comes from the seed (see epoch_order)
-        running_loss, logs = loops.train_epoch(epoch_order(rng, len(data.x_train)), report)
-        step_loss.append(_per_step(running_loss, loops.batch_sizes))
+        running_loss, logs = loops.train_epoch(data.train, epoch_order(rng, data.n_train), steps, report)
+        step_loss.append(_per_step(running_loss, batch_sizes))
         history["loss"].append(logs["loss"])
         history["accuracy"].append(logs["accuracy"])
         weights.append(tuple(model.layers[-1].get_weights()))
@@ -122,13 +123,12 @@ def _train_locked(config: RunConfig, mnist: Mnist, progress: Callable[[Progress]
             history["val_loss"].append(math.nan)
             history["val_accuracy"].append(math.nan)
             break
-        val_logs = loops.evaluate()
+        val_logs = loops.evaluate(*data.test)
         history["val_loss"].append(val_logs["loss"])
         history["val_accuracy"].append(val_logs["accuracy"])
         report(steps)
     predict_accuracy, logit_accuracy = (math.nan, math.nan) if diverged else _final_accuracies(model, data)
-    first = slice(0, FIRST_BATCH)
-    first_batch_loss = math.nan if diverged else loops.evaluate(data.x_train[first], data.y_train[first])["loss"]
+    first_batch_loss = math.nan if diverged else loops.evaluate(*data.first_batch)["loss"]
     return RunResult(
         config=config,
         history=history,
@@ -192,9 +192,9 @@ class _Loops:
 
         self._train_steps, self._test_steps = train_steps, test_steps
 
-    def start(self, config: RunConfig, tensors: tuple[tuple, tuple]) -> None:
-        """A fresh run of `config` on the data `tensors`: the model's initial weights, the
-        optimizer's state as new (zero slots, iteration 0) at the config's learning rate."""
+    def start(self, config: RunConfig) -> None:
+        """A fresh run of `config`: the model's initial weights, the optimizer's state as new
+        (zero slots, iteration 0) at the config's learning rate."""
         import tensorflow as tf
 
         import_engine(config.engine).utils.set_random_seed(config.seed)  # as build_model seeds
@@ -203,20 +203,17 @@ class _Loops:
         for variable in optimizer.variables:
             variable.assign(tf.zeros(variable.shape, variable.dtype))
         optimizer.learning_rate.assign(config.learning_rate)
-        self.train_data, self.test_data = tensors
-        n_train = int(self.train_data[0].shape[0])
-        self.batch_sizes = np.diff(np.r_[np.arange(0, n_train, config.batch_size), n_train])
 
-    def train_epoch(self, order: np.ndarray, report: Callable[[int], None]) -> tuple[np.ndarray, dict]:
-        """One epoch in the given sample order: Keras' running mean loss after each step, and the
-        epoch's final logs; `report(steps_done)` after each call. Stops early at a non-finite loss."""
+    def train_epoch(self, train: tuple, order: np.ndarray, steps: int, report: Callable[[int], None]) -> tuple[np.ndarray, dict]:
+        """One epoch of `steps` steps on the (x, y) tensors `train` in the given sample order:
+        Keras' running mean loss after each step, and the epoch's final logs; `report(steps_done)`
+        after each call. Stops early at a non-finite loss."""
         import tensorflow as tf
 
         self.model.reset_metrics()
-        steps = len(self.batch_sizes)
         running, logs, order = [], {}, tf.constant(order)
         for start in range(0, steps, STEPS_PER_CALL):
-            chunk, logs = self._train_steps(*self.train_data, order, start, min(start + STEPS_PER_CALL, steps))
+            chunk, logs = self._train_steps(*train, order, start, min(start + STEPS_PER_CALL, steps))
             running.append(chunk.numpy())
             logs = {name: float(value) for name, value in logs.items()}
             report(sum(map(len, running)))
@@ -224,11 +221,10 @@ class _Loops:
                 break
         return np.concatenate(running), logs
 
-    def evaluate(self, x=None, y=None) -> dict[str, float]:
-        """Loss and accuracy batch by batch, as fit's validation computes them (default: the test set)."""
+    def evaluate(self, x, y) -> dict[str, float]:
+        """Loss and accuracy on (x, y) batch by batch, as fit's validation computes them."""
         self.model.reset_metrics()
-        data = self.test_data if x is None else (x, y)
-        return {name: float(value) for name, value in self._test_steps(*data).items()}
+        return {name: float(value) for name, value in self._test_steps(x, y).items()}
 
 
 def _architecture(config: RunConfig) -> RunConfig:
@@ -244,14 +240,39 @@ def _compiled(architecture: RunConfig) -> _Loops:
     return _Loops(architecture)
 
 
-@functools.lru_cache(maxsize=1)
-def _prepared(mnist: Mnist, scaling: str, train_subset: int | None) -> tuple[Prepared, tuple, tuple]:
-    """The prepared arrays and their tensors, kept for the next run on the same data: a worker's
-    runs mostly share it, and preparing and copying 60,000 images takes ~0.4 s."""
+@dataclasses.dataclass(frozen=True, eq=False)
+class _DeviceData:
+    """A run's data as tensors, and the little NumPy that the final measurements read."""
+
+    n_train: int
+    train: tuple
+    test: tuple
+    first_batch: tuple[np.ndarray, np.ndarray]
+    test_arrays: tuple[np.ndarray, np.ndarray]
+
+
+_current_data: list[tuple[tuple, _DeviceData]] = []  # the last run's data, kept for the next run
+
+
+def _device_data(mnist: Mnist, config: RunConfig) -> _DeviceData:
+    """The config's prepared data as tensors. A worker's runs mostly share their data, and
+    preparing and copying 60,000 images takes ~0.4 s, so the last one is kept; only one, and
+    released before the next is built (measured: each dataset kept costs ~250 MB)."""
     import tensorflow as tf
 
-    data = prepare(mnist, RunConfig(scaling=scaling, train_subset=train_subset))
-    return data, (tf.constant(data.x_train), tf.constant(data.y_train)), (tf.constant(data.x_test), tf.constant(data.y_test))
+    key = (mnist.fingerprint, config.scaling, config.train_subset)
+    if not _current_data or _current_data[0][0] != key:
+        _current_data.clear()
+        data = prepare(mnist, config)
+        device = _DeviceData(
+            n_train=len(data.x_train),
+            train=(tf.constant(data.x_train), tf.constant(data.y_train)),
+            test=(tf.constant(data.x_test), tf.constant(data.y_test)),
+            first_batch=(data.x_train[:FIRST_BATCH].copy(), data.y_train[:FIRST_BATCH].copy()),
+            test_arrays=(data.x_test, data.y_test),
+        )
+        _current_data.append((key, device))
+    return _current_data[0][1]
 
 
 def _per_step(running_mean: np.ndarray, batch_sizes: np.ndarray) -> np.ndarray:
@@ -261,11 +282,12 @@ def _per_step(running_mean: np.ndarray, batch_sizes: np.ndarray) -> np.ndarray:
     return np.diff(np.r_[0.0, totals]) / batch_sizes[: len(running_mean)]
 
 
-def _final_accuracies(model, data: Prepared) -> tuple[float, float]:
-    labels = data.y_test.argmax(axis=1)
-    outputs = model.predict(data.x_test, batch_size=1000, verbose=0)
+def _final_accuracies(model, data: _DeviceData) -> tuple[float, float]:
+    x_test, y_test = data.test_arrays
+    labels = y_test.argmax(axis=1)
+    outputs = model.predict(x_test, batch_size=1000, verbose=0)
     kernel, bias = model.layers[-1].get_weights()
-    logits = data.x_test.reshape(len(data.x_test), -1) @ kernel + bias
+    logits = x_test.reshape(len(x_test), -1) @ kernel + bias
     return float(np.mean(outputs.argmax(axis=1) == labels)), float(np.mean(logits.argmax(axis=1) == labels))
 
 

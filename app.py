@@ -1,25 +1,18 @@
 """Entry point: page config, the shared sidebar (mirrored in the URL), and navigation."""
+
 import streamlit as st
 
-from explainer.config import ACTIVATIONS, ENGINES, OPTIMIZERS, SCALINGS
-from explainer.view import View, format_learning_rates, from_query, parse_learning_rates, to_query
-
-LABELS = {
-    "tf_keras": "tf.keras 2 (tf-keras: what the question ran)",
-    "keras3": "Keras 3 (today's `import keras`)",
-    "raw": "raw pixels 0-255 (question)",
-    "unit": "x / 255",
-    "standardized": "standardized per pixel",
-    "sigmoid": "sigmoid (question)",
-    "softmax": "softmax",
-    "linear": "linear (logits)",
-    "keras": "'categorical_crossentropy' as written",
-    "probabilities": "on clipped probabilities (no logits shortcut)",
-    "from_logits": "from_logits=True",
-    "sgd": "SGD (question)",
-    "rmsprop": "RMSprop",
-    "adam": "Adam",
-}
+from explainer.config import ACTIVATIONS, ENGINES, OPTIMIZERS, SCALINGS, losses_for
+from explainer.labels import LABELS
+from explainer.view import (
+    View,
+    config_from_widgets,
+    format_learning_rates,
+    from_query,
+    parse_learning_rates,
+    to_query,
+    widget_values,
+)
 
 st.set_page_config(page_title="Why does the loss grow with the learning rate?", page_icon="📉", layout="wide")
 
@@ -27,14 +20,8 @@ st.set_page_config(page_title="Why does the loss grow with the learning rate?", 
 def start_from_url() -> None:
     """First run of a session: the widgets start from the URL's view."""
     view, notices = from_query(st.query_params.to_dict())
-    config = view.config
     st.session_state.update(
-        lr=format_learning_rates(view.learning_rates),
-        **{name: getattr(config, name) for name in ("engine", "activation", "loss", "scaling", "optimizer", "num_epochs", "seed", "batch_size")},
-        train_subset=config.train_subset or 0,
-        view=view,
-        url_view=view,
-        url_notices=notices,
+        lr=format_learning_rates(view.learning_rates), **widget_values(view.config), view=view, url_view=view, url_notices=notices
     )
 
 
@@ -52,7 +39,7 @@ def sidebar() -> View:
     bar.subheader("Fixes")
     choose(SCALINGS, label="Input scaling", key="scaling")
     choose(ACTIVATIONS, label="Output activation", key="activation")
-    losses = ["from_logits"] if st.session_state.activation == "linear" else ["keras", "probabilities"]
+    losses = losses_for(st.session_state.activation)
     if st.session_state.loss not in losses:
         st.session_state.loss = losses[0]
     choose(losses, label="Cross-entropy", key="loss", disabled=len(losses) == 1)
@@ -61,13 +48,7 @@ def sidebar() -> View:
         st.slider("Epochs", 1, 10, key="num_epochs")
         st.number_input("Training images (0 = all 60,000)", 0, 60_000, step=1000, key="train_subset")
         st.number_input("Seed", 0, 2**31 - 1, key="seed")
-    state = st.session_state
-    config = state.view.config.replace(
-        engine=state.engine, scaling=state.scaling, activation=state.activation, loss=state.loss,
-        optimizer=state.optimizer, num_epochs=state.num_epochs, seed=state.seed,
-        train_subset=state.train_subset or None, batch_size=state.batch_size,
-    )
-    return View(learning_rates, config)
+    return View(learning_rates, config_from_widgets(st.session_state))
 
 
 if "view" not in st.session_state:

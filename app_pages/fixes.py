@@ -1,23 +1,21 @@
 """Apply each fix: what it really changes, and the accepted answer's two claims checked."""
+
 import streamlit as st
 
 from explainer import charts, fixes, report
-from explainer.config import RunConfig
-from ui.runs import fix_outcomes, results
+from explainer.fixes import base_config, diverges
+from explainer.labels import NAMES
+from ui.runs import fix_outcomes
 
 view = st.session_state.view
-config = view.config
-base = RunConfig(engine=config.engine, num_epochs=config.num_epochs, seed=config.seed, train_subset=config.train_subset)
-combination = config if config != base else None
+base = base_config(view.config)
 st.title("What each fix really changes")
 st.markdown(
-    f"Each fix is applied alone to the question's setup ({report.ENGINE_NAMES[base.engine]}, {base.num_epochs} epoch(s)) "
+    f"Each fix is applied alone to the question's setup ({NAMES[base.engine]}, {base.num_epochs} epoch(s)) "
     f"and trained at both sidebar learning rates, {view.learning_rates[0]:g} and {view.learning_rates[1]:g}"
-    + (f"; the sidebar's combination ({config.label()}) is the last row." if combination else ".")
+    + (f"; the sidebar's combination ({view.config.label()}) is the last row." if view.config != base else ".")
 )
-if results(fixes.runs_needed(base, view.learning_rates, combination), "Fixes") is None:
-    st.stop()
-found = fix_outcomes(base, view.learning_rates, combination)
+found = fix_outcomes(view)
 by_fix = {outcome.fix: outcome for outcome in found}
 rows = fixes.matrix_rows(found)
 with st.expander("How the verdicts are decided"):
@@ -27,7 +25,8 @@ st.header("Verdicts")
 for outcome in found:
     (low, high), verdict = outcome.runs, outcome.verdict()
     st.markdown(
-        f"**{outcome.fix}**: {'the reference run' if outcome.fix == 'baseline' else f'`{verdict}`'}. Final loss {low.history['loss'][-1]:.4g} and {high.history['loss'][-1]:.4g} "
+        f"**{outcome.fix}**: {'the reference run' if outcome.fix == 'baseline' else f'`{verdict}`'}. "
+        f"Final loss {low.history['loss'][-1]:.4g} and {high.history['loss'][-1]:.4g} "
         f"(ratio {outcome.loss_ratio:.2f} for a learning-rate ratio of {outcome.lr_ratio:.2f}); reported val_accuracy "
         f"{low.history['val_accuracy'][-1]:.4f} and {high.history['val_accuracy'][-1]:.4f}; argmax(model.predict) "
         f"{low.predict_accuracy:.4f} and {high.predict_accuracy:.4f}."
@@ -52,11 +51,13 @@ st.altair_chart(charts.epoch_chart(curve_rows, "accuracy", dashes=dashes))
 st.header("The accepted answer, checked")
 baseline, lower, softmax = by_fix["baseline"], by_fix["lower_lr"], by_fix["softmax"]
 losses = baseline.runs[1].history["loss"]
-diverges = any(r.diverged for r in baseline.runs) or losses[-1] > losses[0]
-st.subheader("\"The learning rate is too high, hence the divergence\": " + ("supported" if diverges else "not supported"))
+diverging = any(diverges(r) for r in baseline.runs)
+st.subheader('"The learning rate is too high, hence the divergence": ' + ("supported" if diverging else "not supported"))
 trend = (
-    f"goes from {losses[0]:.4g} (epoch 1) to {losses[-1]:.4g} (epoch {len(losses)}): it {'grows' if diverges else 'does not grow'}"
-    if len(losses) > 1 else f"is {losses[0]:.4g} after one epoch, finite (train more epochs to see its trend)"
+    f"goes from {losses[0]:.4g} (epoch 1) to {losses[-1]:.4g} (epoch {len(losses)}): "
+    f"it {'grows' if diverging else 'does not grow'}"
+    if len(losses) > 1
+    else f"is {losses[0]:.4g} after one epoch, finite (train more epochs to see its trend)"
 )
 st.markdown(
     f"At lr {baseline.runs[1].config.learning_rate:g} the training loss {trend}. "
@@ -65,11 +66,14 @@ st.markdown(
     f"accuracy {lower.runs[0].history['val_accuracy'][-1]:.4f} instead of {baseline.runs[0].history['val_accuracy'][-1]:.4f}."
 )
 identical = softmax.verdict() == "identical-training"
-st.subheader("\"Use softmax, not sigmoid\": " + ("not supported for training" if identical else "supported: training changes"))
+st.subheader('"Use softmax, not sigmoid": ' + ("not supported for training" if identical else "supported: training changes"))
 st.markdown(
     f"With softmax the verdict is `{softmax.verdict()}`"
-    + (": every training step is the same as with sigmoid, because Keras computes the loss on the logits either way. "
-       if identical else ". ")
+    + (
+        ": every training step is the same as with sigmoid, because Keras computes the loss on the logits either way. "
+        if identical
+        else ". "
+    )
     + f"What does change is `model.predict`: its argmax is right for {softmax.runs[0].predict_accuracy:.4f} of the test set "
     f"with softmax and {baseline.runs[0].predict_accuracy:.4f} with sigmoid (the logits themselves classify "
     f"{baseline.runs[0].logit_accuracy:.4f}); the Why page measures the saturated sigmoid outputs behind that."

@@ -1,9 +1,12 @@
 """Reproduce the question: its code re-run on both Keras engines, beside its reported numbers."""
+
 import pandas as pd
 import streamlit as st
 
 from explainer import charts, question, report
 from explainer.config import ENGINES
+from explainer.labels import NAMES
+from explainer.report import follows_learning_rate
 from explainer.view import SWEEP_EPOCHS, SWEEP_LEARNING_RATES, parse_sweep
 from ui.runs import results
 
@@ -16,18 +19,14 @@ st.markdown(
     f"with the sidebar's settings ({view.config.label()}), on both Keras engines."
 )
 st.code(question.CODE, language="python")
-
 runs = results([config for engine in ENGINES for config in view.run_configs(engine)], "Reproduction")
-if runs is None:
-    st.stop()
 run = {(r.config.engine, r.config.learning_rate): r for r in runs}
 
 st.header("Measured")
-columns = st.columns(len(ENGINES))
-for column, engine in zip(columns, ENGINES):
+for column, engine in zip(st.columns(len(ENGINES)), ENGINES):
     low, high = run[engine, low_lr], run[engine, high_lr]
     comparison = report.compare(low.history, high.history, high_lr / low_lr)
-    column.subheader(report.ENGINE_NAMES[engine])
+    column.subheader(NAMES[engine])
     a, b, c = column.columns(3)
     a.metric("loss ratio, last epoch", f"{comparison.loss_ratios[-1]:.2f}", help="loss at the higher lr / loss at the lower")
     b.metric("learning-rate ratio", f"{comparison.lr_ratio:.2f}")
@@ -45,34 +44,33 @@ for column, engine in zip(columns, ENGINES):
         f"set, argmax(logits) {low.logit_accuracy:.4f}; Keras reported val_accuracy {low.history['val_accuracy'][-1]:.4f}."
     )
 legacy, current = run["tf_keras", low_lr], run["keras3", low_lr]
-loss_gap = max(abs(a / b - 1) for a, b in zip(current.history["loss"], legacy.history["loss"]))
-accuracy_gap = legacy.history["accuracy"][-1] - current.history["accuracy"][-1]
-matches = abs(legacy.history["val_accuracy"][-1] - legacy.logit_accuracy) < 0.01 and abs(
-    current.history["val_accuracy"][-1] - current.predict_accuracy) < 0.01
+contrast = report.contrast_engines(legacy, current)
 st.info(
-    f"Same initial weights, same batches: the two engines' losses differ by at most {loss_gap:.1e} (relative), "
-    f"yet tf.keras 2 reports a training accuracy {accuracy_gap:+.4f} above Keras 3's. On the test set, argmax of the "
+    f"Same initial weights, same batches: the two engines' losses differ by at most {contrast.loss_gap:.1e} (relative), "
+    f"yet tf.keras 2 reports a training accuracy {contrast.accuracy_gap:+.4f} above Keras 3's. On the test set, argmax of the "
     f"logits is right for {legacy.logit_accuracy:.4f} and argmax(model.predict(x)) for {current.predict_accuracy:.4f}; "
     f"the reported val_accuracy is {legacy.history['val_accuracy'][-1]:.4f} (tf.keras 2) and "
     f"{current.history['val_accuracy'][-1]:.4f} (Keras 3). "
-    + ("So tf.keras 2 reports the accuracy of the logits, Keras 3 that of the predicted outputs, for the same model."
-       if matches else "Here the reported accuracies do not follow that pattern (tf.keras 2 = logits, Keras 3 = outputs).")
+    + (
+        "So tf.keras 2 reports the accuracy of the logits, Keras 3 that of the predicted outputs, for the same model."
+        if contrast.as_explained
+        else "Here the reported accuracies do not follow that pattern (tf.keras 2 = logits, Keras 3 = outputs)."
+    )
 )
 st.page_link("app_pages/why.py", label="Why the engines report different accuracies, measured", icon=":material/search:")
 
 st.header("Per epoch")
-question_runs = {lr: question.reported(lr) for lr in view.learning_rates} if question.is_question_setup(view.config) else {}
-rows = [row for r in runs for row in report.history_rows(report.ENGINE_NAMES[r.config.engine], r.config.learning_rate, r.history)]
-rows += [row for lr, history in question_runs.items() if history for row in report.history_rows("question", lr, history)]
-if not any(question_runs.values()):
+reported = {lr: question.reported(lr) for lr in view.learning_rates} if question.is_question_setup(view.config) else {}
+rows = [row for r in runs for row in report.history_rows(NAMES[r.config.engine], r.config.learning_rate, r.history)]
+rows += [row for lr, history in reported.items() if history for row in report.history_rows("question", lr, history)]
+if not any(reported.values()):
     st.caption("The question's reported numbers are overlaid only for its own setup and learning rates (0.01, 0.03).")
-log_scale = st.toggle("Log scale for the loss", key="log_loss")
-st.altair_chart(charts.epoch_chart(rows, "loss", log_scale))
+st.altair_chart(charts.epoch_chart(rows, "loss", st.toggle("Log scale for the loss", key="log_loss")))
 st.altair_chart(charts.epoch_chart(rows, "accuracy"))
 st.download_button("Download the histories (CSV)", pd.DataFrame(rows).to_csv(index=False), "histories.csv", "text/csv")
 with st.expander("Keras logs"):
     for r in runs:
-        st.text(f"{report.ENGINE_NAMES[r.config.engine]}, lr {r.config.learning_rate:g}")
+        st.text(f"{NAMES[r.config.engine]}, lr {r.config.learning_rate:g}")
         st.code(report.keras_log(r), language=None)
 
 st.header("Learning-rate sweep")
@@ -82,19 +80,18 @@ with st.form("sweep"):
     st.form_submit_button("Run the sweep")
 try:
     sweep_lrs = parse_sweep(sweep_text)
-    sweep_configs = [view.config.replace(learning_rate=lr, num_epochs=sweep_epochs) for lr in sweep_lrs]
 except ValueError as error:
     st.error(f"The sweep cannot run: {error}.")
     st.stop()
-sweep = results(sweep_configs, "Sweep")
-if sweep is not None:
-    points = [{"learning_rate": r.config.learning_rate, "loss": r.history["loss"][-1], "accuracy": r.history["accuracy"][-1]} for r in sweep]
-    slope = report.loglog_slope([p["learning_rate"] for p in points], [p["loss"] for p in points])
-    st.altair_chart(charts.sweep_chart(points))
-    st.metric("log-log slope of final loss against learning rate", f"{slope:.2f}")
-    accuracies = [p["accuracy"] for p in points]
-    st.markdown(
-        f"Over {len(points)} learning rates from {sweep_lrs[0]:g} to {sweep_lrs[-1]:g}, the fitted slope is {slope:.2f} "
-        f"({'the loss is proportional to the learning rate' if abs(slope - 1) < 0.15 else 'the loss is not proportional to the learning rate'}), "
-        f"while the reported accuracy ranges from {min(accuracies):.4f} to {max(accuracies):.4f}."
-    )
+points = report.sweep_points(
+    results([view.config.replace(learning_rate=lr, num_epochs=sweep_epochs) for lr in sweep_lrs], "Sweep")
+)
+slope = report.loglog_slope([p["learning_rate"] for p in points], [p["loss"] for p in points])
+st.altair_chart(charts.sweep_chart(points))
+st.metric("log-log slope of final loss against learning rate", f"{slope:.2f}")
+st.markdown(
+    f"Over {len(points)} learning rates from {sweep_lrs[0]:g} to {sweep_lrs[-1]:g}, the fitted slope is {slope:.2f} "
+    f"(the loss is {'' if follows_learning_rate(slope) else 'not '}proportional to the learning rate), "
+    f"while the reported accuracy ranges from {min(p['accuracy'] for p in points):.4f} "
+    f"to {max(p['accuracy'] for p in points):.4f}."
+)

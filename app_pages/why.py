@@ -1,17 +1,15 @@
 """Why: the mechanism step by step, each claim beside the measurement that supports or refutes it."""
+
 import streamlit as st
 
 from explainer import charts, mechanism, report
-from ui.runs import mechanism as measured
-from ui.runs import results
+from ui.runs import measured_mechanism
 
 view = st.session_state.view
 config, (low, high) = view.config, view.learning_rates
 st.title("Why the loss follows the learning rate")
 st.markdown(f"Measured on the sidebar's setup ({config.label()}), from the same cached runs as the other pages.")
-if results(mechanism.runs_needed(config, view.learning_rates), "Mechanism") is None:
-    st.stop()
-m = measured(config, view.learning_rates)
+m = measured_mechanism(view)
 
 st.header("1. Keras computes the loss on the logits")
 st.dataframe(m.loss_paths, hide_index=True)
@@ -19,9 +17,13 @@ path = m.loss_paths[0]
 st.markdown(
     f"On the first training batch with the final weights (lr {low:g}), Keras reports {path['keras']:.6g}; the closest "
     f"candidate is **{path['closest']}** (relative gap {path['relative_gap']:.1e}). Cross-entropy on clipped probabilities "
-    f"can never exceed -log(1e-7) = 16.1 per sample, and this value "
-    f"{'exceeds that bound: it cannot come from probabilities' if path['keras'] > 16.12 else 'is within that bound'}. "
-    f"Versions: TensorFlow {m.versions['tensorflow']}, Keras {m.versions['keras']}, tf-keras {m.versions['tf-keras']}."
+    f"can never exceed -log(1e-7) = {mechanism.PROBABILITY_LOSS_BOUND:.2f} per sample, and this value "
+    + (
+        "exceeds that bound: it cannot come from probabilities. "
+        if m.keras_loss_exceeds_probability_bound
+        else "is within that bound. "
+    )
+    + f"Versions: TensorFlow {m.versions['tensorflow']}, Keras {m.versions['keras']}, tf-keras {m.versions['tf-keras']}."
 )
 
 st.header("2. Every step moves the logits far")
@@ -38,33 +40,41 @@ st.markdown(
 
 st.header("3. The outputs saturate")
 last = {row["learning_rate"]: row for row in m.saturation}
-st.altair_chart(charts.lines(m.saturation, "epoch", "softmax_saturated", "learning_rate", y_title="fraction with max softmax > 0.999")
-                | charts.lines(m.saturation, "epoch", "sigmoid_ties", "learning_rate", y_title="fraction with tied sigmoid outputs"))
+st.altair_chart(
+    charts.lines(m.saturation, "epoch", "softmax_saturated", "learning_rate", y_title="fraction with max softmax > 0.999")
+    | charts.lines(m.saturation, "epoch", "sigmoid_ties", "learning_rate", y_title="fraction with tied sigmoid outputs")
+)
 st.markdown(
     f"After training at lr {low:g}, {last[low]['softmax_saturated']:.1%} of the training images have a largest softmax "
     f"probability above 0.999, and {last[low]['sigmoid_ties']:.1%} have two or more sigmoid outputs tied at their maximum "
-    f"(1.0 in float32 once a logit passes {inputs['sigmoid_one_threshold']:.2f}): there `argmax` returns the lowest tied index, whatever the logits say. "
+    f"(1.0 in float32 once a logit passes {inputs['sigmoid_one_threshold']:.2f}): "
+    "there `argmax` returns the lowest tied index, whatever the logits say. "
     "Epoch 0 is the initialisation."
 )
 
 st.header("4. Saturated SGD is scale-equivariant")
-sgd = [row for row in m.scaling if row["optimizer"] == "sgd"]
-st.altair_chart(charts.lines(m.scaling, "epoch", "norm_ratio", "optimizer", y_title="||W(high lr)|| / ||W(low lr)||")
-                | charts.lines(m.collapse, "epoch", "loss_over_lr", "learning_rate", log_y=True, y_title="training loss / learning rate"))
-final = sgd[-1]
+st.altair_chart(
+    charts.lines(m.scaling, "epoch", "norm_ratio", "optimizer", y_title="||W(high lr)|| / ||W(low lr)||")
+    | charts.lines(m.collapse, "epoch", "loss_over_lr", "learning_rate", log_y=True, y_title="training loss / learning rate")
+)
+final = m.final_sgd_scaling
 st.markdown(
     f"With SGD, after the last epoch ||W({high:g})|| / ||W({low:g})|| = **{final['norm_ratio']:.3f}** for a learning-rate ratio "
     f"of {final['lr_ratio']:.3f}; the two weight matrices have cosine similarity {final['cosine']:.3f} and agree on "
-    f"{final['agreement']:.1%} of test predictions. Dividing the loss by the learning rate, runs {m.collapse_spread:.2f}x apart at the last "
-    f"epoch over a {mechanism.COLLAPSE_FACTORS[-1] / mechanism.COLLAPSE_FACTORS[0]:g}x range of learning rates: "
+    f"{final['agreement']:.1%} of test predictions. "
+    f"Dividing the loss by the learning rate, runs {m.collapse_spread:.2f}x apart at the last "
+    f"epoch over a {mechanism.COLLAPSE_RANGE:g}x range of learning rates: "
     + ("they collapse onto one curve." if m.collapses else "they do **not** collapse onto one curve in this setup.")
 )
-st.dataframe([row for row in m.scaling if row["epoch"] == final["epoch"]], hide_index=True)
-adaptive = [row for row in m.scaling if row["epoch"] == final["epoch"] and row["optimizer"] != "sgd"]
+st.dataframe(m.final_scaling, hide_index=True)
 st.markdown(
     "RMSprop and Adam step by about lr x g / sqrt(v), which ignores the gradient's scale; measured, their weight-norm ratios are "
-    + ", ".join(f"{row['optimizer']} {row['norm_ratio']:.3f}" for row in adaptive)
-    + (": proportional to the learning rate too." if m.adaptive_follow_lr else ": **not** proportional to the learning rate here.")
+    + ", ".join(f"{row['optimizer']} {row['norm_ratio']:.3f}" for row in m.adaptive_scaling)
+    + (
+        ": proportional to the learning rate too."
+        if m.adaptive_follow_lr
+        else ": **not** proportional to the learning rate here."
+    )
 )
 
 st.header("5. The reported accuracy is an artifact")
@@ -80,10 +90,13 @@ st.markdown(
     f"{'both match' if m.reports(1, 'predict_accuracy') and m.reports(2, 'predict_accuracy') else 'not both matching'} "
     f"argmax(model.predict) ({current['predict_accuracy']:.4f}), where {current['tied_fraction']:.1%} of test images have tied "
     "sigmoid outputs. "
-    + ("So the graph optimizer rewrites argmax(sigmoid(z)) into argmax(z) inside tf.keras 2's compiled step, and the "
-       "reported accuracy is that of the logits. Keras 3's accuracy metric replaces negative zeros before its argmax "
-       "(read in its source, not measured here), which blocks the rewrite." if m.rewrite_shown
-       else "Here the graph optimizer's switch does not decide the reported accuracy as it does on the question's setup.")
+    + (
+        "So the graph optimizer rewrites argmax(sigmoid(z)) into argmax(z) inside tf.keras 2's compiled step, and the "
+        "reported accuracy is that of the logits. Keras 3's accuracy metric replaces negative zeros before its argmax "
+        "(read in its source, not measured here), which blocks the rewrite."
+        if m.rewrite_shown
+        else "Here the graph optimizer's switch does not decide the reported accuracy as it does on the question's setup."
+    )
 )
 
 st.header("6. The misclassified samples carry the loss")

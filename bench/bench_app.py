@@ -13,6 +13,7 @@ concurrent_8_s     8 sessions opening another untrained view at once; with excep
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import os
 import socket
@@ -25,6 +26,7 @@ import urllib.request
 from pathlib import Path
 
 import psutil
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
 from explainer.config import RunConfig
@@ -32,8 +34,16 @@ from explainer.view import SWEEP_EPOCHS, SWEEP_LEARNING_RATES, View
 
 ROOT = Path(__file__).parents[1]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 RUNNING = "[data-testid='stStatusWidgetRunningIcon']"
 EXCEPTION = "[data-testid='stException']"
 # sidebar labels (app.LABELS, or a unique part of one) to click through: every combination is a
@@ -53,9 +63,25 @@ def start_server(cache: str) -> tuple[subprocess.Popen, str]:
         port = probe.getsockname()[1]
     env = {**os.environ, "EXPLAINER_CACHE_DIR": cache}
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(240):
@@ -77,18 +103,14 @@ class WorkerPeak(threading.Thread):
     def run(self) -> None:
         while not self.stopped.wait(0.5):
             for child in self.server.children(recursive=True):
-                try:
+                with contextlib.suppress(psutil.Error):  # a worker may exit between the two calls
                     self.peak_mb = max(self.peak_mb, child.memory_info().rss / 2**20)
-                except psutil.Error:
-                    pass
 
 
 def settle(page) -> None:
     """Wait for the script run a click or a visit started to finish."""
-    try:
+    with contextlib.suppress(PlaywrightTimeout):  # a fast run may have finished before we looked
         page.locator(RUNNING).first.wait_for(state="visible", timeout=2000)
-    except Exception:  # a fast run may have finished before we looked
-        pass
     page.locator(RUNNING).first.wait_for(state="hidden", timeout=TIMEOUT_MS)
 
 
@@ -109,7 +131,8 @@ def loss_ratio_shown(page, condition: str) -> None:
     """Wait until the first loss-ratio metric on the page satisfies `condition` (JS, on `r`):
     about 3 on raw pixels, below 2 on x / 255, so it tells which view is on screen."""
     page.wait_for_function(
-        f"() => {{ const m = document.querySelector(\"[data-testid='stMetricValue']\"); const r = m && parseFloat(m.innerText); return m && ({condition}); }}",
+        "() => { const m = document.querySelector(\"[data-testid='stMetricValue']\"); "
+        f"const r = m && parseFloat(m.innerText); return m && ({condition}); }}",
         timeout=TIMEOUT_MS,
     )
 

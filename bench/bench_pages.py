@@ -1,5 +1,6 @@
 """Seconds to render each page through Streamlit's AppTest: cold (empty training cache, fresh
 process caches) and warm (the same session again), for the default view or a smaller one."""
+
 from __future__ import annotations
 
 import argparse

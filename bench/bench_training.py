@@ -1,5 +1,6 @@
 """Seconds per epoch of Keras' default `model.fit` and of the project's trainer, same config; a
 cache hit; and how much one process (as a worker) grows over 20 runs."""
+
 from __future__ import annotations
 
 import argparse

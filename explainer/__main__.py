@@ -1,4 +1,5 @@
 """Command line: `python -m explainer reproduce` re-runs the question; `run` trains any config."""
+
 from __future__ import annotations
 
 import argparse
@@ -8,17 +9,16 @@ import json
 import math
 import sys
 
+from explainer import surface
 from explainer.cache import RunStore, cache_dir
 from explainer.config import CHOICES, ENGINES, RunConfig
-from explainer import surface
 from explainer.data import MnistNotDownloaded, MnistUnavailable, download_mnist, load_mnist, prepare
 from explainer.fixes import RULES, matrix_rows, outcomes, runs_needed
 from explainer.question import LEARNING_RATES, is_question_setup, reported
 from explainer.report import compare, keras_line
 from explainer.service import TrainingService, failure
 from explainer.train import RunResult
-from explainer.view import default_runs
-
+from explainer.warm import default_runs
 
 JSON_FIELDS = ("fix", "learning_rate", "loss", "accuracy", "val_loss", "val_accuracy", "verdict")
 
@@ -60,7 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m explainer", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     reproduce = commands.add_parser("reproduce", help="the question's exact setup at two or more learning rates, on both engines")
-    reproduce.add_argument("--lr", type=float, nargs="+", default=list(LEARNING_RATES), help="learning rates (default: %(default)s)")
+    reproduce.add_argument(
+        "--lr", type=float, nargs="+", default=list(LEARNING_RATES), help="learning rates (default: %(default)s)"
+    )
     reproduce.add_argument("--engine", nargs="+", choices=ENGINES, default=list(ENGINES), help="Keras engines (default: both)")
     reproduce.set_defaults(configs=_reproduce_configs)
     fixes = commands.add_parser("fixes", help="every fix at two learning rates, with its verdict")
@@ -69,7 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     fixes.set_defaults(configs=_fixes_configs)
     slice_ = commands.add_parser("surface", help="the loss along the step direction from a point of a run (1-D slice)")
     slice_.add_argument("--scaling", choices=CHOICES["scaling"], default="raw")
-    slice_.add_argument("--lr", type=float, nargs="+", default=list(LEARNING_RATES), help="learning rates; the run uses the first")
+    slice_.add_argument(
+        "--lr", type=float, nargs="+", default=list(LEARNING_RATES), help="learning rates; the run uses the first"
+    )
     slice_.add_argument("--point", choices=surface.POINTS, default="epoch")
     slice_.add_argument("--index", type=int, default=1, help="SGD steps into epoch 1 (point 'step') or the epoch (point 'epoch')")
     slice_.add_argument("--direction", choices=surface.DIRECTIONS, default="minibatch")
@@ -109,22 +113,33 @@ def _fixes_base(args) -> RunConfig:
 
 
 def _surface_request(args) -> surface.SurfaceRequest:
-    config = RunConfig(scaling=args.scaling, learning_rate=args.lr[0], num_epochs=args.epochs, seed=args.seed, train_subset=args.subset)
-    return surface.SurfaceRequest(config, point=args.point, index=args.index, direction=args.direction, evaluate_on=args.evaluate_on)
+    config = RunConfig(
+        scaling=args.scaling, learning_rate=args.lr[0], num_epochs=args.epochs, seed=args.seed, train_subset=args.subset
+    )
+    return surface.SurfaceRequest(
+        config, point=args.point, index=args.index, direction=args.direction, evaluate_on=args.evaluate_on
+    )
 
 
 def _report_surface(args, result: RunResult) -> int:
     request = _surface_request(args)
     view = surface.compute(request, result, prepare(load_mnist(), request.config), tuple(args.lr), plane_points=3)
-    print(f"{request.config.label()}, at {request.point} {request.index}: loss {float(view.loss[view.t == 0][0]):.6g} at t = 0, "
-          f"lowest {view.best_loss:.6g} at t = {view.best_t:.4g}")
+    print(
+        f"{request.config.label()}, at {request.point} {request.index}: loss {float(view.loss[view.t == 0][0]):.6g} at t = 0, "
+        f"lowest {view.best_loss:.6g} at t = {view.best_t:.4g}"
+    )
     for marker in view.markers:
         print(f"  lr {marker['learning_rate']:g}: lands at loss {marker['loss']:.6g}, alpha {marker['alpha']:.3f}")
     if args.json:
         document = {
-            "config": dataclasses.asdict(request.config), "point": request.point, "index": request.index,
-            "direction": request.direction, "evaluate_on": request.evaluate_on,
-            "t": view.t.tolist(), "loss": view.loss.tolist(), "accuracy": view.accuracy.tolist(),
+            "config": dataclasses.asdict(request.config),
+            "point": request.point,
+            "index": request.index,
+            "direction": request.direction,
+            "evaluate_on": request.evaluate_on,
+            "t": view.t.tolist(),
+            "loss": view.loss.tolist(),
+            "accuracy": view.accuracy.tolist(),
             "best": {"t": view.best_t, "loss": view.best_loss},
             "markers": [{name: _finite_or_none(value) for name, value in marker.items()} for marker in view.markers],
         }
@@ -186,7 +201,10 @@ def _print_run(result: RunResult) -> None:
     if result.diverged:
         print(f"diverged: {result.diverged}")
     else:
-        print(f"final weights, test accuracy of argmax(predict(x)): {result.predict_accuracy:.4f}, of argmax(logits): {result.logit_accuracy:.4f}")
+        print(
+            f"final weights, test accuracy of argmax(predict(x)): {result.predict_accuracy:.4f}, "
+            f"of argmax(logits): {result.logit_accuracy:.4f}"
+        )
 
 
 def _print_summary(results: list[RunResult]) -> None:
@@ -201,7 +219,9 @@ def _print_summary(results: list[RunResult]) -> None:
 
 def _compare(base: RunResult, other: RunResult) -> str:
     lr_ratio = other.config.learning_rate / base.config.learning_rate
-    return f"lr {other.config.learning_rate:g} vs {base.config.learning_rate:g}: " + _compare_histories(base.history, other.history, lr_ratio)
+    return f"lr {other.config.learning_rate:g} vs {base.config.learning_rate:g}: " + _compare_histories(
+        base.history, other.history, lr_ratio
+    )
 
 
 def _compare_histories(base: dict, other: dict, lr_ratio: float) -> str:
@@ -209,7 +229,8 @@ def _compare_histories(base: dict, other: dict, lr_ratio: float) -> str:
     low, high = comparison.loss_ratio_range
     return (
         f"loss ratio {low:.2f}-{high:.2f} over {len(comparison.loss_ratios)} epoch(s) for an lr ratio of {lr_ratio:.2f}; "
-        f"final accuracy {comparison.accuracy_high:.4f} vs {comparison.accuracy_low:.4f} (difference {comparison.accuracy_difference:+.4f})"
+        f"final accuracy {comparison.accuracy_high:.4f} vs {comparison.accuracy_low:.4f} "
+        f"(difference {comparison.accuracy_difference:+.4f})"
     )
 
 
@@ -217,8 +238,10 @@ def _report_fixes(args, results: list[RunResult]) -> int:
     rows = matrix_rows(outcomes({r.config: r for r in results}, _fixes_base(args), tuple(sorted(args.lr))))
     print(f"{'fix':<14}{'lr':>8}{'loss':>12}{'accuracy':>10}{'val_loss':>12}{'val_acc':>9}{'predict':>9}  verdict")
     for row in rows:
-        print(f"{row['fix']:<14}{row['learning_rate']:>8g}{row['loss']:>12.4f}{row['accuracy']:>10.4f}"
-              f"{row['val_loss']:>12.4f}{row['val_accuracy']:>9.4f}{row['predict_accuracy']:>9.4f}  {row['verdict']}")
+        print(
+            f"{row['fix']:<14}{row['learning_rate']:>8g}{row['loss']:>12.4f}{row['accuracy']:>10.4f}"
+            f"{row['val_loss']:>12.4f}{row['val_accuracy']:>9.4f}{row['predict_accuracy']:>9.4f}  {row['verdict']}"
+        )
     print("\nRules:\n" + "\n".join(f"- {rule}" for rule in RULES))
     if args.json:
         with open(args.json, "w") as file:

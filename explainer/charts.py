@@ -1,4 +1,5 @@
 """Altair chart builders: rows in, alt.Chart out."""
+
 from __future__ import annotations
 
 import altair as alt
@@ -126,17 +127,30 @@ def slice_chart(t, loss, markers: list[dict], best_t: float, best_loss: float) -
     """Loss along -d: the curve, a rule where each learning rate's step lands, the best point."""
     curve = pd.DataFrame({"t": t, "loss": loss})
     landing = pd.DataFrame(markers).assign(lr=_lr_labels)
-    line = alt.Chart(curve).mark_line().encode(
-        x=alt.X("t:Q", title="step length t along -gradient"),
-        y=alt.Y("loss:Q", scale=alt.Scale(zero=False)),
-        tooltip=[alt.Tooltip("t:Q", format=".4g"), alt.Tooltip("loss:Q", format=".6g")],
+    line = (
+        alt.Chart(curve)
+        .mark_line()
+        .encode(
+            x=alt.X("t:Q", title="step length t along -gradient"),
+            y=alt.Y("loss:Q", scale=alt.Scale(zero=False)),
+            tooltip=[alt.Tooltip("t:Q", format=".4g"), alt.Tooltip("loss:Q", format=".6g")],
+        )
     )
-    rules = alt.Chart(landing).mark_rule(strokeDash=[4, 3]).encode(
-        x="t:Q", color=alt.Color("lr:N", title="SGD lands at"),
-        tooltip=["lr", alt.Tooltip("loss:Q", format=".6g"), alt.Tooltip("alpha:Q", format=".3g")],
+    rules = (
+        alt.Chart(landing)
+        .mark_rule(strokeDash=[4, 3])
+        .encode(
+            x="t:Q",
+            color=alt.Color("lr:N", title="SGD lands at"),
+            tooltip=["lr", alt.Tooltip("loss:Q", format=".6g"), alt.Tooltip("alpha:Q", format=".3g")],
+        )
     )
-    best = alt.Chart(pd.DataFrame({"t": [best_t], "loss": [best_loss]})).mark_point(shape="diamond", size=120, filled=True, color="black").encode(
-        x="t:Q", y="loss:Q", tooltip=[alt.Tooltip("t:Q", format=".4g", title="best t"), alt.Tooltip("loss:Q", format=".6g")]
+    best = (
+        alt.Chart(pd.DataFrame({"t": [best_t], "loss": [best_loss]}))
+        .mark_point(shape="diamond", size=120, filled=True, color="black")
+        .encode(
+            x="t:Q", y="loss:Q", tooltip=[alt.Tooltip("t:Q", format=".4g", title="best t"), alt.Tooltip("loss:Q", format=".6g")]
+        )
     )
     return (line + rules + best).properties(width=380, height=260)
 
@@ -165,13 +179,23 @@ def plane_chart(a, b, loss, iterates: list[dict]) -> alt.LayerChart:
     cells = pd.DataFrame({"a": grid_a.ravel(), "b": grid_b.ravel(), "loss": np.asarray(loss).ravel()})
     step_a, step_b = (a[1] - a[0]) / 2, (b[1] - b[0]) / 2
     cells = cells.assign(a0=cells["a"] - step_a, a1=cells["a"] + step_a, b0=cells["b"] - step_b, b1=cells["b"] + step_b)
-    heat = alt.Chart(cells).mark_rect().encode(
-        x=alt.X("a0:Q", title="along -d1 (the step)"), x2="a1:Q",
-        y=alt.Y("b0:Q", title="along -d2"), y2="b1:Q",
-        color=alt.Color("loss:Q", scale=alt.Scale(type="quantile", scheme="viridis"), title="loss"),
-        tooltip=[alt.Tooltip("a:Q", format=".4g"), alt.Tooltip("b:Q", format=".4g"), alt.Tooltip("loss:Q", format=".6g")],
+    heat = (
+        alt.Chart(cells)
+        .mark_rect()
+        .encode(
+            x=alt.X("a0:Q", title="along -d1 (the step)"),
+            x2="a1:Q",
+            y=alt.Y("b0:Q", title="along -d2"),
+            y2="b1:Q",
+            color=alt.Color("loss:Q", scale=alt.Scale(type="quantile", scheme="viridis"), title="loss"),
+            tooltip=[alt.Tooltip("a:Q", format=".4g"), alt.Tooltip("b:Q", format=".4g"), alt.Tooltip("loss:Q", format=".6g")],
+        )
     )
-    path = alt.Chart(pd.DataFrame(iterates)).mark_line(point=True, color="white").encode(
-        x="a:Q", y="b:Q", order="step:Q", tooltip=["step", alt.Tooltip("a:Q", format=".4g"), alt.Tooltip("b:Q", format=".4g")]
+    path = (
+        alt.Chart(pd.DataFrame(iterates))
+        .mark_line(point=True, color="white")
+        .encode(
+            x="a:Q", y="b:Q", order="step:Q", tooltip=["step", alt.Tooltip("a:Q", format=".4g"), alt.Tooltip("b:Q", format=".4g")]
+        )
     )
     return (heat + path).properties(width=380, height=320)

@@ -1,4 +1,5 @@
 """RunConfig: every knob of one training run, validated in one place; the key of the cache."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -115,12 +116,13 @@ class RunConfig:
     def label(self) -> str:
         """Short human-readable description of what differs from the question."""
         default = RunConfig()
-        changed = [
-            f"{name}={value}"
-            for name, value in self.to_dict().items()
-            if value != default.to_dict()[name]
-        ]
+        changed = [f"{name}={value}" for name, value in self.to_dict().items() if value != default.to_dict()[name]]
         return ", ".join(changed) or "the question's setup"
+
+
+def losses_for(activation: str) -> tuple[str, ...]:
+    """The loss modes an activation trains with: a linear output only with from_logits."""
+    return ("from_logits",) if activation == "linear" else ("keras", "probabilities")
 
 
 def _parse(name: str, text: str):

@@ -1,4 +1,5 @@
 """MNIST: loaded from MNIST_NPZ or Keras' own cache, checked, then scaled for a RunConfig."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -125,8 +126,7 @@ def checked(arrays: dict[str, np.ndarray], source: str) -> Mnist:
         array = arrays[name]
         if array.shape != shape or array.dtype != np.uint8:
             raise MnistUnavailable(
-                f"{source}: {name} has shape {array.shape} and dtype {array.dtype}, "
-                f"expected {shape} uint8. {HOW_TO_PROVIDE}"
+                f"{source}: {name} has shape {array.shape} and dtype {array.dtype}, expected {shape} uint8. {HOW_TO_PROVIDE}"
             )
     if arrays["y_train"].max() > 9 or arrays["y_test"].max() > 9:
         raise MnistUnavailable(f"{source}: labels outside 0-9. {HOW_TO_PROVIDE}")

@@ -1,7 +1,9 @@
 """The Why page's measurements, assembled from cached runs of the sidebar's setup."""
+
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from importlib import metadata
 
@@ -10,10 +12,14 @@ import numpy as np
 from explainer import surface, theory
 from explainer.config import ENGINES, RunConfig
 from explainer.data import Mnist, prepare
-from explainer.report import ratio
+from explainer.model import CLIP_EPSILON
+from explainer.report import ratio, reports
 from explainer.train import FIRST_BATCH, RunResult
 
+# cross-entropy on probabilities clipped at CLIP_EPSILON can never exceed this per sample
+PROBABILITY_LOSS_BOUND = -math.log(CLIP_EPSILON)
 COLLAPSE_FACTORS = (0.1, 1.0, 10.0)  # learning rates of the collapse chart, relative to the lower one
+COLLAPSE_RANGE = COLLAPSE_FACTORS[-1] / COLLAPSE_FACTORS[0]
 OPTIMIZERS = ("sgd", "rmsprop", "adam")
 HISTOGRAM_BINS = np.linspace(-4, 4, 41)  # log10 of the per-sample loss
 
@@ -21,9 +27,13 @@ HISTOGRAM_BINS = np.linspace(-4, 4, 41)  # log10 of the per-sample loss
 def runs_needed(config: RunConfig, learning_rates: tuple[float, float]) -> list[RunConfig]:
     """Every run the measurements read, so a page can train them first with progress."""
     low = learning_rates[0]
-    runs = [config.replace(engine=engine, optimizer=optimizer, learning_rate=lr)
-            for engine in ENGINES for optimizer in OPTIMIZERS for lr in learning_rates
-            if engine == config.engine or optimizer == config.optimizer]
+    runs = [
+        config.replace(engine=engine, optimizer=optimizer, learning_rate=lr)
+        for engine in ENGINES
+        for optimizer in OPTIMIZERS
+        for lr in learning_rates
+        if engine == config.engine or optimizer == config.optimizer
+    ]
     runs += [config.replace(learning_rate=low * factor) for factor in COLLAPSE_FACTORS]
     runs += [config.replace(engine="tf_keras", arithmetic_optimization=False, learning_rate=low)]
     return list(dict.fromkeys(runs))
@@ -57,11 +67,30 @@ class Mechanism:
         return self.collapse_spread < 1.5
 
     @property
+    def final_scaling(self) -> list[dict]:
+        """The weight-scaling rows of the last epoch, one per optimizer."""
+        last = max(row["epoch"] for row in self.scaling)
+        return [row for row in self.scaling if row["epoch"] == last]
+
+    @property
+    def final_sgd_scaling(self) -> dict:
+        """SGD's weight-scaling row of the last epoch."""
+        return next(row for row in self.final_scaling if row["optimizer"] == "sgd")
+
+    @property
+    def adaptive_scaling(self) -> list[dict]:
+        """The last epoch's rows of the adaptive optimizers (RMSprop, Adam)."""
+        return [row for row in self.final_scaling if row["optimizer"] != "sgd"]
+
+    @property
     def adaptive_follow_lr(self) -> bool:
         """RMSprop's and Adam's final weight-norm ratios within 15% of the learning-rate ratio."""
-        last = max(row["epoch"] for row in self.scaling)
-        rows = [row for row in self.scaling if row["epoch"] == last and row["optimizer"] != "sgd"]
-        return all(abs(ratio(row["norm_ratio"], row["lr_ratio"]) - 1) < 0.15 for row in rows)
+        return all(abs(ratio(row["norm_ratio"], row["lr_ratio"]) - 1) < 0.15 for row in self.adaptive_scaling)
+
+    @property
+    def keras_loss_exceeds_probability_bound(self) -> bool:
+        """Keras' first-batch loss is above what cross-entropy on clipped probabilities can reach."""
+        return self.loss_paths[0]["keras"] > PROBABILITY_LOSS_BOUND
 
     @property
     def same_artifact_loss(self) -> bool:
@@ -70,9 +99,9 @@ class Mechanism:
         return ratio(max(losses), min(losses)) - 1 < 1e-6
 
     def reports(self, run: int, accuracy: str) -> bool:
-        """Artifact run `run` reports (within 0.01) the `accuracy` ("logit_accuracy" or "predict_accuracy")."""
+        """Artifact run `run` reports the `accuracy` ("logit_accuracy" or "predict_accuracy")."""
         row = self.artifact[run]
-        return abs(row["reported_val_accuracy"] - row[accuracy]) < 0.01
+        return reports(row["reported_val_accuracy"], row[accuracy])
 
     @property
     def rewrite_shown(self) -> bool:
@@ -80,9 +109,12 @@ class Mechanism:
         return self.reports(0, "logit_accuracy") and self.reports(1, "predict_accuracy")
 
 
-def measure(config: RunConfig, learning_rates: tuple[float, float], runs: Mapping[RunConfig, RunResult], mnist: Mnist) -> Mechanism:
+def measure(
+    config: RunConfig, learning_rates: tuple[float, float], runs: Mapping[RunConfig, RunResult], mnist: Mnist
+) -> Mechanism:
     """All measurements for the sidebar's setup at its two learning rates, from trained `runs`
     (every config of `runs_needed`)."""
+
     def run(**changes):
         return runs[config.replace(**changes)]
 
@@ -94,13 +126,25 @@ def measure(config: RunConfig, learning_rates: tuple[float, float], runs: Mappin
         inputs=_inputs(data, config.seed),
         step_sizes=[_step_sizes(run(learning_rate=lr), data) for lr in learning_rates],
         saturation=[row for lr in learning_rates for row in _saturation(run(learning_rate=lr), data)],
-        scaling=[row for optimizer in OPTIMIZERS
-                 for row in _scaling(run(optimizer=optimizer, learning_rate=low), run(optimizer=optimizer, learning_rate=high), data)],
-        collapse=[{"learning_rate": r.config.learning_rate, "epoch": epoch + 1, "loss": loss, "loss_over_lr": loss / r.config.learning_rate}
-                  for r in (run(learning_rate=low * factor) for factor in COLLAPSE_FACTORS)
-                  for epoch, loss in enumerate(r.history["loss"])],
-        artifact=[_artifact(run(engine=engine, learning_rate=low, arithmetic_optimization=optimization), data)
-                  for engine, optimization in (("tf_keras", True), ("tf_keras", False), ("keras3", True))],
+        scaling=[
+            row
+            for optimizer in OPTIMIZERS
+            for row in _scaling(run(optimizer=optimizer, learning_rate=low), run(optimizer=optimizer, learning_rate=high), data)
+        ],
+        collapse=[
+            {
+                "learning_rate": r.config.learning_rate,
+                "epoch": epoch + 1,
+                "loss": loss,
+                "loss_over_lr": loss / r.config.learning_rate,
+            }
+            for r in (run(learning_rate=low * factor) for factor in COLLAPSE_FACTORS)
+            for epoch, loss in enumerate(r.history["loss"])
+        ],
+        artifact=[
+            _artifact(run(engine=engine, learning_rate=low, arithmetic_optimization=optimization), data)
+            for engine, optimization in (("tf_keras", True), ("tf_keras", False), ("keras3", True))
+        ],
         per_sample=[_per_sample(run(learning_rate=lr), data) for lr in learning_rates],
         histogram=[row for lr in learning_rates for row in _histogram(run(learning_rate=lr), data)],
     )
@@ -119,8 +163,13 @@ def _loss_path(result, data) -> dict:
         candidates[f"cross-entropy on clipped {activation} outputs"] = float(theory.clipped_crossentropy(outputs, y).mean())
     reported = result.first_batch_loss  # measured by Keras itself when the run was trained
     used = min(candidates, key=lambda name: abs(candidates[name] - reported))
-    return {"engine": result.config.engine, "keras": reported, **candidates, "closest": used,
-            "relative_gap": ratio(abs(candidates[used] - reported), abs(reported))}
+    return {
+        "engine": result.config.engine,
+        "keras": reported,
+        **candidates,
+        "closest": used,
+        "relative_gap": ratio(abs(candidates[used] - reported), abs(reported)),
+    }
 
 
 def _inputs(data, seed: int, pairs: int = 5000) -> dict:
@@ -140,12 +189,18 @@ def _step_sizes(result, data, steps: int = 50) -> dict:
     config = result.config
     batches = surface.batches_from(config, len(data.x_train), 1, 0, steps + 1)
     iterates = surface.sgd_iterates(surface.flatten(result.kernels[0], result.biases[0]), batches[:-1], data, config)
-    moves = np.concatenate([
-        np.abs(surface.logits_at(after - before, data.x_train[batch])).max(axis=1)
-        for before, after, batch in zip(iterates, iterates[1:], batches[1:])
-    ])
-    return {"learning_rate": config.learning_rate, "steps": steps, "median_largest_logit_move": float(np.median(moves)),
-            "max_logit_move": float(moves.max())}
+    moves = np.concatenate(
+        [
+            np.abs(surface.logits_at(after - before, data.x_train[batch])).max(axis=1)
+            for before, after, batch in zip(iterates, iterates[1:], batches[1:])
+        ]
+    )
+    return {
+        "learning_rate": config.learning_rate,
+        "steps": steps,
+        "median_largest_logit_move": float(np.median(moves)),
+        "max_logit_move": float(moves.max()),
+    }
 
 
 def _saturation(result, data) -> list[dict]:
@@ -153,11 +208,14 @@ def _saturation(result, data) -> list[dict]:
     for epoch, (kernel, bias) in enumerate(zip(result.kernels, result.biases)):
         z = theory.logits(kernel, bias, data.x_train)
         outputs = theory.sigmoid32(z)
-        rows.append({
-            "learning_rate": result.config.learning_rate, "epoch": epoch,
-            "softmax_saturated": theory.softmax_saturated_fraction(z),
-            "sigmoid_ties": theory.tied_fraction(outputs),
-        })
+        rows.append(
+            {
+                "learning_rate": result.config.learning_rate,
+                "epoch": epoch,
+                "softmax_saturated": theory.softmax_saturated_fraction(z),
+                "sigmoid_ties": theory.tied_fraction(outputs),
+            }
+        )
     return rows
 
 
@@ -165,14 +223,16 @@ def _scaling(low, high, data) -> list[dict]:
     lr_ratio = high.config.learning_rate / low.config.learning_rate
     return [
         {
-            "optimizer": low.config.optimizer, "epoch": epoch, "lr_ratio": lr_ratio,
+            "optimizer": low.config.optimizer,
+            "epoch": epoch,
+            "lr_ratio": lr_ratio,
             "norm_ratio": theory.norm_ratio(low.kernels[epoch], high.kernels[epoch]),
             "cosine": theory.cosine(low.kernels[epoch], high.kernels[epoch]),
             "agreement": theory.agreement(
                 theory.logits(low.kernels[epoch], low.biases[epoch], data.x_test),
                 theory.logits(high.kernels[epoch], high.biases[epoch], data.x_test),
             ),
-            "loss_ratio": high.history["loss"][epoch - 1] / low.history["loss"][epoch - 1] if epoch else float("nan"),
+            "loss_ratio": ratio(high.history["loss"][epoch - 1], low.history["loss"][epoch - 1]) if epoch else math.nan,
         }
         for epoch in range(min(len(low.kernels), len(high.kernels)))
     ]
@@ -181,9 +241,12 @@ def _scaling(low, high, data) -> list[dict]:
 def _artifact(result, data) -> dict:
     z = theory.logits(result.kernels[-1], result.biases[-1], data.x_test)
     return {
-        "engine": result.config.engine, "arithmetic_optimization": result.config.arithmetic_optimization,
-        "loss": result.history["loss"][-1], "reported_val_accuracy": result.history["val_accuracy"][-1],
-        "predict_accuracy": result.predict_accuracy, "logit_accuracy": result.logit_accuracy,
+        "engine": result.config.engine,
+        "arithmetic_optimization": result.config.arithmetic_optimization,
+        "loss": result.history["loss"][-1],
+        "reported_val_accuracy": result.history["val_accuracy"][-1],
+        "predict_accuracy": result.predict_accuracy,
+        "logit_accuracy": result.logit_accuracy,
         "tied_fraction": theory.tied_fraction(theory.sigmoid32(z)),
     }
 
@@ -194,8 +257,10 @@ def _per_sample(result, data) -> dict:
     wrong = z.argmax(axis=1) != data.y_test.argmax(axis=1)
     margin = theory.margins(z, data.y_test)
     return {
-        "learning_rate": result.config.learning_rate, "mean_loss": float(losses.mean()),
-        "misclassified": float(wrong.mean()), "loss_share_of_misclassified": float(losses[wrong].sum() / losses.sum()),
+        "learning_rate": result.config.learning_rate,
+        "mean_loss": float(losses.mean()),
+        "misclassified": float(wrong.mean()),
+        "loss_share_of_misclassified": ratio(float(losses[wrong].sum()), float(losses.sum())),
         "median_margin_misclassified": float(np.median(margin[wrong])) if wrong.any() else 0.0,
         "mean_loss_correct": float(losses[~wrong].mean()),
     }
@@ -205,5 +270,12 @@ def _histogram(result, data) -> list[dict]:
     z = theory.logits(result.kernels[-1], result.biases[-1], data.x_test)
     exponents = np.clip(np.log10(np.maximum(theory.softmax_crossentropy(z, data.y_test), 1e-300)), -4, 4)
     counts, edges = np.histogram(exponents, bins=HISTOGRAM_BINS)
-    return [{"learning_rate": result.config.learning_rate, "log10_loss": float(start), "log10_loss_end": float(end), "samples": int(count)}
-            for start, end, count in zip(edges[:-1], edges[1:], counts)]
+    return [
+        {
+            "learning_rate": result.config.learning_rate,
+            "log10_loss": float(start),
+            "log10_loss_end": float(end),
+            "samples": int(count),
+        }
+        for start, end, count in zip(edges[:-1], edges[1:], counts)
+    ]

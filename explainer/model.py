@@ -1,4 +1,5 @@
 """The question's model (Input 28x28, Flatten, Dense(10)) built and compiled for a RunConfig."""
+
 from __future__ import annotations
 
 import contextlib
@@ -26,10 +27,7 @@ def import_engine(engine: str) -> ModuleType:
     # every run builds a fresh model and so traces fresh tf.functions: retracing warnings are noise
     importlib.import_module("tensorflow").get_logger().setLevel("ERROR")
     if engine == "keras3" and module.backend.backend() != "tensorflow":
-        raise ValueError(
-            f"Keras 3 runs on the {module.backend.backend()} backend here; "
-            "this app needs KERAS_BACKEND=tensorflow"
-        )
+        raise ValueError(f"Keras 3 runs on the {module.backend.backend()} backend here; this app needs KERAS_BACKEND=tensorflow")
     return module
 
 

@@ -1,4 +1,5 @@
 """The question as asked: its code, and the training logs it reported."""
+
 from __future__ import annotations
 
 from explainer.config import RunConfig

@@ -1,4 +1,5 @@
 """Numbers the pages and the CLI state: Keras-style logs, loss ratios, sweep slopes, tidy rows."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -8,7 +9,11 @@ import numpy as np
 
 from explainer.train import METRICS, RunResult
 
-ENGINE_NAMES = {"tf_keras": "tf.keras 2", "keras3": "Keras 3"}
+# the loss "follows the learning rate" when its growth exponent log(loss ratio) / log(lr ratio)
+# is within this of 1 (1 is proportional, 0 is independent); one rule for every page and verdict
+FOLLOWS_LR_TOLERANCE = 0.25
+# a reported accuracy "is" another one when they are this close
+SAME_ACCURACY = 0.01
 
 
 def ratio(numerator: float, denominator: float) -> float:
@@ -50,8 +55,26 @@ class Comparison:
 
     @property
     def proportional(self) -> bool:
-        """Every epoch's loss ratio within 25% of the learning-rate ratio."""
-        return all(abs(ratio / self.lr_ratio - 1) < 0.25 for ratio in self.loss_ratios)
+        """Every epoch's loss follows the learning rate (see `follows_learning_rate`)."""
+        return all(follows_learning_rate(growth_exponent(ratio, self.lr_ratio)) for ratio in self.loss_ratios)
+
+
+def growth_exponent(loss_ratio: float, lr_ratio: float) -> float:
+    """log(loss ratio) / log(lr ratio): 1 when the loss is proportional to the learning rate,
+    0 when independent of it; NaN where a ratio is undefined (a zero or non-finite loss)."""
+    if not (math.isfinite(loss_ratio) and loss_ratio > 0 and lr_ratio > 0 and lr_ratio != 1):
+        return math.nan
+    return math.log(loss_ratio) / math.log(lr_ratio)
+
+
+def follows_learning_rate(exponent: float) -> bool:
+    """A growth exponent (or a log-log slope) within FOLLOWS_LR_TOLERANCE of 1."""
+    return abs(exponent - 1) <= FOLLOWS_LR_TOLERANCE
+
+
+def reports(reported: float, measured: float) -> bool:
+    """Whether a reported accuracy is the measured one (within SAME_ACCURACY)."""
+    return abs(reported - measured) < SAME_ACCURACY
 
 
 def compare(low: dict[str, list[float]], high: dict[str, list[float]], lr_ratio: float) -> Comparison:
@@ -59,7 +82,7 @@ def compare(low: dict[str, list[float]], high: dict[str, list[float]], lr_ratio:
     epochs = min(len(low["loss"]), len(high["loss"]))
     return Comparison(
         lr_ratio=lr_ratio,
-        loss_ratios=[high["loss"][e] / low["loss"][e] for e in range(epochs)],
+        loss_ratios=[ratio(high["loss"][e], low["loss"][e]) for e in range(epochs)],
         accuracy_low=low["accuracy"][epochs - 1],
         accuracy_high=high["accuracy"][epochs - 1],
     )
@@ -88,4 +111,37 @@ def history_rows(source: str, learning_rate: float, history: dict[str, list[floa
         }
         for name in METRICS
         for epoch, value in enumerate(history[name])
+    ]
+
+
+@dataclasses.dataclass(frozen=True)
+class EngineContrast:
+    """The same run on tf.keras 2 and Keras 3 (same weights, same batches).
+
+    loss_gap: the largest relative difference between their per-epoch losses.
+    accuracy_gap: tf.keras 2's last reported training accuracy minus Keras 3's.
+    as_explained: tf.keras 2 reports the logits' accuracy and Keras 3 the predicted outputs'
+        (validation, last epoch, within SAME_ACCURACY): the graph-rewrite artifact.
+    """
+
+    loss_gap: float
+    accuracy_gap: float
+    as_explained: bool
+
+
+def contrast_engines(legacy: RunResult, current: RunResult) -> EngineContrast:
+    pairs = zip(current.history["loss"], legacy.history["loss"])
+    return EngineContrast(
+        loss_gap=max(abs(ratio(a, b) - 1) for a, b in pairs),
+        accuracy_gap=legacy.history["accuracy"][-1] - current.history["accuracy"][-1],
+        as_explained=reports(legacy.history["val_accuracy"][-1], legacy.logit_accuracy)
+        and reports(current.history["val_accuracy"][-1], current.predict_accuracy),
+    )
+
+
+def sweep_points(results: list[RunResult]) -> list[dict]:
+    """Final loss and reported accuracy per learning rate of a sweep."""
+    return [
+        {"learning_rate": r.config.learning_rate, "loss": r.history["loss"][-1], "accuracy": r.history["accuracy"][-1]}
+        for r in results
     ]

@@ -1,10 +1,12 @@
 """The loss along directions in weight space, evaluated exactly: a linear model's logits are
 affine along any line or plane, so they are computed once and the grid costs no model calls."""
+
 from __future__ import annotations
 
 import dataclasses
 import math
 import os
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -40,15 +42,34 @@ class SurfaceRequest:
     evaluate_on: str = "train"
 
     def __post_init__(self) -> None:
-        for name, allowed in (("point", POINTS), ("direction", DIRECTIONS), ("second", SECOND_DIRECTIONS), ("evaluate_on", EVALUATE_ON)):
+        for name, allowed in (
+            ("point", POINTS),
+            ("direction", DIRECTIONS),
+            ("second", SECOND_DIRECTIONS),
+            ("evaluate_on", EVALUATE_ON),
+        ):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}")
         if self.config.optimizer != "sgd":
             raise ValueError("the loss surface follows SGD steps: choose the SGD optimizer")
-        steps = math.ceil((self.config.train_subset or MNIST_TRAIN_SIZE) / self.config.batch_size)
-        lowest, highest = {"init": (0, 0), "step": (0, steps), "epoch": (1, self.config.num_epochs)}[self.point]
+        lowest, highest = index_range(self.config, self.point)
         if not lowest <= self.index <= highest:
             raise ValueError(f"index {self.index} is out of range for point {self.point!r} ({lowest} to {highest})")
+
+
+DEFAULT_INDEX = {"init": 0, "step": 100, "epoch": 1}  # where the page stands first
+
+
+def index_range(config: RunConfig, point: str) -> tuple[int, int]:
+    """The indices a point allows: none at init, a step of epoch 1, or an epoch of the run."""
+    steps = math.ceil((config.train_subset or MNIST_TRAIN_SIZE) / config.batch_size)
+    return {"init": (0, 0), "step": (0, steps), "epoch": (1, config.num_epochs)}[point]
+
+
+def default_index(config: RunConfig, point: str) -> int:
+    """DEFAULT_INDEX for the point, within what the run allows."""
+    lowest, highest = index_range(config, point)
+    return min(max(DEFAULT_INDEX[point], lowest), highest)
 
 
 # ---------------------------------------------------------------- losses on logits, exact
@@ -114,7 +135,9 @@ def sgd_iterates(theta: np.ndarray, batches: list[np.ndarray], data: Prepared, c
     """theta and the weights after each SGD step on `batches` (Keras' update: theta - lr * g)."""
     iterates = [theta]
     for batch in batches:
-        iterates.append(iterates[-1] - config.learning_rate * gradient(iterates[-1], data.x_train[batch], data.y_train[batch], config))
+        iterates.append(
+            iterates[-1] - config.learning_rate * gradient(iterates[-1], data.x_train[batch], data.y_train[batch], config)
+        )
     return iterates
 
 
@@ -129,7 +152,9 @@ def position(request: SurfaceRequest, result: RunResult, data: Prepared) -> tupl
     return sgd_iterates(theta, batches, data, request.config)[-1], 1, request.index
 
 
-def directions(request: SurfaceRequest, theta: np.ndarray, data: Prepared, epoch: int, step: int) -> tuple[np.ndarray, np.ndarray]:
+def directions(
+    request: SurfaceRequest, theta: np.ndarray, data: Prepared, epoch: int, step: int
+) -> tuple[np.ndarray, np.ndarray]:
     """The step direction d1 (a gradient: SGD moves along -d1) and the plane's second axis d2,
     orthogonal to d1 and of the same length."""
     config, n = request.config, len(data.x_train)
@@ -139,7 +164,10 @@ def directions(request: SurfaceRequest, theta: np.ndarray, data: Prepared, epoch
     else:
         d1 = gradient(theta, data.x_train, data.y_train, config)
     if not np.any(d1):
-        raise ValueError("the gradient is exactly zero at this point (every sample fitted, or every probability clipped), so there is no step to follow")
+        raise ValueError(
+            "the gradient is exactly zero at this point (every sample fitted, or every probability clipped), "
+            "so there is no step to follow"
+        )
     if request.second == "next_minibatch":
         d2 = gradient(theta, data.x_train[second], data.y_train[second], config)
     elif request.second == "random":
@@ -192,7 +220,9 @@ def evaluation_data(request: SurfaceRequest, data: Prepared, batch: np.ndarray) 
 
 
 # ---------------------------------------------------------------- slices
-def line(theta: np.ndarray, d: np.ndarray, x: np.ndarray, y: np.ndarray, config: RunConfig, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def line(
+    theta: np.ndarray, d: np.ndarray, x: np.ndarray, y: np.ndarray, config: RunConfig, t: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Mean loss and accuracy at theta - t*d for each t."""
     loss = plane(theta, d, np.zeros_like(d), x, y, config, t, np.zeros(1))[:, 0]
     z0, dz = (np.ascontiguousarray(logits_at(v, x).T, dtype=np.float32) for v in (theta, d))
@@ -259,31 +289,69 @@ class SurfaceView:
     plane_loss: np.ndarray
     iterates: list[dict]
 
+    @property
+    def start_loss(self) -> float:
+        """The loss where we stand (t = 0)."""
+        return float(self.loss[self.t == 0][0])
 
-def compute(request: SurfaceRequest, result: RunResult, data: Prepared, learning_rates: tuple[float, ...],
-            plane_points: int = 41) -> SurfaceView:
+    @property
+    def minimum_at_edge(self) -> bool:
+        """The lowest loss is at the far end of the range: the line's minimum may lie further."""
+        return self.best_t == self.t.max()
+
+
+def median_alphas(rows: list[dict]) -> dict[tuple[str, float], float]:
+    """Median step quality per (scaling, learning rate) over `alpha_over_epoch` rows, leaving out
+    the steps where alpha is undefined (NaN); NaN where every step is."""
+    groups: dict[tuple[str, float], list[float]] = {}
+    for row in rows:
+        groups.setdefault((row["scaling"], row["learning_rate"]), []).append(row["alpha"])
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN groups are reported as NaN
+        return {key: float(np.nanmedian(values)) for key, values in sorted(groups.items())}
+
+
+def compute(
+    request: SurfaceRequest, result: RunResult, data: Prepared, learning_rates: tuple[float, ...], plane_points: int = 41
+) -> SurfaceView:
     """Everything the loss-surface page draws for one run at one point (exact, from logits)."""
     theta, epoch, step = position(request, result, data)
     d1, d2 = directions(request, theta, data, epoch, step)
     batch = batches_from(request.config, len(data.x_train), epoch, step, 1)[0]
     x, y = evaluation_data(request, data, batch)
     reach = max(learning_rates)
-    t = np.unique(np.r_[np.linspace(-0.5 * reach, _far_end(theta, d1, x, y, request.config, 3 * reach), 101), 0.0, learning_rates])
+    t = np.unique(
+        np.r_[np.linspace(-0.5 * reach, _far_end(theta, d1, x, y, request.config, 3 * reach), 101), 0.0, learning_rates]
+    )
     loss, accuracy = line(theta, d1, x, y, request.config, t)
     best = int(np.argmin(loss))
     markers = [
-        {"learning_rate": lr, "t": lr, "loss": float(loss[t == lr][0]), "accuracy": float(accuracy[t == lr][0]),
-         "alpha": step_quality(t, loss, lr)}
+        {
+            "learning_rate": lr,
+            "t": lr,
+            "loss": float(loss[t == lr][0]),
+            "accuracy": float(accuracy[t == lr][0]),
+            "alpha": step_quality(t, loss, lr),
+        }
         for lr in learning_rates
     ]
     a = np.linspace(-0.5 * reach, 3 * reach, plane_points)
     b = np.linspace(-1.75 * reach, 1.75 * reach, plane_points)
     iterates = sgd_iterates(theta, batches_from(request.config, len(data.x_train), epoch, step, 5), data, request.config)
     return SurfaceView(
-        t=t, loss=loss, accuracy=accuracy, best_t=float(t[best]), best_loss=float(loss[best]), markers=markers,
-        plane_a=a, plane_b=b, plane_loss=plane(theta, d1, d2, x, y, request.config, a, b),
-        iterates=[{"step": k, "a": float(-(v - theta) @ d1 / (d1 @ d1)), "b": float(-(v - theta) @ d2 / (d2 @ d2))}
-                  for k, v in enumerate(iterates)],
+        t=t,
+        loss=loss,
+        accuracy=accuracy,
+        best_t=float(t[best]),
+        best_loss=float(loss[best]),
+        markers=markers,
+        plane_a=a,
+        plane_b=b,
+        plane_loss=plane(theta, d1, d2, x, y, request.config, a, b),
+        iterates=[
+            {"step": k, "a": float(-(v - theta) @ d1 / (d1 @ d1)), "b": float(-(v - theta) @ d2 / (d2 @ d2))}
+            for k, v in enumerate(iterates)
+        ],
     )
 
 
@@ -311,8 +379,14 @@ def alpha_over_epoch(result: RunResult, data: Prepared, every: int = 1) -> list[
         d = gradient(theta, x, y, config)
         if k % every == 0:
             loss, _ = line(theta, d, x, y, config, t)
-            rows.append({"learning_rate": config.learning_rate, "step": k + 1, "alpha": step_quality(t, loss, config.learning_rate),
-                         "loss": float(loss[0])})
+            rows.append(
+                {
+                    "learning_rate": config.learning_rate,
+                    "step": k + 1,
+                    "alpha": step_quality(t, loss, config.learning_rate),
+                    "loss": float(loss[0]),
+                }
+            )
         theta = theta - config.learning_rate * d
     return rows
 

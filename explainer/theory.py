@@ -1,4 +1,5 @@
 """Measurements of the mechanism: loss paths, saturation, ties, scale equivariance, margins."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Training a RunConfig with Keras' own train_step, many steps per TensorFlow call."""
+
 from __future__ import annotations
 
 import contextlib
@@ -13,7 +14,7 @@ from importlib import metadata
 import numpy as np
 
 from explainer.config import RunConfig
-from explainer.data import Mnist, Prepared, prepare
+from explainer.data import Mnist, prepare
 from explainer.model import ENGINE_PACKAGES, build_model, import_engine, initial_weights
 
 # Keras seeding and TensorFlow options are process-global: one run at a time in a process
@@ -119,7 +120,9 @@ def _train_locked(config: RunConfig, mnist: Mnist, progress: Callable[[Progress]
         history["accuracy"].append(logs["accuracy"])
         weights.append(tuple(model.layers[-1].get_weights()))
         if not math.isfinite(logs["loss"]):
-            diverged = f"the training loss became {logs['loss']} at epoch {epoch}, step {len(running_loss)}; training stopped there"
+            diverged = (
+                f"the training loss became {logs['loss']} at epoch {epoch}, step {len(running_loss)}; training stopped there"
+            )
             history["val_loss"].append(math.nan)
             history["val_accuracy"].append(math.nan)
             break
@@ -173,7 +176,15 @@ class _Loops:
         batch_size = config.batch_size
         images, labels = tf.TensorSpec([None, 28, 28], tf.float32), tf.TensorSpec([None, 10], tf.float32)
 
-        @tf.function(input_signature=[images, labels, tf.TensorSpec([None], tf.int64), tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.int32)])
+        @tf.function(
+            input_signature=[
+                images,
+                labels,
+                tf.TensorSpec([None], tf.int64),
+                tf.TensorSpec([], tf.int32),
+                tf.TensorSpec([], tf.int32),
+            ]
+        )
         def train_steps(x, y, order, start, stop):
             running_loss = tf.TensorArray(tf.float32, size=0, dynamic_size=True)
             for step in tf.range(start, stop):
@@ -187,7 +198,9 @@ class _Loops:
         @tf.function(input_signature=[images, labels])
         def test_steps(x, y):
             for step in tf.range((tf.shape(x)[0] + batch_size - 1) // batch_size):
-                logs = model.test_step((x[step * batch_size : (step + 1) * batch_size], y[step * batch_size : (step + 1) * batch_size]))
+                logs = model.test_step(
+                    (x[step * batch_size : (step + 1) * batch_size], y[step * batch_size : (step + 1) * batch_size])
+                )
             return logs
 
         self._train_steps, self._test_steps = train_steps, test_steps
@@ -230,8 +243,12 @@ class _Loops:
 def _architecture(config: RunConfig) -> RunConfig:
     """What a compiled model depends on: the config without what `_Loops.start` sets per run."""
     return RunConfig(
-        engine=config.engine, activation=config.activation, loss=config.loss, optimizer=config.optimizer,
-        batch_size=config.batch_size, arithmetic_optimization=config.arithmetic_optimization,
+        engine=config.engine,
+        activation=config.activation,
+        loss=config.loss,
+        optimizer=config.optimizer,
+        batch_size=config.batch_size,
+        arithmetic_optimization=config.arithmetic_optimization,
     )
 
 

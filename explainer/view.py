@@ -1,12 +1,13 @@
 """The sidebar's state as plain data: learning rates to compare plus one RunConfig, to and from
 URL query parameters (bad values fall back to defaults with a notice, never an exception)."""
+
 from __future__ import annotations
 
 import dataclasses
 import math
 from collections.abc import Mapping
 
-from explainer.config import ENGINES, RunConfig
+from explainer.config import RunConfig
 
 DEFAULT_LEARNING_RATES = (0.01, 0.03)
 # the reproduce page's learning-rate sweep: three decades, one short epoch per rate by default
@@ -18,15 +19,29 @@ CONFIG_KEYS = ("engine", "activation", "loss", "scaling", "optimizer", "batch_si
 
 @dataclasses.dataclass(frozen=True)
 class View:
-    """What every page shows: `config` trained at each of `learning_rates`."""
+    """What every page shows: `config` trained at each of `learning_rates` (the config carries
+    the lower one, so that it names a real run)."""
 
     learning_rates: tuple[float, float] = DEFAULT_LEARNING_RATES
     config: RunConfig = RunConfig()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "config", self.config.replace(learning_rate=self.learning_rates[0]))
 
     def run_configs(self, engine: str | None = None) -> list[RunConfig]:
         """One config per learning rate, on `engine` if given (else the sidebar's engine)."""
         base = self.config if engine is None else self.config.replace(engine=engine)
         return [base.replace(learning_rate=lr) for lr in self.learning_rates]
+
+
+def widget_values(config: RunConfig) -> dict:
+    """The sidebar widgets' values for a config (0 training images stands for all of them)."""
+    return {**{name: getattr(config, name) for name in CONFIG_KEYS}, "train_subset": config.train_subset or 0}
+
+
+def config_from_widgets(values: Mapping) -> RunConfig:
+    """The config the sidebar widgets' values describe (the inverse of `widget_values`)."""
+    return RunConfig(**{**{name: values[name] for name in CONFIG_KEYS}, "train_subset": values["train_subset"] or None})
 
 
 def parse_learning_rates(text: str) -> tuple[float, float]:
@@ -94,14 +109,3 @@ def to_query(view: View) -> dict[str, str]:
     if view.learning_rates != DEFAULT_LEARNING_RATES:
         query = {"lr": format_learning_rates(view.learning_rates), **query}
     return query
-
-
-def default_runs() -> list[RunConfig]:
-    """Every run the app's pages train in their default view: what `python -m explainer warm` pre-trains."""
-    from explainer import fixes, mechanism
-
-    view = View()
-    page = [config for engine in ENGINES for config in view.run_configs(engine)]
-    sweep = [view.config.replace(learning_rate=lr, num_epochs=SWEEP_EPOCHS) for lr in SWEEP_LEARNING_RATES]
-    others = fixes.runs_needed(view.config, view.learning_rates) + mechanism.runs_needed(view.config, view.learning_rates)
-    return list(dict.fromkeys(page + sweep + others))

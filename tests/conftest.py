@@ -1,10 +1,11 @@
 """Shared fixtures: the real MNIST file, small synthetic data, and a private training cache."""
+
 from __future__ import annotations
 
 import os
 
-import numpy as np
 import pytest
+from service_jobs import synthetic_mnist
 
 from explainer.data import Mnist, MnistUnavailable, load_mnist
 
@@ -35,15 +36,5 @@ def mnist() -> Mnist:
 
 @pytest.fixture(scope="session")
 def synthetic() -> Mnist:
-    """A small learnable stand-in: each class lights its own block of pixels, plus noise."""
-    rng = np.random.default_rng(1)
-
-    def images(labels: np.ndarray) -> np.ndarray:
-        x = rng.integers(0, 60, size=(len(labels), 28, 28))
-        for index, label in enumerate(labels):
-            x[index, 2 * label : 2 * label + 6, 4:24] = 255
-        return x.astype(np.uint8)
-
-    y_train = (np.arange(320) % 10).astype(np.uint8)
-    y_test = (np.arange(100) % 10).astype(np.uint8)
-    return Mnist(images(y_train), y_train, images(y_test), y_test)
+    """A small learnable stand-in for MNIST (see service_jobs.synthetic_mnist)."""
+    return synthetic_mnist()

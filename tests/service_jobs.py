@@ -1,6 +1,7 @@
 """Jobs for the service tests: top-level functions, so that spawned worker processes can import
 them; each stands in for training where the test is about the service, not the model."""
 
+import functools
 import os
 import time
 from pathlib import Path
@@ -9,17 +10,50 @@ import numpy as np
 
 from explainer import cache
 from explainer.config import RunConfig
+from explainer.data import Mnist
 from explainer.service import Job
 from explainer.train import RunResult
+
+
+@functools.lru_cache(maxsize=1)
+def synthetic_mnist() -> Mnist:
+    """A small learnable stand-in for MNIST: each class lights its own block of pixels, plus
+    noise. Seeded, so every process builds the same arrays (and so the same run keys)."""
+    rng = np.random.default_rng(1)
+
+    def images(labels: np.ndarray) -> np.ndarray:
+        x = rng.integers(0, 60, size=(len(labels), 28, 28))
+        for index, label in enumerate(labels):
+            x[index, 2 * label : 2 * label + 6, 4:24] = 255
+        return x.astype(np.uint8)
+
+    y_train = (np.arange(320) % 10).astype(np.uint8)
+    y_test = (np.arange(100) % 10).astype(np.uint8)
+    return Mnist(images(y_train), y_train, images(y_test), y_test)
+
+
+def train_synthetic(job: Job) -> str:
+    """Real training, in a worker, on `synthetic_mnist()` instead of the file."""
+    job.store.train(job.config, job.key, synthetic_mnist())
+    return job.key
 
 
 def fake_result(config: RunConfig, seconds: float = 0.0) -> RunResult:
     rng = np.random.default_rng(0)
     history = {"loss": [3.0], "accuracy": [0.5], "val_loss": [2.0], "val_accuracy": [0.6]}
     return RunResult(
-        config=config, history=history, step_loss=rng.normal(size=3), steps_per_epoch=3,
-        kernels=np.zeros((2, 784, 10), np.float32), biases=np.zeros((2, 10), np.float32),
-        predict_accuracy=0.3, logit_accuracy=0.8, first_batch_loss=12.0, diverged=None, versions={}, seconds=seconds,
+        config=config,
+        history=history,
+        step_loss=rng.normal(size=3),
+        steps_per_epoch=3,
+        kernels=np.zeros((2, 784, 10), np.float32),
+        biases=np.zeros((2, 10), np.float32),
+        predict_accuracy=0.3,
+        logit_accuracy=0.8,
+        first_batch_loss=12.0,
+        diverged=None,
+        versions={},
+        seconds=seconds,
     )
 
 

@@ -1,14 +1,12 @@
-"""Every page through Streamlit's AppTest, on a small training subset of the real MNIST."""
-from concurrent.futures import ThreadPoolExecutor
+"""Every page through Streamlit's AppTest, on a small training subset of the real MNIST, trained in
+real worker processes."""
+
 from pathlib import Path
 
 import pytest
-import service_jobs
 from streamlit.testing.v1 import AppTest
 
-from explainer.service import TrainingService
-from ui import runs
-
+pytestmark = pytest.mark.integration
 ROOT = Path(__file__).parents[1]
 SMALL = {"num_epochs": "1", "train_subset": "2000"}
 
@@ -69,13 +67,6 @@ def test_invalid_learning_rate_in_the_sidebar_keeps_the_last_valid_view():
     assert len(charts(test)) == 3
 
 
-def test_missing_mnist_is_explained_on_the_page(tmp_path, monkeypatch):
-    monkeypatch.setenv("MNIST_NPZ", str(tmp_path / "absent.npz"))
-    test = app()
-    assert not test.exception
-    assert "MNIST could not be loaded" in test.error[0].value and "MNIST_NPZ" in test.error[0].value
-
-
 @pytest.mark.usefixtures("mnist")
 def test_fixes_page_gives_verdicts_and_checks_the_accepted_answer():
     test = app()
@@ -129,14 +120,3 @@ def test_a_one_image_run_degrades_to_messages(page):
     test = app(train_subset="1")
     test.switch_page(page).run()
     assert not test.exception
-
-
-def test_a_failed_run_says_why_and_offers_a_retry(synthetic, tmp_path, monkeypatch):
-    """Workers whose every run raises: the page shows the run's own message and a retry button."""
-    monkeypatch.setenv("EXPLAINER_CACHE_DIR", str(tmp_path))  # a service of its own, for this directory
-    monkeypatch.setattr(runs, "load_mnist", lambda: synthetic)
-    monkeypatch.setattr(runs, "TrainingService", lambda store: TrainingService(store, lambda: ThreadPoolExecutor(2), job=service_jobs.raising_job))
-    test = app()
-    assert not test.exception
-    assert "failed: learning rate 0.01 is not allowed here" in test.error[0].value
-    assert test.button(key="retry Reproduction").label == "Retry the failed runs"

@@ -1,4 +1,5 @@
 """The on-disk store: round trip, atomic writes, corrupt entries, progress files, one training per key."""
+
 import threading
 
 import numpy as np
@@ -20,7 +21,8 @@ def store(cache_dir):
     return cache.RunStore(cache_dir)
 
 
-def make_result(config=RunConfig(num_epochs=2)) -> RunResult:
+def make_result(config: RunConfig | None = None) -> RunResult:
+    config = config or RunConfig(num_epochs=2)
     rng = np.random.default_rng(0)
     return RunResult(
         config=config,
@@ -48,7 +50,12 @@ def test_round_trip(store):
     assert loaded.history["accuracy"] == result.history["accuracy"] and np.isnan(loaded.history["loss"][1])
     for name in cache.ARRAYS:
         np.testing.assert_array_equal(getattr(loaded, name), getattr(result, name))
-    assert (loaded.predict_accuracy, loaded.logit_accuracy, loaded.steps_per_epoch, loaded.first_batch_loss) == (0.3, 0.8, 3, 12.5)
+    assert (loaded.predict_accuracy, loaded.logit_accuracy, loaded.steps_per_epoch, loaded.first_batch_loss) == (
+        0.3,
+        0.8,
+        3,
+        12.5,
+    )
 
 
 def test_missing_entry_is_none(store):

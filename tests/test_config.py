@@ -1,4 +1,5 @@
 """RunConfig: defaults, validation messages, round trip through strings, stable keys."""
+
 import dataclasses
 import math
 import subprocess
@@ -43,8 +44,16 @@ def test_invalid_values_raise_clear_errors(changes, message):
 
 def test_round_trip_through_strings():
     config = RunConfig(
-        engine="keras3", activation="linear", loss="from_logits", scaling="unit",
-        optimizer="adam", learning_rate=0.003, batch_size=64, num_epochs=3, seed=7, train_subset=500,
+        engine="keras3",
+        activation="linear",
+        loss="from_logits",
+        scaling="unit",
+        optimizer="adam",
+        learning_rate=0.003,
+        batch_size=64,
+        num_epochs=3,
+        seed=7,
+        train_subset=500,
         arithmetic_optimization=False,
     )
     flat = config.to_dict()
@@ -66,8 +75,16 @@ def test_from_dict_fills_defaults_and_rejects_unknown_or_malformed():
 def test_key_distinguishes_every_field_and_is_stable_across_processes():
     base = RunConfig()
     changed = {
-        "engine": "keras3", "activation": "softmax", "loss": "probabilities", "scaling": "unit", "optimizer": "rmsprop",
-        "learning_rate": 0.03, "batch_size": 16, "num_epochs": 2, "seed": 1, "train_subset": 10,
+        "engine": "keras3",
+        "activation": "softmax",
+        "loss": "probabilities",
+        "scaling": "unit",
+        "optimizer": "rmsprop",
+        "learning_rate": 0.03,
+        "batch_size": 16,
+        "num_epochs": 2,
+        "seed": 1,
+        "train_subset": 10,
         "arithmetic_optimization": False,
     }
     keys = {base.replace(**{name: value}).key() for name, value in changed.items()}
@@ -75,6 +92,9 @@ def test_key_distinguishes_every_field_and_is_stable_across_processes():
     assert {field.name for field in dataclasses.fields(RunConfig)} == set(changed)
     other = subprocess.run(
         [sys.executable, "-c", "from explainer.config import RunConfig; print(RunConfig().key())"],
-        capture_output=True, text=True, check=True, cwd=Path(__file__).parents[1],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[1],
     )
     assert other.stdout.strip() == base.key()

@@ -1,4 +1,5 @@
 """MNIST loading errors and preprocessing, on small files written by the tests."""
+
 import numpy as np
 import pytest
 

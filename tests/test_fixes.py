@@ -1,4 +1,5 @@
 """Verdict rules on hand-made results, where the right verdict is known."""
+
 import numpy as np
 import pytest
 
@@ -12,18 +13,29 @@ def result(lr, loss, val_accuracy, predict_accuracy=None, steps=None, kernel_sca
     return RunResult(
         config=RunConfig(learning_rate=lr, **changes),
         history={"loss": [loss], "accuracy": [val_accuracy], "val_loss": [loss], "val_accuracy": [val_accuracy]},
-        step_loss=steps, steps_per_epoch=10,
-        kernels=np.full((2, 784, 10), kernel_scale * lr, np.float32), biases=np.zeros((2, 10), np.float32),
+        step_loss=steps,
+        steps_per_epoch=10,
+        kernels=np.full((2, 784, 10), kernel_scale * lr, np.float32),
+        biases=np.zeros((2, 10), np.float32),
         predict_accuracy=val_accuracy if predict_accuracy is None else predict_accuracy,
-        logit_accuracy=val_accuracy, first_batch_loss=loss, diverged=None, versions={}, seconds=0.0,
+        logit_accuracy=val_accuracy,
+        first_batch_loss=loss,
+        diverged=None,
+        versions={},
+        seconds=0.0,
     )
 
 
 BASELINE = (result(0.01, 230, 0.89, 0.31), result(0.03, 700, 0.90, 0.33))
 
 
-def test_same_steps_are_identical_training():
-    assert FixOutcome("softmax", BASELINE, BASELINE).verdict() == "identical-training"
+def test_identical_training_means_every_step_within_the_tolerance():
+    same = tuple(result(r.config.learning_rate, r.history["loss"][0], 0.89, steps=r.step_loss * (1 + 1e-7)) for r in BASELINE)
+    assert FixOutcome("softmax", same, BASELINE).verdict() == "identical-training"
+    one_step_off = BASELINE[0].step_loss.copy()
+    one_step_off[3] *= 1 + 1e-4
+    apart = (result(0.01, 230, 0.89, 0.31, steps=one_step_off), BASELINE[1])
+    assert FixOutcome("softmax", apart, BASELINE).verdict() != "identical-training"
 
 
 def test_bounded_loss_that_ignores_the_rate_with_real_accuracy_fixes_it():

@@ -1,4 +1,5 @@
 """The question reproduced on the real MNIST file: one full epoch per run, both engines."""
+
 import json
 import os
 import shutil
@@ -9,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from explainer.cache import cached_train
 from explainer import theory
+from explainer.cache import cached_train
 from explainer.config import RunConfig
 from explainer.data import prepare
 from explainer.fixes import FIXES, VERDICTS, FixOutcome, fix_config
@@ -75,7 +76,9 @@ def test_unit_scaling_fixes_the_loss(mnist):
 
 
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "explainer", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "explainer", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
 
 
 def test_cli_reproduce_writes_json(runs, tmp_path):
@@ -101,7 +104,11 @@ def test_keras_own_cache_is_the_fallback(mnist, tmp_path):
     env["KERAS_HOME"] = str(tmp_path)
     completed = subprocess.run(
         [sys.executable, "-c", "from explainer.data import load_mnist; print(load_mnist().fingerprint)"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip().splitlines()[-1] == mnist.fingerprint

@@ -1,13 +1,21 @@
 """The Why page's judgements on hand-made measurements whose answer is known."""
+
 from explainer.mechanism import Mechanism
 
 
 def mechanism(norm_ratio: float, losses=(233.7, 233.7, 233.7), reported=(0.89, 0.31, 0.31)) -> Mechanism:
-    scaling = [{"optimizer": name, "epoch": epoch, "lr_ratio": 3.0, "norm_ratio": 1.0 if epoch == 0 else norm_ratio}
-               for name in ("sgd", "rmsprop", "adam") for epoch in (0, 1)]
-    collapse = [{"learning_rate": lr, "epoch": 1, "loss_over_lr": value} for lr, value in ((0.001, 23000), (0.01, 24000), (0.1, 23500))]
-    artifact = [{"loss": loss, "reported_val_accuracy": accuracy, "logit_accuracy": 0.89, "predict_accuracy": 0.31}
-                for loss, accuracy in zip(losses, reported)]
+    scaling = [
+        {"optimizer": name, "epoch": epoch, "lr_ratio": 3.0, "norm_ratio": 1.0 if epoch == 0 else norm_ratio}
+        for name in ("sgd", "rmsprop", "adam")
+        for epoch in (0, 1)
+    ]
+    collapse = [
+        {"learning_rate": lr, "epoch": 1, "loss_over_lr": value} for lr, value in ((0.001, 23000), (0.01, 24000), (0.1, 23500))
+    ]
+    artifact = [
+        {"loss": loss, "reported_val_accuracy": accuracy, "logit_accuracy": 0.89, "predict_accuracy": 0.31}
+        for loss, accuracy in zip(losses, reported)
+    ]
     return Mechanism({}, [], {}, [], [], scaling, collapse, artifact, [], [])
 
 

@@ -1,4 +1,5 @@
 """Exact loss slices: against Keras' own loss, against brute force, and alpha on a known quadratic."""
+
 import math
 
 import numpy as np
@@ -37,7 +38,7 @@ def test_gradient_matches_finite_differences(synthetic):
         x, y = data.x_train[:16], data.y_train[:16]
         theta = np.random.default_rng(0).normal(size=7850) * 0.01
         direction = np.random.default_rng(1).normal(size=7850)
-        mean_loss = lambda th: surface.losses(surface.logits_at(th, x), y, config).mean()  # noqa: E731
+        mean_loss = lambda th, x=x, y=y, config=config: surface.losses(surface.logits_at(th, x), y, config).mean()  # noqa: E731
         # the outputs are float32, as Keras computes them: a step of 1e-4 keeps round-off below 1e-3
         numeric = (mean_loss(theta + 1e-4 * direction) - mean_loss(theta - 1e-4 * direction)) / 2e-4
         assert surface.gradient(theta, x, y, config) @ direction == pytest.approx(numeric, rel=1e-3, abs=1e-6)
@@ -51,11 +52,14 @@ def test_plane_agrees_with_brute_force_and_the_line(synthetic):
     a, b = np.linspace(-1, 2, 7), np.linspace(-1, 1, 5)
     grid = surface.plane(theta, d1, d2, data.x_test, data.y_test, config, a, b)
     assert grid.shape == (7, 5)
-    brute = [[surface.losses(surface.logits_at(theta - ai * d1 - bj * d2, data.x_test), data.y_test, config).mean() for bj in b] for ai in a]
+    brute = [
+        [surface.losses(surface.logits_at(theta - ai * d1 - bj * d2, data.x_test), data.y_test, config).mean() for bj in b]
+        for ai in a
+    ]
     np.testing.assert_allclose(grid, brute, rtol=1e-4)
     line, accuracy = surface.line(theta, d1, data.x_test, data.y_test, config, a)
     np.testing.assert_allclose(line, grid[:, 2], rtol=1e-6)  # b[2] == 0
-    assert accuracy.shape == a.shape and np.all((0 <= accuracy) & (accuracy <= 1))
+    assert accuracy.shape == a.shape and np.all((accuracy >= 0) & (accuracy <= 1))
 
 
 def test_hessian_vector_products_match_gradient_differences(synthetic):
@@ -64,7 +68,9 @@ def test_hessian_vector_products_match_gradient_differences(synthetic):
     x, y = data.x_train[:64], data.y_train[:64]
     rng = np.random.default_rng(3)
     theta, vector = rng.normal(size=7850) * 0.1, rng.normal(size=7850)
-    numeric = (surface.gradient(theta + 1e-5 * vector, x, y, config) - surface.gradient(theta - 1e-5 * vector, x, y, config)) / 2e-5
+    numeric = (
+        surface.gradient(theta + 1e-5 * vector, x, y, config) - surface.gradient(theta - 1e-5 * vector, x, y, config)
+    ) / 2e-5
     np.testing.assert_allclose(surface.hessian_vector(theta, vector, x, y, config), numeric, rtol=1e-4, atol=1e-8)
 
 
@@ -117,10 +123,29 @@ def test_replayed_sgd_follows_keras(mnist):
     result, data = train(config, mnist), prepare(mnist, config)
     batches = surface.batches_from(config, len(data.x_train), 1, 0, 50)
     iterates = surface.sgd_iterates(surface.flatten(result.kernels[0], result.biases[0]), batches, data, config)
-    replayed = [surface.losses(surface.logits_at(theta, data.x_train[batch]), data.y_train[batch], config).mean()
-                for theta, batch in zip(iterates, batches)]
+    replayed = [
+        surface.losses(surface.logits_at(theta, data.x_train[batch]), data.y_train[batch], config).mean()
+        for theta, batch in zip(iterates, batches)
+    ]
     np.testing.assert_allclose(replayed, result.step_loss[:50], rtol=1e-3)
-    epoch_end = surface.sgd_iterates(surface.flatten(result.kernels[0], result.biases[0]),
-                                     surface.batches_from(config, len(data.x_train), 1, 0, result.steps_per_epoch), data, config)[-1]
+    epoch_end = surface.sgd_iterates(
+        surface.flatten(result.kernels[0], result.biases[0]),
+        surface.batches_from(config, len(data.x_train), 1, 0, result.steps_per_epoch),
+        data,
+        config,
+    )[-1]
     assert surface.batches_from(config, len(data.x_train), 2, 0, 1)[0].shape == (32,)
     assert np.linalg.norm(epoch_end - surface.flatten(result.kernels[1], result.biases[1])) < 0.05 * np.linalg.norm(epoch_end)
+
+
+def test_page_judgements_on_known_values():
+    config = RunConfig(num_epochs=3, train_subset=640)  # 20 steps an epoch
+    assert surface.index_range(config, "step") == (0, 20) and surface.default_index(config, "step") == 20
+    assert surface.default_index(config, "epoch") == 1 and surface.default_index(config, "init") == 0
+    t = np.array([-0.1, 0.0, 0.5, 1.0])
+    view = surface.SurfaceView(t, np.array([3.0, 2.0, 1.0, 0.5]), t, 1.0, 0.5, [], t, t, t, [])
+    assert view.start_loss == 2.0 and view.minimum_at_edge
+    rows = [{"scaling": "x / 255", "learning_rate": 0.01, "alpha": value} for value in (0.1, math.nan, 0.3, 0.2)]
+    rows += [{"scaling": "raw", "learning_rate": 0.01, "alpha": math.nan}]
+    medians = surface.median_alphas(rows)
+    assert medians[("x / 255", 0.01)] == pytest.approx(0.2) and math.isnan(medians[("raw", 0.01)])

@@ -1,4 +1,5 @@
 """Measurement primitives on small arrays whose answers are known by hand."""
+
 import math
 
 import numpy as np
@@ -41,10 +42,13 @@ def test_saturation_agreement_norms_and_margins():
     np.testing.assert_allclose(theory.margins(z, np.array([[0, 1], [1, 0]])), [10.0, 0.0])
 
 
-def test_logits_are_the_dense_layer():
-    rng = np.random.default_rng(0)
-    x, kernel, bias = rng.normal(size=(4, 28, 28)), rng.normal(size=(784, 10)), rng.normal(size=10)
-    np.testing.assert_allclose(theory.logits(kernel, bias, x), x.reshape(4, -1) @ kernel + bias, rtol=1e-4)
+def test_logits_are_the_dense_layer_on_a_known_answer():
+    """An image of ones through a kernel whose column j is all j: logit j is 784 j plus the bias."""
+    kernel = np.tile(np.arange(10, dtype=np.float32), (784, 1))
+    bias = np.full(10, 0.5, np.float32)
+    z = theory.logits(kernel, bias, np.ones((2, 28, 28), np.float32))
+    np.testing.assert_array_equal(z, np.tile(784 * np.arange(10) + 0.5, (2, 1)))
+    assert z.dtype == np.float32
 
 
 def test_saturated_sgd_scales_with_the_learning_rate(synthetic):
@@ -55,4 +59,3 @@ def test_saturated_sgd_scales_with_the_learning_rate(synthetic):
     x = synthetic.x_test.astype(np.float32)
     scores = [theory.logits(r.kernels[-1], r.biases[-1], x) for r in (low, high)]
     assert theory.agreement(*scores) > 0.95
-

@@ -1,4 +1,5 @@
 """The trainer: divergence, progress, per-step losses, and equality with Keras' plain `fit`."""
+
 import math
 
 import numpy as np
@@ -37,7 +38,9 @@ def test_result_shapes_and_progress(synthetic):
 def test_a_reused_model_trains_exactly_like_a_fresh_one(synthetic, optimizer):
     """A process keeps compiled models between runs and resets them: weights, optimizer state
     (Adam's moments) and learning rate must all start anew, so every number is identical."""
-    first, other = (RunConfig(optimizer=optimizer, num_epochs=2, learning_rate=lr, seed=seed) for lr, seed in ((0.01, 0), (0.003, 5)))
+    first, other = (
+        RunConfig(optimizer=optimizer, num_epochs=2, learning_rate=lr, seed=seed) for lr, seed in ((0.01, 0), (0.003, 5))
+    )
     before, between, after = train(first, synthetic), train(other, synthetic), train(first, synthetic)
     _compiled.cache_clear()
     fresh = train(other, synthetic)
@@ -74,8 +77,13 @@ def test_fast_path_reproduces_plain_fit(mnist, engine):
     for _ in range(config.num_epochs):
         order = rng.permutation(len(data.x_train))
         logs = model.fit(
-            data.x_train[order], data.y_train[order], validation_data=(data.x_test, data.y_test),
-            batch_size=config.batch_size, epochs=1, shuffle=False, verbose=0,
+            data.x_train[order],
+            data.y_train[order],
+            validation_data=(data.x_test, data.y_test),
+            batch_size=config.batch_size,
+            epochs=1,
+            shuffle=False,
+            verbose=0,
         ).history
         for name in fitted:
             fitted[name].append(logs[name][0])

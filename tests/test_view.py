@@ -1,8 +1,10 @@
 """The sidebar's state to and from URL query parameters."""
+
 import pytest
 
 from explainer.config import RunConfig
-from explainer.view import View, default_runs, from_query, parse_learning_rates, to_query
+from explainer.view import View, from_query, parse_learning_rates, to_query
+from explainer.warm import default_runs
 
 
 def test_round_trip_keeps_only_what_differs_from_the_defaults():
@@ -14,7 +16,9 @@ def test_round_trip_keeps_only_what_differs_from_the_defaults():
 
 
 def test_bad_parameters_are_ignored_one_by_one_with_a_notice():
-    view, notices = from_query({"lr": "0.1", "scaling": "unit", "optimizer": "sgdx", "x": "1", "activation": "linear", "loss": "keras"})
+    view, notices = from_query(
+        {"lr": "0.1", "scaling": "unit", "optimizer": "sgdx", "x": "1", "activation": "linear", "loss": "keras"}
+    )
     assert view == View(config=RunConfig(scaling="unit", activation="linear", loss="from_logits"))
     assert len(notices) == 4 and all("Ignored" in notice for notice in notices)
 

@@ -1,0 +1,39 @@
+"""What a page says when it cannot show its figures: MNIST missing, a run that raises."""
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import service_jobs
+from streamlit.testing.v1 import AppTest
+
+from explainer.service import TrainingService
+from ui import runs
+
+ROOT = Path(__file__).parents[1]
+
+
+def reproduce() -> AppTest:
+    test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    test.query_params.update(num_epochs="2")
+    test.run()
+    assert not test.exception
+    return test
+
+
+def test_a_failed_run_says_why_and_offers_a_retry(synthetic, tmp_path, monkeypatch):
+    """Workers whose every run raises: the page shows the run's own message and a retry button."""
+    monkeypatch.setenv("EXPLAINER_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(runs, "load_mnist", lambda: synthetic)
+    monkeypatch.setattr(
+        runs, "TrainingService", lambda store: TrainingService(store, lambda: ThreadPoolExecutor(2), job=service_jobs.raising_job)
+    )
+    test = reproduce()
+    assert "failed: learning rate 0.01 is not allowed here" in test.error[0].value
+    assert test.button(key="retry Reproduction").label == "Retry the failed runs"
+    assert not test.metric  # the page stopped: no figures from runs that do not exist
+
+
+def test_missing_mnist_is_explained_on_the_page(tmp_path, monkeypatch):
+    monkeypatch.setenv("MNIST_NPZ", str(tmp_path / "absent.npz"))
+    test = reproduce()
+    assert "MNIST could not be loaded" in test.error[0].value and "MNIST_NPZ" in test.error[0].value

@@ -1,0 +1,106 @@
+"""The numbers the pages and the CLI state (report), the question's data, and the chart builders
+(through the Vega-Lite spec they produce)."""
+
+import math
+
+import numpy as np
+import pytest
+from service_jobs import fake_result
+
+from explainer import charts, question, report
+from explainer.config import RunConfig
+
+
+def history(losses, accuracies) -> dict[str, list[float]]:
+    return {"loss": list(losses), "accuracy": list(accuracies), "val_loss": list(losses), "val_accuracy": list(accuracies)}
+
+
+def test_comparison_of_two_rates():
+    comparison = report.compare(history([100, 80], [0.8, 0.85]), history([300, 250], [0.81, 0.86]), 3.0)
+    assert comparison.loss_ratios == [3.0, 250 / 80] and comparison.loss_ratio_range == (3.0, 250 / 80)
+    assert comparison.accuracy_difference == pytest.approx(0.01)
+    assert comparison.proportional  # 3.0 and 3.125, within 25% of 3
+    assert not report.compare(history([100], [0.8]), history([110], [0.8]), 3.0).proportional
+
+
+def test_comparison_uses_the_epochs_both_runs_have():
+    comparison = report.compare(history([100, 80, 70], [0.1, 0.2, 0.3]), history([300], [0.4]), 3.0)
+    assert comparison.loss_ratios == [3.0] and comparison.accuracy_low == 0.1
+
+
+def test_loglog_slope_recovers_a_power_law_and_skips_diverged_runs():
+    rates = [0.001, 0.01, 0.1, 1.0]
+    assert report.loglog_slope(rates, [5 * lr for lr in rates]) == pytest.approx(1.0)
+    assert report.loglog_slope(rates, [lr**2 for lr in rates[:3]] + [math.nan]) == pytest.approx(2.0)
+    assert math.isnan(report.loglog_slope(rates, [1.0, math.inf, math.nan, 0.0]))
+
+
+def test_ratio_is_nan_for_a_zero_denominator():
+    assert report.ratio(6, 3) == 2 and math.isnan(report.ratio(1, 0))
+
+
+def test_keras_lines_and_rows():
+    logs = history([315.4696], [0.8432])
+    assert report.keras_line(logs, 0) == "loss: 315.4696 - accuracy: 0.8432 - val_loss: 315.4696 - val_accuracy: 0.8432"
+    rows = report.history_rows("question", 0.01, history([2.0, 1.0], [0.5, 0.6]))
+    assert len(rows) == 8 and {row["split"] for row in rows} == {"training", "validation"}
+    assert {row["metric"] for row in rows} == {"loss", "accuracy"}
+
+
+def test_the_questions_logs():
+    assert question.reported(0.03)["loss"][0] == 931.7540 and question.reported(0.03 + 1e-15) is question.reported(0.03)
+    assert question.reported(0.02) is None
+    assert all(len(values) == 10 for logs in question.REPORTED.values() for values in logs.values())
+    assert question.is_question_setup(RunConfig(engine="keras3", learning_rate=0.03, num_epochs=2))
+    assert not question.is_question_setup(RunConfig(scaling="unit"))
+
+
+def test_epoch_chart_encodes_rate_by_colour_and_source_by_dash():
+    rows = report.history_rows("tf.keras 2", 0.01, history([2.0, 1.0], [0.5, 0.6]))
+    rows += report.history_rows("question", 0.03, history([6.0, 3.0], [0.5, 0.6]))
+    spec = charts.epoch_chart(rows, "loss", log_scale=True).to_dict()
+    encoding = spec["spec"]["encoding"]
+    assert encoding["color"]["field"] == "lr" and encoding["strokeDash"]["field"] == "source"
+    assert encoding["y"]["scale"]["type"] == "log" and spec["facet"]["column"]["field"] == "split"
+    values = spec["datasets"][spec["data"]["name"]]
+    assert {row["metric"] for row in values} == {"loss"} and {row["lr"] for row in values} == {"lr 0.01", "lr 0.03"}
+
+
+def test_sweep_and_live_charts_carry_their_data():
+    points = [{"learning_rate": lr, "loss": 100 * lr, "accuracy": 0.88} for lr in (0.01, 0.1)]
+    sweep = charts.sweep_chart(points).to_dict()
+    assert [panel["encoding"]["y"]["field"] for panel in sweep["hconcat"]] == ["loss", "accuracy"]
+    live = charts.live_loss([{"run": "lr 0.01", "epoch": 1, "loss": 320.4}]).to_dict()
+    assert live["encoding"]["y"]["scale"]["type"] == "log" and live["datasets"][live["data"]["name"]][0]["loss"] == 320.4
+
+
+def test_plane_chart_cells_cover_the_grid():
+    a, b = np.linspace(0, 1, 3), np.linspace(-1, 1, 5)
+    spec = charts.plane_chart(a, b, np.arange(15.0).reshape(3, 5), [{"step": 0, "a": 0.0, "b": 0.0}]).to_dict()
+    cells = next(values for values in spec["datasets"].values() if "a0" in values[0])
+    assert len(cells) == 15 and min(cell["a0"] for cell in cells) == pytest.approx(-0.25)
+
+
+def run(engine: str, losses, val_accuracy: float, logit: float, predict: float):
+    result = fake_result(RunConfig(engine=engine))
+    result.history.update(loss=list(losses), accuracy=[0.5] * len(losses), val_accuracy=[val_accuracy] * len(losses))
+    object.__setattr__(result, "logit_accuracy", logit)
+    object.__setattr__(result, "predict_accuracy", predict)
+    return result
+
+
+def test_engine_contrast_says_which_accuracy_each_engine_reports():
+    legacy = run("tf_keras", [320.0, 260.0], 0.8956, logit=0.8956, predict=0.3157)
+    current = run("keras3", [320.0, 260.026], 0.3157, logit=0.8956, predict=0.3157)
+    contrast = report.contrast_engines(legacy, current)
+    assert contrast.loss_gap == pytest.approx(1e-4) and contrast.accuracy_gap == 0.0 and contrast.as_explained
+    both_logits = run("keras3", [320.0, 260.0], 0.8956, logit=0.8956, predict=0.3157)
+    assert not report.contrast_engines(legacy, both_logits).as_explained
+
+
+def test_the_growth_exponent_rule():
+    assert report.growth_exponent(3.0, 3.0) == pytest.approx(1) and report.growth_exponent(1.0, 3.0) == 0
+    assert report.follows_learning_rate(report.growth_exponent(2.96, 3.0))
+    assert not report.follows_learning_rate(report.growth_exponent(0.89, 3.0))
+    assert math.isnan(report.growth_exponent(math.nan, 3.0)) and math.isnan(report.growth_exponent(0.0, 3.0))
+    assert not report.follows_learning_rate(math.nan)

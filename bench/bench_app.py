@@ -154,6 +154,16 @@ def distinct_runs(config: RunConfig) -> int:
     return len(set(view.run_configs("tf_keras") + view.run_configs("keras3") + sweep))
 
 
+def cpu_seconds(processes: list[psutil.Process]) -> float:
+    """User and system CPU time of the processes (and of their children that have exited)."""
+    total = 0.0
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            times = process.cpu_times()
+            total += times.user + times.system + times.children_user + times.children_system
+    return total
+
+
 def timed(action) -> float:
     started = time.perf_counter()
     action()
@@ -200,10 +210,20 @@ def main() -> None:
             single = timed(lambda: all_finished([visit(browser, f"{url}/?num_epochs=1&seed=101")]))
             print(f"single_s: {single:.1f}", flush=True)
             entries = len(list(Path(cache).glob("*.npz")))
+            server, me = psutil.Process(process.pid), psutil.Process()
+            # where the CPU goes: the server alone, its workers, and the browser (this process's children)
+            parts = {
+                "server": lambda: cpu_seconds([server]) - cpu_seconds(server.children(recursive=True)),
+                "workers": lambda: cpu_seconds(server.children(recursive=True)),
+                "browser": lambda: cpu_seconds(me.children(recursive=True)),
+            }
+            before = {name: measure() for name, measure in parts.items()}
             started = time.perf_counter()
             pages = [visit(browser, f"{url}/?num_epochs=1&seed=102") for _ in range(8)]
             all_finished(pages)
             print(f"concurrent_8_s: {time.perf_counter() - started:.1f}", flush=True)
+            for name, measure in parts.items():
+                print(f"concurrent_cpu_{name}_s: {measure() - before[name]:.1f}")
             print(f"concurrent_exceptions: {sum(each.locator(EXCEPTION).count() for each in pages)}")
             added = len(list(Path(cache).glob("*.npz"))) - entries
             print(f"trained_once: {str(added == distinct_runs(RunConfig(num_epochs=1, seed=102))).lower()}")

@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from explainer import surface
+from explainer import linear, surface
 from explainer.cache import cached_train
 from explainer.config import RunConfig
 from explainer.data import load_mnist, prepare
@@ -38,7 +38,7 @@ def main() -> None:
     started = time.perf_counter()
     keras_losses = []
     for i, j in cells:
-        model.layers[-1].set_weights(list(surface.unflatten(theta - axis[i] * d1 - axis[j] * d2)))
+        model.layers[-1].set_weights(list(linear.unflatten(theta - axis[i] * d1 - axis[j] * d2)))
         keras_losses.append(model.evaluate(data.x_train, data.y_train, batch_size=1000, verbose=0, return_dict=True)["loss"])
     keras_seconds = (time.perf_counter() - started) / args.keras_points * args.points**2
     error = max(abs(k - grid[i, j]) / abs(k) for k, (i, j) in zip(keras_losses, cells))

@@ -9,7 +9,7 @@ from importlib import metadata
 
 import numpy as np
 
-from explainer import surface, theory
+from explainer import linear, measures, surface
 from explainer.config import ENGINES, RunConfig
 from explainer.data import Mnist, prepare
 from explainer.model import CLIP_EPSILON
@@ -155,12 +155,12 @@ def _loss_path(result, data) -> dict:
     softmax cross-entropy on the logits and clipped cross-entropy on the model's outputs."""
     kernel, bias = result.kernels[-1], result.biases[-1]
     x, y = data.x_train[:FIRST_BATCH], data.y_train[:FIRST_BATCH]
-    z = theory.logits(kernel, bias, x)
+    z = linear.logits(kernel, bias, x)
     activation = result.config.activation
-    candidates = {"softmax cross-entropy on the logits": float(theory.softmax_crossentropy(z, y).mean())}
+    candidates = {"softmax cross-entropy on the logits": float(linear.softmax_crossentropy(z, y).mean())}
     if activation != "linear":  # a linear output is the logits: there is no second path
-        outputs = theory.activation_outputs(z, activation)
-        candidates[f"cross-entropy on clipped {activation} outputs"] = float(theory.clipped_crossentropy(outputs, y).mean())
+        outputs = linear.activation_outputs(z, activation)
+        candidates[f"cross-entropy on clipped {activation} outputs"] = float(linear.clipped_crossentropy(outputs, y).mean())
     reported = result.first_batch_loss  # measured by Keras itself when the run was trained
     used = min(candidates, key=lambda name: abs(candidates[name] - reported))
     return {
@@ -179,7 +179,7 @@ def _inputs(data, seed: int, pairs: int = 5000) -> dict:
     return {
         "mean_squared_norm": float((x**2).sum(axis=1).mean()),
         "mean_pair_dot": float((x[first] * x[second]).sum(axis=1).mean()),
-        "sigmoid_one_threshold": theory.sigmoid_one_threshold(),
+        "sigmoid_one_threshold": measures.sigmoid_one_threshold(),
     }
 
 
@@ -188,10 +188,10 @@ def _step_sizes(result, data, steps: int = 50) -> dict:
     epoch 1 (SGD replayed from the run's initial weights)."""
     config = result.config
     batches = surface.batches_from(config, len(data.x_train), 1, 0, steps + 1)
-    iterates = surface.sgd_iterates(surface.flatten(result.kernels[0], result.biases[0]), batches[:-1], data, config)
+    iterates = surface.sgd_iterates(linear.flatten(result.kernels[0], result.biases[0]), batches[:-1], data, config)
     moves = np.concatenate(
         [
-            np.abs(surface.logits_at(after - before, data.x_train[batch])).max(axis=1)
+            np.abs(linear.logits_at(after - before, data.x_train[batch])).max(axis=1)
             for before, after, batch in zip(iterates, iterates[1:], batches[1:])
         ]
     )
@@ -206,14 +206,14 @@ def _step_sizes(result, data, steps: int = 50) -> dict:
 def _saturation(result, data) -> list[dict]:
     rows = []
     for epoch, (kernel, bias) in enumerate(zip(result.kernels, result.biases)):
-        z = theory.logits(kernel, bias, data.x_train)
-        outputs = theory.sigmoid32(z)
+        z = linear.logits(kernel, bias, data.x_train)
+        outputs = linear.sigmoid32(z)
         rows.append(
             {
                 "learning_rate": result.config.learning_rate,
                 "epoch": epoch,
-                "softmax_saturated": theory.softmax_saturated_fraction(z),
-                "sigmoid_ties": theory.tied_fraction(outputs),
+                "softmax_saturated": measures.softmax_saturated_fraction(z),
+                "sigmoid_ties": measures.tied_fraction(outputs),
             }
         )
     return rows
@@ -226,11 +226,11 @@ def _scaling(low, high, data) -> list[dict]:
             "optimizer": low.config.optimizer,
             "epoch": epoch,
             "lr_ratio": lr_ratio,
-            "norm_ratio": theory.norm_ratio(low.kernels[epoch], high.kernels[epoch]),
-            "cosine": theory.cosine(low.kernels[epoch], high.kernels[epoch]),
-            "agreement": theory.agreement(
-                theory.logits(low.kernels[epoch], low.biases[epoch], data.x_test),
-                theory.logits(high.kernels[epoch], high.biases[epoch], data.x_test),
+            "norm_ratio": measures.norm_ratio(low.kernels[epoch], high.kernels[epoch]),
+            "cosine": measures.cosine(low.kernels[epoch], high.kernels[epoch]),
+            "agreement": measures.agreement(
+                linear.logits(low.kernels[epoch], low.biases[epoch], data.x_test),
+                linear.logits(high.kernels[epoch], high.biases[epoch], data.x_test),
             ),
             "loss_ratio": ratio(high.history["loss"][epoch - 1], low.history["loss"][epoch - 1]) if epoch else math.nan,
         }
@@ -239,7 +239,7 @@ def _scaling(low, high, data) -> list[dict]:
 
 
 def _artifact(result, data) -> dict:
-    z = theory.logits(result.kernels[-1], result.biases[-1], data.x_test)
+    z = linear.logits(result.kernels[-1], result.biases[-1], data.x_test)
     return {
         "engine": result.config.engine,
         "arithmetic_optimization": result.config.arithmetic_optimization,
@@ -247,15 +247,15 @@ def _artifact(result, data) -> dict:
         "reported_val_accuracy": result.history["val_accuracy"][-1],
         "predict_accuracy": result.predict_accuracy,
         "logit_accuracy": result.logit_accuracy,
-        "tied_fraction": theory.tied_fraction(theory.sigmoid32(z)),
+        "tied_fraction": measures.tied_fraction(linear.sigmoid32(z)),
     }
 
 
 def _per_sample(result, data) -> dict:
-    z = theory.logits(result.kernels[-1], result.biases[-1], data.x_test)
-    losses = theory.softmax_crossentropy(z, data.y_test)
+    z = linear.logits(result.kernels[-1], result.biases[-1], data.x_test)
+    losses = linear.softmax_crossentropy(z, data.y_test)
     wrong = z.argmax(axis=1) != data.y_test.argmax(axis=1)
-    margin = theory.margins(z, data.y_test)
+    margin = measures.margins(z, data.y_test)
     return {
         "learning_rate": result.config.learning_rate,
         "mean_loss": float(losses.mean()),
@@ -267,8 +267,8 @@ def _per_sample(result, data) -> dict:
 
 
 def _histogram(result, data) -> list[dict]:
-    z = theory.logits(result.kernels[-1], result.biases[-1], data.x_test)
-    exponents = np.clip(np.log10(np.maximum(theory.softmax_crossentropy(z, data.y_test), 1e-300)), -4, 4)
+    z = linear.logits(result.kernels[-1], result.biases[-1], data.x_test)
+    exponents = np.clip(np.log10(np.maximum(linear.softmax_crossentropy(z, data.y_test), 1e-300)), -4, 4)
     counts, edges = np.histogram(exponents, bins=HISTOGRAM_BINS)
     return [
         {

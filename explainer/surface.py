@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from explainer import theory
+from explainer import linear
 from explainer.config import MNIST_TRAIN_SIZE, RunConfig
 from explainer.data import Prepared
 from explainer.train import RunResult, epoch_order
@@ -72,51 +72,6 @@ def default_index(config: RunConfig, point: str) -> int:
     return min(max(DEFAULT_INDEX[point], lowest), highest)
 
 
-# ---------------------------------------------------------------- losses on logits, exact
-def losses(z: np.ndarray, y: np.ndarray, config: RunConfig) -> np.ndarray:
-    """Per-sample loss Keras trains on: softmax cross-entropy on the logits (its shortcut for
-    sigmoid and softmax outputs, and from_logits), or clipped cross-entropy on the outputs."""
-    if config.loss != "probabilities":
-        return theory.softmax_crossentropy(z, y)
-    return theory.clipped_crossentropy(theory.activation_outputs(z, config.activation), y)
-
-
-def logit_gradient(z: np.ndarray, y: np.ndarray, config: RunConfig) -> np.ndarray:
-    """d(mean loss)/d(logits), per sample (n, 10)."""
-    z = z.astype(np.float64)
-    if config.loss != "probabilities":
-        return (theory.softmax(z) - y) / len(z)
-    outputs = theory.activation_outputs(z, config.activation).astype(np.float64)
-    total = outputs.sum(axis=1, keepdims=True)
-    p_label = (outputs * y).sum(axis=1, keepdims=True) / total
-    live = (p_label > 1e-7) & (p_label < 1 - 1e-7)  # the clip cuts the gradient
-    if config.activation == "softmax":
-        return np.where(live, theory.softmax(z) - y, 0.0) / len(z)
-    d_outputs = -(y / total - p_label / total) / p_label
-    return np.where(live, d_outputs * outputs * (1 - outputs), 0.0) / len(z)
-
-
-# ---------------------------------------------------------------- weights as one vector
-def flatten(kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    return np.concatenate([kernel.ravel(), bias]).astype(np.float64)
-
-
-def unflatten(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return theta[:-10].reshape(784, 10), theta[-10:]
-
-
-def logits_at(theta: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """x @ kernel + bias for the weights (or a direction) as one vector."""
-    kernel, bias = unflatten(theta)
-    return x.reshape(len(x), -1).astype(np.float64) @ kernel + bias
-
-
-def gradient(theta: np.ndarray, x: np.ndarray, y: np.ndarray, config: RunConfig) -> np.ndarray:
-    """Gradient of the mean loss over (x, y) with respect to [kernel, bias]."""
-    g = logit_gradient(logits_at(theta, x), y, config)
-    return np.concatenate([(x.reshape(len(x), -1).astype(np.float64).T @ g).ravel(), g.sum(axis=0)])
-
-
 # ---------------------------------------------------------------- SGD replayed
 def epoch_orders(config: RunConfig, n: int, epochs: int) -> list[np.ndarray]:
     """The sample order of each epoch, drawn exactly as the trainer draws them."""
@@ -136,7 +91,7 @@ def sgd_iterates(theta: np.ndarray, batches: list[np.ndarray], data: Prepared, c
     iterates = [theta]
     for batch in batches:
         iterates.append(
-            iterates[-1] - config.learning_rate * gradient(iterates[-1], data.x_train[batch], data.y_train[batch], config)
+            iterates[-1] - config.learning_rate * linear.gradient(iterates[-1], data.x_train[batch], data.y_train[batch], config)
         )
     return iterates
 
@@ -144,8 +99,8 @@ def sgd_iterates(theta: np.ndarray, batches: list[np.ndarray], data: Prepared, c
 def position(request: SurfaceRequest, result: RunResult, data: Prepared) -> tuple[np.ndarray, int, int]:
     """The weights at the requested point, and where training goes next: (theta, epoch, step)."""
     if request.point == "epoch":
-        return flatten(result.kernels[request.index], result.biases[request.index]), request.index + 1, 0
-    theta = flatten(result.kernels[0], result.biases[0])
+        return linear.flatten(result.kernels[request.index], result.biases[request.index]), request.index + 1, 0
+    theta = linear.flatten(result.kernels[0], result.biases[0])
     if request.point == "init" or request.index == 0:
         return theta, 1, 0
     batches = batches_from(request.config, len(data.x_train), 1, 0, request.index)
@@ -160,16 +115,16 @@ def directions(
     config, n = request.config, len(data.x_train)
     first, second = batches_from(config, n, epoch, step, 2)
     if request.direction == "minibatch":
-        d1 = gradient(theta, data.x_train[first], data.y_train[first], config)
+        d1 = linear.gradient(theta, data.x_train[first], data.y_train[first], config)
     else:
-        d1 = gradient(theta, data.x_train, data.y_train, config)
+        d1 = linear.gradient(theta, data.x_train, data.y_train, config)
     if not np.any(d1):
         raise ValueError(
             "the gradient is exactly zero at this point (every sample fitted, or every probability clipped), "
             "so there is no step to follow"
         )
     if request.second == "next_minibatch":
-        d2 = gradient(theta, data.x_train[second], data.y_train[second], config)
+        d2 = linear.gradient(theta, data.x_train[second], data.y_train[second], config)
     elif request.second == "random":
         d2 = _filter_normalised(theta, config.seed)
     else:
@@ -182,29 +137,17 @@ def directions(
 def _filter_normalised(theta: np.ndarray, seed: int) -> np.ndarray:
     """Li et al. (2018): a Gaussian direction whose every filter (one output unit's incoming
     weights) has the norm of that filter in theta; biases left at zero."""
-    kernel, _ = unflatten(theta)
+    kernel, _ = linear.unflatten(theta)
     random = np.random.default_rng(seed).normal(size=kernel.shape)
     random *= np.linalg.norm(kernel, axis=0) / np.linalg.norm(random, axis=0)
-    return flatten(random, np.zeros(10))
-
-
-def hessian_vector(theta: np.ndarray, vector: np.ndarray, x: np.ndarray, y: np.ndarray, config: RunConfig) -> np.ndarray:
-    """H @ vector for the mean loss: exact for softmax cross-entropy (the logit Hessian is
-    diag(p) - p p^T per sample), a central difference of exact gradients otherwise."""
-    if config.loss == "probabilities":
-        scale = 1e-4 * max(np.linalg.norm(theta), 1.0)
-        return (gradient(theta + scale * vector, x, y, config) - gradient(theta - scale * vector, x, y, config)) / (2 * scale)
-    p = theory.softmax(logits_at(theta, x))
-    u = logits_at(vector, x)
-    g = (p * u - p * (p * u).sum(axis=1, keepdims=True)) / len(x)
-    return np.concatenate([(x.reshape(len(x), -1).astype(np.float64).T @ g).ravel(), g.sum(axis=0)])
+    return linear.flatten(random, np.zeros(10))
 
 
 def top_hessian_direction(theta: np.ndarray, x: np.ndarray, y: np.ndarray, config: RunConfig, iterations: int = 30) -> np.ndarray:
     """The Hessian's top eigenvector by power iteration on Hessian-vector products."""
     vector = np.random.default_rng(config.seed).normal(size=theta.shape)
     for _ in range(iterations):
-        product = hessian_vector(theta, vector / np.linalg.norm(vector), x, y, config)
+        product = linear.hessian_vector(theta, vector / np.linalg.norm(vector), x, y, config)
         if not np.all(np.isfinite(product)) or not np.any(product):
             raise ValueError("the loss has no usable curvature here (saturated or clipped): choose another second direction")
         vector = product
@@ -225,7 +168,7 @@ def line(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean loss and accuracy at theta - t*d for each t."""
     loss = plane(theta, d, np.zeros_like(d), x, y, config, t, np.zeros(1))[:, 0]
-    z0, dz = (np.ascontiguousarray(logits_at(v, x).T, dtype=np.float32) for v in (theta, d))
+    z0, dz = (np.ascontiguousarray(linear.logits_at(v, x).T, dtype=np.float32) for v in (theta, d))
     predicted = (z0[:, None, :] - t.astype(np.float32)[None, :, None] * dz[:, None, :]).argmax(axis=0)
     return loss, (predicted == y.argmax(axis=1)).mean(axis=1)
 
@@ -233,9 +176,11 @@ def line(
 def plane(theta, d1, d2, x, y, config: RunConfig, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Mean loss at theta - a_i*d1 - b_j*d2 on the grid (len(a), len(b))."""
     if config.loss == "probabilities":
-        return np.array([[losses(logits_at(theta - ai * d1 - bj * d2, x), y, config).mean() for bj in b] for ai in a])
+        return np.array(
+            [[linear.losses(linear.logits_at(theta - ai * d1 - bj * d2, x), y, config).mean() for bj in b] for ai in a]
+        )
     # softmax cross-entropy = logsumexp(z) - z_label; the label term is affine in (a, b), so its mean is too
-    z0, dz1, dz2 = (logits_at(v, x) for v in (theta, d1, d2))
+    z0, dz1, dz2 = (linear.logits_at(v, x) for v in (theta, d1, d2))
     label = [float((v * y).sum(axis=1).mean()) for v in (z0, dz1, dz2)]
     # classes first, so the reductions over the 10 classes run elementwise over whole slabs
     z0, dz1, dz2 = (np.ascontiguousarray(v.T, dtype=np.float32) for v in (z0, dz1, dz2))
@@ -245,7 +190,8 @@ def plane(theta, d1, d2, x, y, config: RunConfig, a: np.ndarray, b: np.ndarray) 
         total = np.zeros(len(b))
         for start in range(0, z0.shape[1], CHUNK):  # chunks small enough to stay in cache
             part = slice(start, start + CHUNK)
-            z = (z0[:, part] - np.float32(step) * dz1[:, part])[:, None, :] - b32[None, :, None] * dz2[:, None, part]
+            along_d1 = (z0[:, part] - np.float32(step) * dz1[:, part])[:, None, :]
+            z = along_d1 - b32[None, :, None] * dz2[:, None, part]
             top = z.max(axis=0)
             z -= top
             np.exp(z, out=z)
@@ -371,12 +317,12 @@ def alpha_over_epoch(result: RunResult, data: Prepared, every: int = 1) -> list[
     up to 4 lr (where the line's minimum lies further, alpha is measured against that range)."""
     config = result.config
     batches = batches_from(config, len(data.x_train), 1, 0, math.ceil(len(data.x_train) / config.batch_size))
-    theta = flatten(result.kernels[0], result.biases[0])
+    theta = linear.flatten(result.kernels[0], result.biases[0])
     t = np.linspace(0, 4 * config.learning_rate, 81)
     rows = []
     for k, batch in enumerate(batches):
         x, y = data.x_train[batch], data.y_train[batch]
-        d = gradient(theta, x, y, config)
+        d = linear.gradient(theta, x, y, config)
         if k % every == 0:
             loss, _ = line(theta, d, x, y, config, t)
             rows.append(

@@ -114,9 +114,15 @@ def test_loss_surface_page_marks_each_step_raw_and_unit():
 
 
 @pytest.mark.usefixtures("mnist")
-@pytest.mark.parametrize("page", ["app_pages/loss_surface.py", "app_pages/fixes.py", "app_pages/why.py"])
-def test_a_one_image_run_degrades_to_messages(page):
-    """One training image is fitted at once: zero losses and zero gradients must not crash a page."""
+def test_a_one_image_run_degrades_to_messages():
+    """One training image is one SGD step, whose loss is measured before its update: the same at
+    every rate (ratio 1.00); it is fitted at once, so the loss surface has no gradient to follow."""
     test = app(train_subset="1")
-    test.switch_page(page).run()
     assert not test.exception
+    assert {metric.value for metric in test.metric if metric.label == "loss ratio, last epoch"} == {"1.00"}
+    test.switch_page("app_pages/loss_surface.py").run()
+    assert not test.exception and "the gradient is exactly zero" in test.error[0].value
+    test.switch_page("app_pages/fixes.py").run()
+    assert not test.exception and "The accepted answer, checked" in [header.value for header in test.main.header]
+    test.switch_page("app_pages/why.py").run()
+    assert not test.exception and len(test.main.header) == 6

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from explainer import theory
+from explainer import linear, measures
 from explainer.cache import cached_train
 from explainer.config import RunConfig
 from explainer.data import prepare
@@ -59,8 +59,8 @@ def test_keras3_same_loss_but_reports_the_tied_accuracy(runs, mnist):
         # NumPy's float32 sigmoid ties where Keras' predict does, so the Why page's tie counts are Keras'.
         # The two matmuls round differently in the last bits, which can move a logit or two across the
         # 16.64 threshold: allow 5 of the 10,000 test images to differ.
-        z = theory.logits(current.kernels[-1], current.biases[-1], data.x_test)
-        assert abs(theory.accuracy(theory.sigmoid32(z), data.y_test) - current.predict_accuracy) <= 0.0005
+        z = linear.logits(current.kernels[-1], current.biases[-1], data.x_test)
+        assert abs(measures.accuracy(linear.sigmoid32(z), data.y_test) - current.predict_accuracy) <= 0.0005
 
 
 def test_softmax_trains_identically_to_sigmoid(mnist, runs):

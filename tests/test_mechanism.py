@@ -1,6 +1,8 @@
 """The Why page's judgements on hand-made measurements whose answer is known."""
 
-from explainer.mechanism import Mechanism
+import pytest
+
+from explainer.mechanism import PROBABILITY_LOSS_BOUND, Mechanism
 
 
 def mechanism(norm_ratio: float, losses=(233.7, 233.7, 233.7), reported=(0.89, 0.31, 0.31)) -> Mechanism:
@@ -28,3 +30,17 @@ def test_artifact_judgements():
     assert mechanism(3.0).rewrite_shown and mechanism(3.0).same_artifact_loss
     assert not mechanism(3.0, reported=(0.31, 0.31, 0.31)).rewrite_shown
     assert not mechanism(3.0, losses=(233.7, 240.0, 233.7)).same_artifact_loss
+
+
+def test_which_rows_the_page_reads():
+    m = mechanism(2.95)
+    assert m.final_sgd_scaling == {"optimizer": "sgd", "epoch": 1, "lr_ratio": 3.0, "norm_ratio": 2.95}
+    assert [row["optimizer"] for row in m.adaptive_scaling] == ["rmsprop", "adam"]
+
+
+def test_the_probability_bound_is_the_clip():
+    assert pytest.approx(16.118, abs=1e-3) == PROBABILITY_LOSS_BOUND  # -log(1e-7)
+    above, below = mechanism(3.0), mechanism(3.0)
+    above.loss_paths.append({"keras": 320.4})
+    below.loss_paths.append({"keras": 1.58})
+    assert above.keras_loss_exceeds_probability_bound and not below.keras_loss_exceeds_probability_bound

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from explainer import surface
+from explainer import linear, surface
 from explainer.config import RunConfig
 from explainer.data import prepare
 from explainer.train import keras_loss, train
@@ -27,7 +27,7 @@ def test_slice_is_keras_own_loss(synthetic, config):
     t = np.array([0.0, 0.3 * config.learning_rate, config.learning_rate, 2 * config.learning_rate])
     loss, _ = surface.line(theta, d1, data.x_test, data.y_test, config, t)
     for value, step_length in zip(loss, t):
-        kernel, bias = surface.unflatten(theta - step_length * d1)
+        kernel, bias = linear.unflatten(theta - step_length * d1)
         expected = keras_loss(config, kernel.astype(np.float32), bias.astype(np.float32), data.x_test, data.y_test)
         assert value == pytest.approx(expected, rel=1e-4)
 
@@ -38,10 +38,10 @@ def test_gradient_matches_finite_differences(synthetic):
         x, y = data.x_train[:16], data.y_train[:16]
         theta = np.random.default_rng(0).normal(size=7850) * 0.01
         direction = np.random.default_rng(1).normal(size=7850)
-        mean_loss = lambda th, x=x, y=y, config=config: surface.losses(surface.logits_at(th, x), y, config).mean()  # noqa: E731
+        mean_loss = lambda th, x=x, y=y, config=config: linear.losses(linear.logits_at(th, x), y, config).mean()  # noqa: E731
         # the outputs are float32, as Keras computes them: a step of 1e-4 keeps round-off below 1e-3
         numeric = (mean_loss(theta + 1e-4 * direction) - mean_loss(theta - 1e-4 * direction)) / 2e-4
-        assert surface.gradient(theta, x, y, config) @ direction == pytest.approx(numeric, rel=1e-3, abs=1e-6)
+        assert linear.gradient(theta, x, y, config) @ direction == pytest.approx(numeric, rel=1e-3, abs=1e-6)
 
 
 def test_plane_agrees_with_brute_force_and_the_line(synthetic):
@@ -53,7 +53,7 @@ def test_plane_agrees_with_brute_force_and_the_line(synthetic):
     grid = surface.plane(theta, d1, d2, data.x_test, data.y_test, config, a, b)
     assert grid.shape == (7, 5)
     brute = [
-        [surface.losses(surface.logits_at(theta - ai * d1 - bj * d2, data.x_test), data.y_test, config).mean() for bj in b]
+        [linear.losses(linear.logits_at(theta - ai * d1 - bj * d2, data.x_test), data.y_test, config).mean() for bj in b]
         for ai in a
     ]
     np.testing.assert_allclose(grid, brute, rtol=1e-4)
@@ -68,10 +68,8 @@ def test_hessian_vector_products_match_gradient_differences(synthetic):
     x, y = data.x_train[:64], data.y_train[:64]
     rng = np.random.default_rng(3)
     theta, vector = rng.normal(size=7850) * 0.1, rng.normal(size=7850)
-    numeric = (
-        surface.gradient(theta + 1e-5 * vector, x, y, config) - surface.gradient(theta - 1e-5 * vector, x, y, config)
-    ) / 2e-5
-    np.testing.assert_allclose(surface.hessian_vector(theta, vector, x, y, config), numeric, rtol=1e-4, atol=1e-8)
+    numeric = (linear.gradient(theta + 1e-5 * vector, x, y, config) - linear.gradient(theta - 1e-5 * vector, x, y, config)) / 2e-5
+    np.testing.assert_allclose(linear.hessian_vector(theta, vector, x, y, config), numeric, rtol=1e-4, atol=1e-8)
 
 
 def test_alpha_on_a_known_quadratic():
@@ -122,20 +120,20 @@ def test_replayed_sgd_follows_keras(mnist):
     config = RunConfig(num_epochs=1, train_subset=4000)
     result, data = train(config, mnist), prepare(mnist, config)
     batches = surface.batches_from(config, len(data.x_train), 1, 0, 50)
-    iterates = surface.sgd_iterates(surface.flatten(result.kernels[0], result.biases[0]), batches, data, config)
+    iterates = surface.sgd_iterates(linear.flatten(result.kernels[0], result.biases[0]), batches, data, config)
     replayed = [
-        surface.losses(surface.logits_at(theta, data.x_train[batch]), data.y_train[batch], config).mean()
+        linear.losses(linear.logits_at(theta, data.x_train[batch]), data.y_train[batch], config).mean()
         for theta, batch in zip(iterates, batches)
     ]
     np.testing.assert_allclose(replayed, result.step_loss[:50], rtol=1e-3)
     epoch_end = surface.sgd_iterates(
-        surface.flatten(result.kernels[0], result.biases[0]),
+        linear.flatten(result.kernels[0], result.biases[0]),
         surface.batches_from(config, len(data.x_train), 1, 0, result.steps_per_epoch),
         data,
         config,
     )[-1]
     assert surface.batches_from(config, len(data.x_train), 2, 0, 1)[0].shape == (32,)
-    assert np.linalg.norm(epoch_end - surface.flatten(result.kernels[1], result.biases[1])) < 0.05 * np.linalg.norm(epoch_end)
+    assert np.linalg.norm(epoch_end - linear.flatten(result.kernels[1], result.biases[1])) < 0.05 * np.linalg.norm(epoch_end)
 
 
 def test_page_judgements_on_known_values():

@@ -1,0 +1,106 @@
+"""The linear model's maths, exact: logits x @ W + b, its activations, the two cross-entropies
+Keras can compute, their gradients and Hessian-vector products; weights as one vector. Shared
+by the loss surface and the mechanism."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from explainer.config import RunConfig
+from explainer.model import CLIP_EPSILON
+
+
+def logits(kernel: np.ndarray, bias: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Pre-activation outputs x @ W + b in float32, as the Dense layer computes them."""
+    return x.reshape(len(x), -1).astype(np.float32) @ kernel + bias
+
+
+def sigmoid32(z: np.ndarray) -> np.ndarray:
+    """Sigmoid in float32: exactly 1.0 once exp(-z) drops below half a float32 ulp of 1 (z > ~16.6)."""
+    with np.errstate(over="ignore"):
+        return (1 / (1 + np.exp(-z.astype(np.float32)))).astype(np.float32)
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, in z's own precision."""
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def activation_outputs(z: np.ndarray, activation: str) -> np.ndarray:
+    """The model's float32 outputs for logits z: sigmoid, softmax, or the logits themselves."""
+    z32 = z.astype(np.float32)
+    if activation == "sigmoid":
+        return sigmoid32(z32)
+    return softmax(z32) if activation == "softmax" else z32
+
+
+def softmax_crossentropy(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per-sample cross-entropy of softmax(z) against one-hot y, computed stably on the logits."""
+    z = z.astype(np.float64)
+    top = z.max(axis=1, keepdims=True)
+    log_normaliser = top[:, 0] + np.log(np.exp(z - top).sum(axis=1))
+    return log_normaliser - (z * y).sum(axis=1)
+
+
+def clipped_crossentropy(outputs: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per-sample cross-entropy on outputs as Keras computes it on probabilities: normalised to
+    sum 1, clipped to [1e-7, 1 - 1e-7]; never more than -log(1e-7) = 16.1 per sample."""
+    outputs = outputs.astype(np.float64)
+    probabilities = np.clip(outputs / outputs.sum(axis=1, keepdims=True), CLIP_EPSILON, 1 - CLIP_EPSILON)
+    return -(y * np.log(probabilities)).sum(axis=1)
+
+
+def losses(z: np.ndarray, y: np.ndarray, config: RunConfig) -> np.ndarray:
+    """Per-sample loss Keras trains on: softmax cross-entropy on the logits (its shortcut for
+    sigmoid and softmax outputs, and from_logits), or clipped cross-entropy on the outputs."""
+    if config.loss != "probabilities":
+        return softmax_crossentropy(z, y)
+    return clipped_crossentropy(activation_outputs(z, config.activation), y)
+
+
+def logit_gradient(z: np.ndarray, y: np.ndarray, config: RunConfig) -> np.ndarray:
+    """d(mean loss)/d(logits), per sample (n, 10)."""
+    z = z.astype(np.float64)
+    if config.loss != "probabilities":
+        return (softmax(z) - y) / len(z)
+    outputs = activation_outputs(z, config.activation).astype(np.float64)
+    total = outputs.sum(axis=1, keepdims=True)
+    p_label = (outputs * y).sum(axis=1, keepdims=True) / total
+    live = (p_label > 1e-7) & (p_label < 1 - 1e-7)  # the clip cuts the gradient
+    if config.activation == "softmax":
+        return np.where(live, softmax(z) - y, 0.0) / len(z)
+    d_outputs = -(y / total - p_label / total) / p_label
+    return np.where(live, d_outputs * outputs * (1 - outputs), 0.0) / len(z)
+
+
+def flatten(kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    return np.concatenate([kernel.ravel(), bias]).astype(np.float64)
+
+
+def unflatten(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return theta[:-10].reshape(784, 10), theta[-10:]
+
+
+def logits_at(theta: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """x @ kernel + bias for the weights (or a direction) as one vector."""
+    kernel, bias = unflatten(theta)
+    return x.reshape(len(x), -1).astype(np.float64) @ kernel + bias
+
+
+def gradient(theta: np.ndarray, x: np.ndarray, y: np.ndarray, config: RunConfig) -> np.ndarray:
+    """Gradient of the mean loss over (x, y) with respect to [kernel, bias]."""
+    g = logit_gradient(logits_at(theta, x), y, config)
+    return np.concatenate([(x.reshape(len(x), -1).astype(np.float64).T @ g).ravel(), g.sum(axis=0)])
+
+
+def hessian_vector(theta: np.ndarray, vector: np.ndarray, x: np.ndarray, y: np.ndarray, config: RunConfig) -> np.ndarray:
+    """H @ vector for the mean loss: exact for softmax cross-entropy (the logit Hessian is
+    diag(p) - p p^T per sample), a central difference of exact gradients otherwise."""
+    if config.loss == "probabilities":
+        scale = 1e-4 * max(np.linalg.norm(theta), 1.0)
+        return (gradient(theta + scale * vector, x, y, config) - gradient(theta - scale * vector, x, y, config)) / (2 * scale)
+    p = softmax(logits_at(theta, x))
+    u = logits_at(vector, x)
+    g = (p * u - p * (p * u).sum(axis=1, keepdims=True)) / len(x)
+    return np.concatenate([(x.reshape(len(x), -1).astype(np.float64).T @ g).ravel(), g.sum(axis=0)])

@@ -220,7 +220,7 @@ def step_quality(t: np.ndarray, loss: np.ndarray, t_step: float) -> float:
 
 # ---------------------------------------------------------------- what a page or the CLI asks for
 @dataclasses.dataclass(frozen=True)
-class SurfaceView:
+class Slices:
     """One point's slices: the line along -d1 with each learning rate's landing point marked,
     and the plane of d1 and d2 with the next SGD iterates projected onto it."""
 
@@ -259,7 +259,7 @@ def median_alphas(rows: list[dict]) -> dict[tuple[str, float], float]:
 
 def compute(
     request: SurfaceRequest, result: RunResult, data: Prepared, learning_rates: tuple[float, ...], plane_points: int = 41
-) -> SurfaceView:
+) -> Slices:
     """Everything the loss-surface page draws for one run at one point (exact, from logits)."""
     theta, epoch, step = position(request, result, data)
     d1, d2 = directions(request, theta, data, epoch, step)
@@ -284,7 +284,7 @@ def compute(
     a = np.linspace(-0.5 * reach, 3 * reach, plane_points)
     b = np.linspace(-1.75 * reach, 1.75 * reach, plane_points)
     iterates = sgd_iterates(theta, batches_from(request.config, len(data.x_train), epoch, step, 5), data, request.config)
-    return SurfaceView(
+    return Slices(
         t=t,
         loss=loss,
         accuracy=accuracy,

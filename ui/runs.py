@@ -169,7 +169,7 @@ def surface_views(requests: dict[str, surface.SurfaceRequest], learning_rates: t
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _surface_view(request: surface.SurfaceRequest, learning_rates: tuple[float, float]) -> surface.SurfaceView:
+def _surface_view(request: surface.SurfaceRequest, learning_rates: tuple[float, float]) -> surface.Slices:
     return surface.compute(request, _load(request.config), prepare(load_mnist(), request.config), learning_rates)
 
 

@@ -15,35 +15,20 @@ from __future__ import annotations
 import argparse
 import contextlib
 import itertools
-import os
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import psutil
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
+from bench.serve import CHROMIUM, CHROMIUM_ARGS, streamlit_server
 from explainer.config import RunConfig
 from explainer.view import SWEEP_EPOCHS, SWEEP_LEARNING_RATES, View
 
 ROOT = Path(__file__).parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 RUNNING = "[data-testid='stStatusWidgetRunningIcon']"
 EXCEPTION = "[data-testid='stException']"
 # sidebar labels (app.LABELS, or a unique part of one) to click through: every combination is a
@@ -55,42 +40,6 @@ TOGGLES = {
     "Keras engine": ["tf.keras 2", "Keras 3"],
 }
 TIMEOUT_MS = 600_000
-
-
-def start_server(cache: str) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "EXPLAINER_CACHE_DIR": cache}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(240):
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                return process, url
-        except OSError:
-            time.sleep(0.25)
-    raise RuntimeError("streamlit did not become healthy")
 
 
 class WorkerPeak(threading.Thread):
@@ -174,9 +123,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--toggles", type=int, default=20)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as cache, sync_playwright() as playwright:
-        process, url = start_server(cache)
-        peak = WorkerPeak(process.pid)
+    with tempfile.TemporaryDirectory() as cache, sync_playwright() as playwright, contextlib.ExitStack() as stack:
+        url, pid = stack.enter_context(streamlit_server({"EXPLAINER_CACHE_DIR": cache}))
+        peak = WorkerPeak(pid)
         peak.start()
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -205,12 +154,12 @@ def main() -> None:
                         raise RuntimeError(f"{view}, after {label}: {page.locator(EXCEPTION).first.inner_text()}")
             if page.locator(EXCEPTION).count():
                 raise RuntimeError(f"an exception box after the toggles: {page.locator(EXCEPTION).first.inner_text()}")
-            print(f"server_rss_mb: {psutil.Process(process.pid).memory_info().rss / 2**20:.0f}", flush=True)
+            print(f"server_rss_mb: {psutil.Process(pid).memory_info().rss / 2**20:.0f}", flush=True)
 
             single = timed(lambda: all_finished([visit(browser, f"{url}/?num_epochs=1&seed=101")]))
             print(f"single_s: {single:.1f}", flush=True)
             entries = len(list(Path(cache).glob("*.npz")))
-            server, me = psutil.Process(process.pid), psutil.Process()
+            server, me = psutil.Process(pid), psutil.Process()
             # where the CPU goes: the server alone, its workers, and the browser (this process's children)
             parts = {
                 "server": lambda: cpu_seconds([server]) - cpu_seconds(server.children(recursive=True)),
@@ -231,8 +180,6 @@ def main() -> None:
         finally:
             peak.stopped.set()
             browser.close()
-            process.terminate()
-            process.wait(timeout=60)
 
 
 if __name__ == "__main__":

@@ -4,30 +4,16 @@ a link's settings, and a server that trains in its workers without ever loading 
 import dataclasses
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import psutil
 import pytest
 
+from bench.serve import CHROMIUM, CHROMIUM_ARGS, streamlit_server
+
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).parents[1]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SMALL = "num_epochs=1&train_subset=2000"
 
 
@@ -44,44 +30,8 @@ def mapped_tensorflow(pid: int) -> bool:
 
 @pytest.fixture(scope="module")
 def server(mnist):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("streamlit did not become healthy within a minute")
-        yield Server(url, process.pid)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with streamlit_server() as (url, pid):
+        yield Server(url, pid)
 
 
 @pytest.fixture(scope="module")

@@ -174,7 +174,9 @@ def train_all(service: TrainingService, configs: list[RunConfig]) -> list[RunRes
         mnist = load_mnist()
     except MnistNotDownloaded:
         print("downloading MNIST with Keras' loader...", file=sys.stderr)
-        service.submit(download_mnist).result()
+        error = service.submit(download_mnist).exception()
+        if error is not None:
+            raise MnistUnavailable(failure(error)) from None
         mnist = load_mnist()
     runs = [service.request(config, mnist) for config in configs]
     cached = sum(run.future.done() for run in runs)

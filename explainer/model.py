@@ -22,8 +22,10 @@ def import_engine(engine: str) -> ModuleType:
     # the logits shortcut this app explains is TensorFlow's; Keras 3 must not pick JAX or torch
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with _quiet_native_stderr():
-        module = importlib.import_module(ENGINE_MODULES[engine])
+    name = ENGINE_MODULES[engine]
+    # silence only the first import: other threads' messages must not vanish on later calls
+    with contextlib.nullcontext() if name in sys.modules else _quiet_native_stderr():
+        module = importlib.import_module(name)
     # every run builds a fresh model and so traces fresh tf.functions: retracing warnings are noise
     importlib.import_module("tensorflow").get_logger().setLevel("ERROR")
     if engine == "keras3" and module.backend.backend() != "tensorflow":

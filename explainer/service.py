@@ -24,8 +24,10 @@ from explainer.model import ENGINE_MODULES, import_engine
 from explainer.train import train
 
 WORKERS_VARIABLE = "EXPLAINER_WORKERS"
-# runs a pool serves before it is replaced; measured, a worker grows by ~5 MB a run
-RUNS_PER_POOL = 32
+# runs a pool serves before it is replaced, so that whatever a worker keeps goes back to the
+# system; measured, a worker grows by 8 MB over 200 runs, and a new pool costs its first visitor
+# ~6 s (TensorFlow imported, first traces), so it is replaced rarely
+RUNS_PER_POOL = 200
 
 
 @dataclasses.dataclass(frozen=True)

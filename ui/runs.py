@@ -40,7 +40,9 @@ def mnist() -> Mnist:
             return load_mnist()
         except MnistNotDownloaded:
             with st.spinner("Downloading MNIST (11 MB) once with Keras' own loader..."):
-                service().submit(download_mnist).result()
+                error = service().submit(download_mnist).exception()
+            if error is not None:  # the worker's own message, or why the worker stopped
+                raise MnistUnavailable(failure(error)) from None
             return load_mnist()
     except MnistUnavailable as error:
         st.error(f"MNIST could not be loaded, so nothing can be trained. {error}")

@@ -48,7 +48,12 @@ def sidebar() -> View:
         st.slider("Epochs", 1, 10, key="num_epochs")
         st.number_input("Training images (0 = all 60,000)", 0, 60_000, step=1000, key="train_subset")
         st.number_input("Seed", 0, 2**31 - 1, key="seed")
-    return View(learning_rates, config_from_widgets(st.session_state))
+    try:
+        config = config_from_widgets(st.session_state)
+    except ValueError as error:  # a combination RunConfig refuses: a message, never a traceback
+        config = st.session_state.view.config
+        bar.error(f"{error}. Still showing the last valid settings.")
+    return View(learning_rates, config)
 
 
 if "view" not in st.session_state:

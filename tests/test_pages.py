@@ -86,4 +86,3 @@ def test_loss_surface_marks_both_steps_on_both_scalings(store):
     assert not test.exception
     assert [header.value for header in test.main.subheader][:2] == ["raw pixels 0-255", "x / 255"]
     assert len([metric for metric in test.metric if metric.label.startswith("alpha at lr")]) == 4
-

@@ -37,7 +37,9 @@ def main() -> None:
         for page in PAGES:
             cold = render_seconds(test, None if page == PAGES[0] else page)
             warm = render_seconds(test, page)
-            print(f"{page}: cold {cold:.1f} s, warm {warm:.2f} s")
+            name = Path(page).stem
+            print(f"{name}_cold_s: {cold:.1f}")
+            print(f"{name}_warm_s: {warm:.2f}")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from explainer import charts, fixes, report
-from explainer.fixes import base_config, diverges
+from explainer import charts, fixes
+from explainer.fixes import base_config
 from explainer.labels import NAMES
 from ui.runs import fix_outcomes
 
@@ -16,7 +16,6 @@ st.markdown(
     + (f"; the sidebar's combination ({view.config.label()}) is the last row." if view.config != base else ".")
 )
 found = fix_outcomes(view)
-by_fix = {outcome.fix: outcome for outcome in found}
 rows = fixes.matrix_rows(found)
 with st.expander("How the verdicts are decided"):
     st.markdown("\n".join(f"- {rule}" for rule in fixes.RULES))
@@ -38,40 +37,30 @@ st.dataframe(rows, hide_index=True)
 
 st.header("Curves against the baseline")
 fix = st.selectbox("Fix", [outcome.fix for outcome in found if outcome.fix != "baseline"], key="fix_curve")
-curve_rows = [
-    row
-    for source, outcome in (("baseline", by_fix["baseline"]), (fix, by_fix[fix]))
-    for r in outcome.runs
-    for row in report.history_rows(source, r.config.learning_rate, r.history)
-]
 dashes = {"baseline": [2, 2], fix: [1, 0]}
-st.altair_chart(charts.epoch_chart(curve_rows, "loss", log_scale=True, dashes=dashes))
-st.altair_chart(charts.epoch_chart(curve_rows, "accuracy", dashes=dashes))
+st.altair_chart(charts.epoch_chart(fixes.curve_rows(found, fix), "loss", log_scale=True, dashes=dashes))
+st.altair_chart(charts.epoch_chart(fixes.curve_rows(found, fix), "accuracy", dashes=dashes))
 
 st.header("The accepted answer, checked")
-baseline, lower, softmax = by_fix["baseline"], by_fix["lower_lr"], by_fix["softmax"]
+answer = fixes.check_answer(found)
+baseline, lower, softmax = answer.baseline, answer.lower, answer.softmax
 losses = baseline.runs[1].history["loss"]
-diverging = any(diverges(r) for r in baseline.runs)
-st.subheader('"The learning rate is too high, hence the divergence": ' + ("supported" if diverging else "not supported"))
-trend = (
-    f"goes from {losses[0]:.4g} (epoch 1) to {losses[-1]:.4g} (epoch {len(losses)}): "
-    f"it {'grows' if diverging else 'does not grow'}"
-    if len(losses) > 1
-    else f"is {losses[0]:.4g} after one epoch, finite (train more epochs to see its trend)"
-)
+st.subheader('"The learning rate is too high, hence the divergence": ' + ("supported" if answer.divergence else "not supported"))
 st.markdown(
-    f"At lr {baseline.runs[1].config.learning_rate:g} the training loss {trend}. "
+    f"At lr {baseline.runs[1].config.learning_rate:g} the training loss goes from {losses[0]:.4g} (epoch 1) to "
+    f"{losses[-1]:.4g} (epoch {len(losses)}): it {'grows' if answer.divergence else 'does not grow'}. "
     f"Dividing the learning rates by {fixes.LOWER_LR_FACTOR} gives `{lower.verdict()}`: the loss becomes "
     f"{lower.runs[0].history['loss'][-1]:.4g} instead of {baseline.runs[0].history['loss'][-1]:.4g}, and the validation "
     f"accuracy {lower.runs[0].history['val_accuracy'][-1]:.4f} instead of {baseline.runs[0].history['val_accuracy'][-1]:.4f}."
 )
-identical = softmax.verdict() == "identical-training"
-st.subheader('"Use softmax, not sigmoid": ' + ("not supported for training" if identical else "supported: training changes"))
+st.subheader(
+    '"Use softmax, not sigmoid": ' + ("not supported for training" if answer.softmax_identical else "supported: training changes")
+)
 st.markdown(
     f"With softmax the verdict is `{softmax.verdict()}`"
     + (
-        ": every training step is the same as with sigmoid, because Keras computes the loss on the logits either way. "
-        if identical
+        ": every training step is the same as with sigmoid: Keras computes the loss on the logits either way. "
+        if answer.softmax_identical
         else ". "
     )
     + f"What does change is `model.predict`: its argmax is right for {softmax.runs[0].predict_accuracy:.4f} of the test set "

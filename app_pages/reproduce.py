@@ -6,7 +6,6 @@ import streamlit as st
 from explainer import charts, question, report
 from explainer.config import ENGINES
 from explainer.labels import NAMES
-from explainer.report import follows_learning_rate
 from explainer.view import SWEEP_EPOCHS, SWEEP_LEARNING_RATES, parse_sweep
 from ui.runs import results
 
@@ -25,7 +24,7 @@ run = {(r.config.engine, r.config.learning_rate): r for r in runs}
 st.header("Measured")
 for column, engine in zip(st.columns(len(ENGINES)), ENGINES):
     low, high = run[engine, low_lr], run[engine, high_lr]
-    comparison = report.compare(low.history, high.history, high_lr / low_lr)
+    comparison = report.compare(low.history, high.history, view.lr_ratio)
     column.subheader(NAMES[engine])
     a, b, c = column.columns(3)
     a.metric("loss ratio, last epoch", f"{comparison.loss_ratios[-1]:.2f}", help="loss at the higher lr / loss at the lower")
@@ -60,10 +59,9 @@ st.info(
 st.page_link("app_pages/why.py", label="Why the engines report different accuracies, measured", icon=":material/search:")
 
 st.header("Per epoch")
-reported = {lr: question.reported(lr) for lr in view.learning_rates} if question.is_question_setup(view.config) else {}
-rows = [row for r in runs for row in report.history_rows(NAMES[r.config.engine], r.config.learning_rate, r.history)]
-rows += [row for lr, history in reported.items() if history for row in report.history_rows("question", lr, history)]
-if not any(reported.values()):
+reported = question.reported_for(view.config, view.learning_rates)
+rows = report.epoch_rows(runs, reported)
+if not reported:
     st.caption("The question's reported numbers are overlaid only for its own setup and learning rates (0.01, 0.03).")
 st.altair_chart(charts.epoch_chart(rows, "loss", st.toggle("Log scale for the loss", key="log_loss")))
 st.altair_chart(charts.epoch_chart(rows, "accuracy"))
@@ -83,15 +81,12 @@ try:
 except ValueError as error:
     st.error(f"The sweep cannot run: {error}.")
     st.stop()
-points = report.sweep_points(
-    results([view.config.replace(learning_rate=lr, num_epochs=sweep_epochs) for lr in sweep_lrs], "Sweep")
-)
-slope = report.loglog_slope([p["learning_rate"] for p in points], [p["loss"] for p in points])
-st.altair_chart(charts.sweep_chart(points))
-st.metric("log-log slope of final loss against learning rate", f"{slope:.2f}")
+swept = report.sweep(results([view.config.replace(learning_rate=lr, num_epochs=sweep_epochs) for lr in sweep_lrs], "Sweep"))
+lowest, highest = swept.accuracy_range
+st.altair_chart(charts.sweep_chart(swept.points))
+st.metric("log-log slope of final loss against learning rate", f"{swept.slope:.2f}")
 st.markdown(
-    f"Over {len(points)} learning rates from {sweep_lrs[0]:g} to {sweep_lrs[-1]:g}, the fitted slope is {slope:.2f} "
-    f"(the loss is {'' if follows_learning_rate(slope) else 'not '}proportional to the learning rate), "
-    f"while the reported accuracy ranges from {min(p['accuracy'] for p in points):.4f} "
-    f"to {max(p['accuracy'] for p in points):.4f}."
+    f"Over {len(swept.points)} learning rates from {sweep_lrs[0]:g} to {sweep_lrs[-1]:g}, the fitted slope is {swept.slope:.2f} "
+    f"(the loss is {'' if swept.follows_learning_rate else 'not '}proportional to the learning rate), "
+    f"while the reported accuracy ranges from {lowest:.4f} to {highest:.4f}."
 )

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from explainer import charts, mechanism, report
+from explainer import charts, mechanism
 from ui.runs import measured_mechanism
 
 view = st.session_state.view
@@ -39,14 +39,14 @@ st.markdown(
 )
 
 st.header("3. The outputs saturate")
-last = {row["learning_rate"]: row for row in m.saturation}
+end = m.saturation_at_end
 st.altair_chart(
     charts.lines(m.saturation, "epoch", "softmax_saturated", "learning_rate", y_title="fraction with max softmax > 0.999")
     | charts.lines(m.saturation, "epoch", "sigmoid_ties", "learning_rate", y_title="fraction with tied sigmoid outputs")
 )
 st.markdown(
-    f"After training at lr {low:g}, {last[low]['softmax_saturated']:.1%} of the training images have a largest softmax "
-    f"probability above 0.999, and {last[low]['sigmoid_ties']:.1%} have two or more sigmoid outputs tied at their maximum "
+    f"After training at lr {low:g}, {end['softmax_saturated']:.1%} of the training images have a largest softmax "
+    f"probability above 0.999, and {end['sigmoid_ties']:.1%} have two or more sigmoid outputs tied at their maximum "
     f"(1.0 in float32 once a logit passes {inputs['sigmoid_one_threshold']:.2f}): "
     "there `argmax` returns the lowest tied index, whatever the logits say. "
     "Epoch 0 is the initialisation."
@@ -102,10 +102,11 @@ st.markdown(
 st.header("6. The misclassified samples carry the loss")
 st.altair_chart(charts.histogram(m.histogram))
 low_row, high_row = m.per_sample
+margin_growth, lr_ratio = m.margin_growth
 st.markdown(
     f"At lr {low:g}, the {low_row['misclassified']:.1%} misclassified test images carry "
     f"{low_row['loss_share_of_misclassified']:.4%} of the loss, with a median margin max(z) - z_label of "
     f"{low_row['median_margin_misclassified']:.4g}; at lr {high:g} that median is {high_row['median_margin_misclassified']:.4g}, "
-    f"{report.ratio(high_row['median_margin_misclassified'], low_row['median_margin_misclassified']):.2f}x larger for a "
-    f"{high / low:.2f}x learning rate. Correctly classified images contribute a mean loss of {low_row['mean_loss_correct']:.2g}."
+    f"{margin_growth:.2f}x larger for a {lr_ratio:.2f}x learning rate. "
+    f"Correctly classified images contribute a mean loss of {low_row['mean_loss_correct']:.2g}."
 )

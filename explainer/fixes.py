@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from explainer.config import RunConfig
-from explainer.report import FOLLOWS_LR_TOLERANCE, follows_learning_rate, growth_exponent, ratio
+from explainer.report import FOLLOWS_LR_TOLERANCE, follows_learning_rate, growth_exponent, history_rows, ratio
 from explainer.train import RunResult
 
 FIXES: dict[str, dict] = {
@@ -165,3 +165,38 @@ def outcomes(
         runs = tuple(results[combination.replace(learning_rate=lr)] for lr in learning_rates)
         found.append(FixOutcome("combination", runs, pair("baseline")))
     return found
+
+
+@dataclasses.dataclass(frozen=True)
+class AnswerCheck:
+    """The accepted answer's two claims against the runs: "the learning rate is too high, hence
+    the divergence" (the baseline diverges, see `diverges`) and "use softmax, not sigmoid"
+    (whether softmax changes any training step)."""
+
+    baseline: FixOutcome
+    lower: FixOutcome
+    softmax: FixOutcome
+
+    @property
+    def divergence(self) -> bool:
+        return any(diverges(run) for run in self.baseline.runs)
+
+    @property
+    def softmax_identical(self) -> bool:
+        return self.softmax.verdict() == "identical-training"
+
+
+def check_answer(outcomes: list[FixOutcome]) -> AnswerCheck:
+    by_fix = {outcome.fix: outcome for outcome in outcomes}
+    return AnswerCheck(by_fix["baseline"], by_fix["lower_lr"], by_fix["softmax"])
+
+
+def curve_rows(outcomes: list[FixOutcome], fix: str) -> list[dict]:
+    """Per-epoch rows of the baseline and of `fix` at both learning rates; `source` says which."""
+    by_fix = {outcome.fix: outcome for outcome in outcomes}
+    return [
+        row
+        for name in ("baseline", fix)
+        for run in by_fix[name].runs
+        for row in history_rows(name, run.config.learning_rate, run.history)
+    ]

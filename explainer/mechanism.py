@@ -67,6 +67,20 @@ class Mechanism:
         return self.collapse_spread < 1.5
 
     @property
+    def saturation_at_end(self) -> dict:
+        """The low learning rate's saturation row after its last epoch."""
+        low = min(row["learning_rate"] for row in self.saturation)
+        return [row for row in self.saturation if row["learning_rate"] == low][-1]
+
+    @property
+    def margin_growth(self) -> tuple[float, float]:
+        """How much larger the misclassified images' median margin is at the higher learning rate,
+        and the learning-rate ratio it is compared with."""
+        low, high = self.per_sample
+        margins = ratio(high["median_margin_misclassified"], low["median_margin_misclassified"])
+        return margins, ratio(high["learning_rate"], low["learning_rate"])
+
+    @property
     def final_scaling(self) -> list[dict]:
         """The weight-scaling rows of the last epoch, one per optimizer."""
         last = max(row["epoch"] for row in self.scaling)

@@ -62,3 +62,10 @@ def is_question_setup(config: RunConfig) -> bool:
     """True when only what the question leaves open differs: engine, learning rate, run length, seed."""
     free = ("engine", "learning_rate", "num_epochs", "seed", "train_subset")
     return config == RunConfig(**{name: getattr(config, name) for name in free})
+
+
+def reported_for(config: RunConfig, learning_rates: tuple[float, ...]) -> dict[float, dict[str, list[float]]]:
+    """The question's logs at those of `learning_rates` it reported, when `config` is its setup."""
+    if not is_question_setup(config):
+        return {}
+    return {lr: history for lr in learning_rates if (history := reported(lr)) is not None}

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from explainer.labels import NAMES
 from explainer.train import METRICS, RunResult
 
 # the loss "follows the learning rate" when its growth exponent log(loss ratio) / log(lr ratio)
@@ -139,9 +140,36 @@ def contrast_engines(legacy: RunResult, current: RunResult) -> EngineContrast:
     )
 
 
-def sweep_points(results: list[RunResult]) -> list[dict]:
-    """Final loss and reported accuracy per learning rate of a sweep."""
-    return [
-        {"learning_rate": r.config.learning_rate, "loss": r.history["loss"][-1], "accuracy": r.history["accuracy"][-1]}
-        for r in results
-    ]
+def epoch_rows(results: list[RunResult], reported: dict[float, dict[str, list[float]]]) -> list[dict]:
+    """Per-epoch rows of every run (its engine's name as the source) and of the question's logs."""
+    rows = [row for r in results for row in history_rows(NAMES[r.config.engine], r.config.learning_rate, r.history)]
+    return rows + [row for lr, history in reported.items() for row in history_rows("question", lr, history)]
+
+
+@dataclasses.dataclass(frozen=True)
+class Sweep:
+    """Final loss and reported accuracy per learning rate; the log-log slope of loss on rate."""
+
+    points: list[dict]
+
+    @property
+    def slope(self) -> float:
+        return loglog_slope([p["learning_rate"] for p in self.points], [p["loss"] for p in self.points])
+
+    @property
+    def follows_learning_rate(self) -> bool:
+        return follows_learning_rate(self.slope)
+
+    @property
+    def accuracy_range(self) -> tuple[float, float]:
+        accuracies = [p["accuracy"] for p in self.points]
+        return min(accuracies), max(accuracies)
+
+
+def sweep(results: list[RunResult]) -> Sweep:
+    return Sweep(
+        [
+            {"learning_rate": r.config.learning_rate, "loss": r.history["loss"][-1], "accuracy": r.history["accuracy"][-1]}
+            for r in results
+        ]
+    )

@@ -28,6 +28,11 @@ class View:
     def __post_init__(self) -> None:
         object.__setattr__(self, "config", self.config.replace(learning_rate=self.learning_rates[0]))
 
+    @property
+    def lr_ratio(self) -> float:
+        """The higher learning rate over the lower one."""
+        return self.learning_rates[1] / self.learning_rates[0]
+
     def run_configs(self, engine: str | None = None) -> list[RunConfig]:
         """One config per learning rate, on `engine` if given (else the sidebar's engine)."""
         base = self.config if engine is None else self.config.replace(engine=engine)

@@ -44,3 +44,15 @@ def test_the_probability_bound_is_the_clip():
     above.loss_paths.append({"keras": 320.4})
     below.loss_paths.append({"keras": 1.58})
     assert above.keras_loss_exceeds_probability_bound and not below.keras_loss_exceeds_probability_bound
+
+
+def test_saturation_and_margin_readings():
+    m = mechanism(3.0)
+    m.saturation.extend(
+        {"learning_rate": lr, "epoch": epoch, "softmax_saturated": epoch / 10} for lr in (0.01, 0.03) for epoch in (0, 1)
+    )
+    m.per_sample.extend(
+        {"learning_rate": lr, "median_margin_misclassified": margin} for lr, margin in ((0.01, 1309.0), (0.03, 3923.0))
+    )
+    assert m.saturation_at_end == {"learning_rate": 0.01, "epoch": 1, "softmax_saturated": 0.1}
+    assert m.margin_growth == pytest.approx((3923 / 1309, 3.0))

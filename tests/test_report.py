@@ -66,6 +66,25 @@ def test_epoch_chart_encodes_rate_by_colour_and_source_by_dash():
     assert {row["metric"] for row in values} == {"loss"} and {row["lr"] for row in values} == {"lr 0.01", "lr 0.03"}
 
 
+def test_a_sweep_summarises_its_runs():
+    runs = [fake_result(RunConfig(learning_rate=lr)) for lr in (0.01, 0.1, 1.0)]
+    for r, loss, accuracy in zip(runs, (2.0, 20.0, 200.0), (0.80, 0.86, 0.83)):
+        r.history.update(loss=[loss], accuracy=[accuracy])
+    swept = report.sweep(runs)
+    assert swept.slope == pytest.approx(1.0) and swept.follows_learning_rate and swept.accuracy_range == (0.80, 0.86)
+    runs[2].history["loss"] = [2.0]
+    assert not report.sweep(runs).follows_learning_rate
+
+
+def test_epoch_rows_add_the_questions_logs_only_for_its_setup():
+    run = fake_result(RunConfig(learning_rate=0.01))
+    assert {row["source"] for row in report.epoch_rows([run], question.reported_for(RunConfig(), (0.01, 0.02)))} == {
+        "tf.keras 2",
+        "question",
+    }
+    assert question.reported_for(RunConfig(scaling="unit"), (0.01, 0.03)) == {}
+
+
 def test_sweep_and_live_charts_carry_their_data():
     points = [{"learning_rate": lr, "loss": 100 * lr, "accuracy": 0.88} for lr in (0.01, 0.1)]
     sweep = charts.sweep_chart(points).to_dict()

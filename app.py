@@ -2,31 +2,24 @@
 
 import streamlit as st
 
-from explainer.config import ACTIVATIONS, ENGINES, OPTIMIZERS, SCALINGS, losses_for
+from explainer import gate
+from explainer.config import ACTIVATIONS, BOUNDS, ENGINES, OPTIMIZERS, SCALINGS, losses_for
 from explainer.labels import LABELS
-from explainer.view import (
-    View,
-    config_from_widgets,
-    format_learning_rates,
-    from_query,
-    parse_learning_rates,
-    to_query,
-    widget_values,
-)
+from explainer.view import View, config_from_widgets, format_learning_rates, parse_learning_rates, to_query, widget_values
+from ui import notices, runs
 
 st.set_page_config(page_title="Why does the loss grow with the learning rate?", page_icon="📉", layout="wide")
 
 
 def start_from_url() -> None:
-    """First run of a session: the widgets start from the URL's view."""
-    view, notices = from_query(st.query_params.to_dict())
-    st.session_state.update(
-        lr=format_learning_rates(view.learning_rates), **widget_values(view.config), view=view, url_view=view, url_notices=notices
-    )
+    """First run of a session: the widgets start from the view the link asks for."""
+    view, found = gate.from_link(st.query_params.to_dict())
+    st.session_state.update(lr=format_learning_rates(view.learning_rates), **widget_values(view.config), view=view)
+    notices.keep(found)
 
 
 def sidebar() -> View:
-    """The shared, keyed controls; returns the view they describe."""
+    """The shared, keyed controls; returns the view they describe (the last valid one if not)."""
     bar, choose = st.sidebar, lambda options, **kwargs: st.sidebar.radio(options=options, format_func=LABELS.get, **kwargs)
     bar.header("Settings")
     lr_text = bar.text_input("Learning rates to compare", key="lr", help="Two numbers, like 0.01, 0.03")
@@ -34,7 +27,7 @@ def sidebar() -> View:
         learning_rates = parse_learning_rates(lr_text)
     except ValueError as error:
         learning_rates = st.session_state.view.learning_rates
-        bar.error(f"{error}. Still showing {format_learning_rates(learning_rates)}.")
+        bar.error(notices.inert(f"{error}. Still showing {format_learning_rates(learning_rates)}."))
     choose(ENGINES, label="Keras engine", key="engine")
     bar.subheader("Fixes")
     choose(SCALINGS, label="Input scaling", key="scaling")
@@ -45,24 +38,23 @@ def sidebar() -> View:
     choose(losses, label="Cross-entropy", key="loss", disabled=len(losses) == 1)
     choose(OPTIMIZERS, label="Optimizer", key="optimizer")
     with bar.expander("Run length"):
-        st.slider("Epochs", 1, 10, key="num_epochs")
-        st.number_input("Training images (0 = all 60,000)", 0, 60_000, step=1000, key="train_subset")
-        st.number_input("Seed", 0, 2**31 - 1, key="seed")
+        st.slider("Epochs", *BOUNDS["num_epochs"], key="num_epochs")
+        st.number_input("Training images (0 = all 60,000)", 0, BOUNDS["train_subset"][1], step=1000, key="train_subset")
+        st.number_input("Batch size", *BOUNDS["batch_size"], key="batch_size")
+        st.number_input("Seed", *BOUNDS["seed"], key="seed")
     try:
-        config = config_from_widgets(st.session_state)
-    except ValueError as error:  # a combination RunConfig refuses: a message, never a traceback
-        config = st.session_state.view.config
-        bar.error(f"{error}. Still showing the last valid settings.")
-    return View(learning_rates, config)
+        return gate.admit(View(learning_rates, config_from_widgets(st.session_state)))
+    except ValueError as error:  # a combination RunConfig or the budget refuses: a message, never a traceback
+        bar.error(notices.inert(f"{error}. Still showing the last valid settings."))
+        return View(learning_rates, st.session_state.view.config)
 
 
 if "view" not in st.session_state:
     start_from_url()
 st.session_state.view = sidebar()
 st.query_params.from_dict(to_query(st.session_state.view))
-if st.session_state.view == st.session_state.url_view:
-    for notice in st.session_state.url_notices:
-        st.warning(f"{notice} Settings from the link that could be read were applied.")
+notices.show()
+runs.begin_page()
 
 pages = [
     st.Page("app_pages/reproduce.py", title="Reproduce the question", icon=":material/replay:", default=True),

@@ -4,7 +4,7 @@ import streamlit as st
 
 from explainer import charts, fixes
 from explainer.fixes import base_config
-from explainer.labels import NAMES
+from explainer.labels import NAMES, figure
 from ui.runs import fix_outcomes
 
 view = st.session_state.view
@@ -25,10 +25,12 @@ for outcome in found:
     (low, high), verdict = outcome.runs, outcome.verdict()
     st.markdown(
         f"**{outcome.fix}**: {'the reference run' if outcome.fix == 'baseline' else f'`{verdict}`'}. "
-        f"Final loss {low.history['loss'][-1]:.4g} and {high.history['loss'][-1]:.4g} "
-        f"(ratio {outcome.loss_ratio:.2f} for a learning-rate ratio of {outcome.lr_ratio:.2f}); reported val_accuracy "
-        f"{low.history['val_accuracy'][-1]:.4f} and {high.history['val_accuracy'][-1]:.4f}; argmax(model.predict) "
-        f"{low.predict_accuracy:.4f} and {high.predict_accuracy:.4f}."
+        f"Final loss {figure(low.history['loss'][-1], '.4g')} and {figure(high.history['loss'][-1], '.4g')} "
+        f"(ratio {figure(outcome.loss_ratio, '.2f')} for a learning-rate ratio of {figure(outcome.lr_ratio, '.2f')}); "
+        "reported val_accuracy "
+        f"{figure(low.history['val_accuracy'][-1], '.4f')} and {figure(high.history['val_accuracy'][-1], '.4f')}; "
+        "argmax(model.predict) "
+        f"{figure(low.predict_accuracy, '.4f')} and {figure(high.predict_accuracy, '.4f')}."
     )
 left, right = st.columns(2)
 left.altair_chart(charts.fix_matrix(rows, "loss", log_color=True))
@@ -47,11 +49,13 @@ baseline, lower, softmax = answer.baseline, answer.lower, answer.softmax
 losses = baseline.runs[1].history["loss"]
 st.subheader('"The learning rate is too high, hence the divergence": ' + ("supported" if answer.divergence else "not supported"))
 st.markdown(
-    f"At lr {baseline.runs[1].config.learning_rate:g} the training loss goes from {losses[0]:.4g} (epoch 1) to "
-    f"{losses[-1]:.4g} (epoch {len(losses)}): it {'grows' if answer.divergence else 'does not grow'}. "
+    f"At lr {baseline.runs[1].config.learning_rate:g} the training loss goes from {figure(losses[0], '.4g')} (epoch 1) to "
+    f"{figure(losses[-1], '.4g')} (epoch {len(losses)}): it {'grows' if answer.divergence else 'does not grow'}. "
     f"Dividing the learning rates by {fixes.LOWER_LR_FACTOR} gives `{lower.verdict()}`: the loss becomes "
-    f"{lower.runs[0].history['loss'][-1]:.4g} instead of {baseline.runs[0].history['loss'][-1]:.4g}, and the validation "
-    f"accuracy {lower.runs[0].history['val_accuracy'][-1]:.4f} instead of {baseline.runs[0].history['val_accuracy'][-1]:.4f}."
+    f"{figure(lower.runs[0].history['loss'][-1], '.4g')} instead of {figure(baseline.runs[0].history['loss'][-1], '.4g')}, "
+    "and the validation "
+    f"accuracy {figure(lower.runs[0].history['val_accuracy'][-1], '.4f')} instead of "
+    f"{figure(baseline.runs[0].history['val_accuracy'][-1], '.4f')}."
 )
 st.subheader(
     '"Use softmax, not sigmoid": ' + ("not supported for training" if answer.softmax_identical else "supported: training changes")
@@ -63,8 +67,9 @@ st.markdown(
         if answer.softmax_identical
         else ". "
     )
-    + f"What does change is `model.predict`: its argmax is right for {softmax.runs[0].predict_accuracy:.4f} of the test set "
-    f"with softmax and {baseline.runs[0].predict_accuracy:.4f} with sigmoid (the logits themselves classify "
-    f"{baseline.runs[0].logit_accuracy:.4f}); the Why page measures the saturated sigmoid outputs behind that."
+    + "What does change is `model.predict`: its argmax is right for "
+    f"{figure(softmax.runs[0].predict_accuracy, '.4f')} of the test set with softmax and "
+    f"{figure(baseline.runs[0].predict_accuracy, '.4f')} with sigmoid (the logits themselves classify "
+    f"{figure(baseline.runs[0].logit_accuracy, '.4f')}); the Why page measures the saturated sigmoid outputs behind that."
 )
 st.page_link("app_pages/why.py", label="Why: the mechanism, measured", icon=":material/search:")

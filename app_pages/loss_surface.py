@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from explainer import charts, surface
-from explainer.labels import EVALUATE_ON, LABELS, NAMES
+from explainer import charts, plan, surface
+from explainer.labels import EVALUATE_ON, LABELS, NAMES, figure
 from ui.runs import step_quality, surface_views
 
 view = st.session_state.view
@@ -26,10 +26,10 @@ direction = middle.radio("Direction d1", surface.DIRECTIONS, format_func=LABELS.
 second = middle.radio("Plane's second axis d2", surface.SECOND_DIRECTIONS, format_func=LABELS.get, key="surface_second")
 evaluate_on = right.radio("Loss averaged over", surface.EVALUATE_ON, index=1, format_func=EVALUATE_ON.get, key="surface_data")
 requests = {
-    scaling: surface.SurfaceRequest(config.replace(scaling=scaling), point, int(index), direction, second, evaluate_on)
-    for scaling in ("raw", "unit")
+    scaling: surface.SurfaceRequest(run, point, int(index), direction, second, evaluate_on)
+    for scaling, run in plan.surface_configs(view).items()
 }
-slices = surface_views(requests, view.learning_rates)
+slices = surface_views(requests, view)
 
 st.header("One step, along the line")
 for column, (scaling, line) in zip(st.columns(2), slices.items()):
@@ -38,16 +38,17 @@ for column, (scaling, line) in zip(st.columns(2), slices.items()):
     for metric_column, marker in zip(column.columns(len(line.markers)), line.markers):
         metric_column.metric(
             f"alpha at lr {marker['learning_rate']:g}",
-            f"{marker['alpha']:.3g}",
+            f"{figure(marker['alpha'], '.3g')}",
             help="-1 no progress, 0 the line's minimum, +1 same loss on the far side, > 1 overshoot",
         )
     landing = "; ".join(
-        f"the step of lr {m['learning_rate']:g} lands at {m['loss']:.4g} and {surface.describe_alpha(m['alpha'])}"
+        f"the step of lr {m['learning_rate']:g} lands at {figure(m['loss'], '.4g')} and {surface.describe_alpha(m['alpha'])}"
         for m in line.markers
     )
     edge = " (the edge of the range: the minimum may lie further)" if line.minimum_at_edge else ""
     column.markdown(
-        f"The loss is {line.start_loss:.4g} where we stand and lowest, {line.best_loss:.4g}, at t = {line.best_t:.3g}{edge}; "
+        f"The loss is {figure(line.start_loss, '.4g')} where we stand and lowest, {figure(line.best_loss, '.4g')}, at t = "
+        f"{figure(line.best_t, '.3g')}{edge}; "
         f"{landing}."
     )
 
@@ -62,7 +63,7 @@ rows = [
 st.altair_chart(charts.alpha_chart(rows))
 st.markdown(
     f"Every {every}th step of epoch 1, the mini-batch loss along that step's own gradient. Median alpha: "
-    + "; ".join(f"{scaling}, lr {lr:g}: {median:.3g}" for (scaling, lr), median in surface.median_alphas(rows).items())
+    + "; ".join(f"{scaling}, lr {lr:g}: {figure(median, '.3g')}" for (scaling, lr), median in surface.median_alphas(rows).items())
     + "."
 )
 

@@ -7,8 +7,10 @@ import contextlib
 import dataclasses
 import hashlib
 import json
+import logging
 import os
 import tempfile
+import time
 import zipfile
 from collections.abc import Callable
 from importlib import metadata
@@ -24,6 +26,9 @@ from explainer.train import Progress, RunResult, train
 
 FORMAT = 2  # bump when RunResult or the training procedure changes
 ARRAYS = ("step_loss", "kernels", "biases")
+# a temporary file older than this belongs to a writer that died (a write takes well under a second)
+ORPHAN_SECONDS = 300
+log = logging.getLogger(__name__)
 
 
 def cache_dir() -> Path:
@@ -76,17 +81,34 @@ class RunStore:
             return RunResult(**meta, **arrays)
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
-            path.unlink(missing_ok=True)
+        except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as error:
+            if path.is_file() and not path.is_symlink():
+                path.unlink(missing_ok=True)
+            else:  # not ours to delete: say so, and treat the entry as absent
+                log.warning("skipped %s: not a cache entry (%s)", path, error)
             return None
 
     def store(self, key: str, result: RunResult) -> None:
-        """Write atomically: readers see the whole entry or none."""
+        """Write atomically: readers see the whole entry or none. Something other than a file at
+        the entry's path is left alone, and the write fails saying so."""
+        path = self.path(key)
+        if path.exists() and not path.is_file():
+            raise OSError(f"cannot cache this run: {path} is in the way and is not a cache entry; remove it")
         fields = {field.name: getattr(result, field.name) for field in dataclasses.fields(result)}
         arrays = {name: fields.pop(name) for name in ARRAYS}
         meta = {**fields, "config": result.config.to_dict(), "key": key}
-        with _atomic(self.path(key)) as file:
+        with _atomic(path) as file:
             np.savez(file, meta=np.array(json.dumps(meta)), **arrays)
+
+    def remove_orphans(self, older_than: float = ORPHAN_SECONDS) -> int:
+        """Delete the temporary files of writers that died mid-write; how many there were."""
+        removed = 0
+        for temporary in self.directory.glob("**/*.tmp"):
+            with contextlib.suppress(OSError):  # another process may remove or finish it meanwhile
+                if temporary.is_file() and time.time() - temporary.stat().st_mtime > older_than:
+                    temporary.unlink()
+                    removed += 1
+        return removed
 
     def lock(self, key: str) -> FileLock:
         """The key's lock, shared by every thread and process that trains into this directory."""

@@ -20,8 +20,19 @@ CHOICES = {
     "optimizer": OPTIMIZERS,
 }
 MNIST_TRAIN_SIZE = 60_000
+# what anyone may ask for, from a link, the sidebar or the command line; the sidebar's controls
+# show exactly these ranges, so a value that passes can always be shown
+BOUNDS = {
+    "batch_size": (1, MNIST_TRAIN_SIZE),
+    "num_epochs": (1, 20),
+    "seed": (0, 2**31 - 1),
+    "train_subset": (1, MNIST_TRAIN_SIZE),
+}
+# the learning rates anyone may ask for: float32 overflows near 3.4e38, which the divergence
+# sweep reaches on purpose
+LEARNING_RATE_BOUNDS = (1e-8, 1e38)
 # the longest run anyone may ask for: 32 epochs of the full training set at batch 32, about
-# 2 minutes in a worker; a URL or a CLI flag asking for more is refused with this figure
+# 10 s in a worker; a URL or a CLI flag asking for more is refused with this figure
 MAX_TRAINING_STEPS = 60_000
 
 
@@ -56,26 +67,20 @@ class RunConfig:
         for name, allowed in CHOICES.items():
             value = getattr(self, name)
             if value not in allowed:
-                raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {quoted(value)}")
         if self.loss == "from_logits" and self.activation != "linear":
             raise ValueError("loss 'from_logits' needs activation 'linear': the outputs are the logits")
         if self.activation == "linear" and self.loss != "from_logits":
             raise ValueError("activation 'linear' outputs logits, so it needs loss 'from_logits'")
-        lr = self.learning_rate
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
-            raise ValueError(f"learning_rate must be a finite number > 0; got {lr!r}")
-        object.__setattr__(self, "learning_rate", float(lr))
-        _check_positive_int("batch_size", self.batch_size)
-        _check_positive_int("num_epochs", self.num_epochs)
-        _check_positive_int("seed", self.seed, minimum=0)
+        object.__setattr__(self, "learning_rate", check_learning_rate(self.learning_rate))
+        for name, (lowest, highest) in BOUNDS.items():
+            value = getattr(self, name)
+            if name == "train_subset" and value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or not lowest <= value <= highest:
+                raise ValueError(f"{name} must be a whole number from {lowest:,} to {highest:,}; got {quoted(value)}")
         if not isinstance(self.arithmetic_optimization, bool):
-            raise ValueError(f"arithmetic_optimization must be True or False; got {self.arithmetic_optimization!r}")
-        if self.train_subset is not None:
-            _check_positive_int("train_subset", self.train_subset)
-            if self.train_subset > MNIST_TRAIN_SIZE:
-                raise ValueError(f"train_subset must be at most {MNIST_TRAIN_SIZE}; got {self.train_subset}")
-        if self.batch_size > MNIST_TRAIN_SIZE:
-            raise ValueError(f"batch_size must be at most {MNIST_TRAIN_SIZE:,} (the training set); got {self.batch_size:,}")
+            raise ValueError(f"arithmetic_optimization must be True or False; got {quoted(self.arithmetic_optimization)}")
         if self.training_steps > MAX_TRAINING_STEPS:
             raise ValueError(
                 f"this run would take {self.training_steps:,} SGD steps ({self.num_epochs:,} epochs of "
@@ -131,21 +136,30 @@ def _parse(name: str, text: str):
         try:
             return float(text)
         except ValueError:
-            raise ValueError(f"learning_rate must be a number; got {text!r}") from None
+            raise ValueError(f"learning_rate must be a number; got {quoted(text)}") from None
     if name in ("batch_size", "num_epochs", "seed", "train_subset"):
         if name == "train_subset" and text in ("", "None"):
             return None
         try:
             return int(text)
         except ValueError:
-            raise ValueError(f"{name} must be a whole number; got {text!r}") from None
+            raise ValueError(f"{name} must be a whole number; got {quoted(text)}") from None
     if name == "arithmetic_optimization":
         if text.lower() not in ("true", "false"):
-            raise ValueError(f"arithmetic_optimization must be true or false; got {text!r}")
+            raise ValueError(f"arithmetic_optimization must be true or false; got {quoted(text)}")
         return text.lower() == "true"
     return text
 
 
-def _check_positive_int(name: str, value, minimum: int = 1) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be a whole number >= {minimum}; got {value!r}")
+def quoted(value, limit: int = 60) -> str:
+    """A value as code would write it, cut to `limit` characters: a link can carry a whole page."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def check_learning_rate(value) -> float:
+    """`value` as a float if it is a learning rate anyone may ask for (LEARNING_RATE_BOUNDS)."""
+    lowest, highest = LEARNING_RATE_BOUNDS
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not lowest <= value <= highest:
+        raise ValueError(f"a learning rate must be a number from {lowest:g} to {highest:g}; got {quoted(value)}")
+    return float(value)

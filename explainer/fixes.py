@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from explainer.config import RunConfig
-from explainer.report import FOLLOWS_LR_TOLERANCE, follows_learning_rate, growth_exponent, history_rows, ratio
+from explainer.report import FOLLOWS_LR_TOLERANCE, divergence, follows_learning_rate, growth_exponent, history_rows, ratio
 from explainer.train import RunResult
 
 FIXES: dict[str, dict] = {
@@ -45,16 +45,10 @@ RULES = (
 
 
 def base_config(config: RunConfig) -> RunConfig:
-    """The question's setup with the sidebar's engine and run length: what each fix is applied to."""
-    kept = ("engine", "learning_rate", "num_epochs", "seed", "train_subset")
+    """The question's setup with the sidebar's engine and run length (epochs, batch size, training
+    images, seed): what each fix is applied to."""
+    kept = ("engine", "learning_rate", "batch_size", "num_epochs", "seed", "train_subset")
     return RunConfig(**{name: getattr(config, name) for name in kept})
-
-
-def diverges(result: RunResult) -> bool:
-    """The accepted answer's "divergence": the training loss becomes non-finite, or ends the run
-    above where its first epoch left it."""
-    losses = result.history["loss"]
-    return result.diverged is not None or losses[-1] > losses[0]
 
 
 def fix_config(fix: str, base: RunConfig, learning_rate: float) -> RunConfig:
@@ -170,7 +164,7 @@ def outcomes(
 @dataclasses.dataclass(frozen=True)
 class AnswerCheck:
     """The accepted answer's two claims against the runs: "the learning rate is too high, hence
-    the divergence" (the baseline diverges, see `diverges`) and "use softmax, not sigmoid"
+    the divergence" (the baseline diverges, by `report.DIVERGENCE_RULE`) and "use softmax, not sigmoid"
     (whether softmax changes any training step)."""
 
     baseline: FixOutcome
@@ -179,7 +173,7 @@ class AnswerCheck:
 
     @property
     def divergence(self) -> bool:
-        return any(diverges(run) for run in self.baseline.runs)
+        return any(divergence(run) for run in self.baseline.runs)
 
     @property
     def softmax_identical(self) -> bool:

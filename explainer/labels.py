@@ -1,6 +1,8 @@
 """Words for the codes: what a reader sees for each engine, option and choice (codes stay in
 URLs, JSON and the CLI). NAMES are short (charts, headings); LABELS describe (controls)."""
 
+import math
+
 NAMES = {
     "tf_keras": "tf.keras 2",
     "keras3": "Keras 3",
@@ -36,3 +38,9 @@ LABELS = {
     "test": "the test set",
 }
 EVALUATE_ON = {"minibatch": "the next mini-batch", "train": "the training set", "test": "the test set"}
+UNDEFINED = "undefined here"  # a ratio or slope of zero or non-finite losses
+
+
+def figure(value: float, spec: str = ".4g") -> str:
+    """A measured number as the pages print it; "undefined here" when it is NaN or infinite."""
+    return format(value, spec) if math.isfinite(value) else UNDEFINED

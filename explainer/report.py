@@ -15,11 +15,26 @@ from explainer.train import METRICS, RunResult
 FOLLOWS_LR_TOLERANCE = 0.25
 # a reported accuracy "is" another one when they are this close
 SAME_ACCURACY = 0.01
+RISING_EPOCHS = 3  # a run diverges when its loss rises in each of this many last epochs
+DIVERGENCE_RULE = (
+    f"a run diverges when its training loss becomes infinite or NaN, or rises in each of its last {RISING_EPOCHS} "
+    "epochs (in every epoch after the first, for shorter runs)"
+)
 
 
 def ratio(numerator: float, denominator: float) -> float:
     """numerator / denominator, NaN when the denominator is 0 (a tiny run can fit every sample)."""
     return numerator / denominator if denominator else math.nan
+
+
+def divergence(result: RunResult) -> str | None:
+    """How the run diverges by DIVERGENCE_RULE, in words, or None if it does not."""
+    if result.diverged:
+        return result.diverged
+    losses = result.history["loss"][-(RISING_EPOCHS + 1) :]
+    if len(losses) > 1 and all(later > earlier for earlier, later in zip(losses, losses[1:])):
+        return f"its training loss rose in each of its last {len(losses) - 1} epoch(s), from {losses[0]:.4g} to {losses[-1]:.4g}"
+    return None
 
 
 def keras_line(history: dict[str, list[float]], epoch: int) -> str:

@@ -2,13 +2,18 @@
 
 Any number of sessions asking for one run share one future; other processes on the same store
 wait on the key's file lock instead of training it again. Workers import TensorFlow, the caller
-never does. A pool is retired after a bounded number of runs, so that whatever a worker keeps
-goes back to the system with it; a pool whose worker died is replaced on the next request.
+never does. Runs wait in one queue, smallest first, and start only when a worker is free, so a
+small run is never stuck behind a long one; runs nobody waits for any more (their sessions left)
+are dropped before they start. A pool is retired after a bounded number of runs, so that
+whatever a worker keeps goes back to the system with it; a pool whose worker died is replaced on
+the next request.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import heapq
+import itertools
 import multiprocessing
 import os
 import threading
@@ -20,7 +25,7 @@ import numpy as np
 from explainer.cache import RunStore, run_key
 from explainer.config import RunConfig
 from explainer.data import Mnist, read_mnist
-from explainer.model import ENGINE_MODULES, import_engine
+from explainer.model import import_engine
 from explainer.train import train
 
 WORKERS_VARIABLE = "EXPLAINER_WORKERS"
@@ -28,6 +33,10 @@ WORKERS_VARIABLE = "EXPLAINER_WORKERS"
 # system; measured, a worker grows by 8 MB over 200 runs, and a new pool costs its first visitor
 # ~6 s (TensorFlow imported, first traces), so it is replaced rarely
 RUNS_PER_POOL = 200
+# SGD steps one session may have waiting (not yet started) at once: three views' worth at the
+# largest run length the sidebar allows, so a visitor who clicks faster than runs train is told
+# to wait instead of filling the queue for everybody
+MAX_QUEUED_STEPS_PER_SESSION = 3_000_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,7 +68,7 @@ def start_worker() -> None:
     tf.config.threading.set_inter_op_parallelism_threads(1)
     images = np.zeros((64, 28, 28), np.uint8)
     tiny = Mnist(images, np.arange(64, dtype=np.uint8) % 10, images[:32], np.arange(32, dtype=np.uint8) % 10)
-    for engine in ENGINE_MODULES:
+    for engine in ("tf_keras", "keras3"):
         train(RunConfig(engine=engine, num_epochs=1), tiny)
 
 
@@ -81,11 +90,16 @@ def process_pool() -> ProcessPoolExecutor:
 @dataclasses.dataclass(frozen=True)
 class Run:
     """A requested run: its config, its key in the store, and the future of its training
-    (already done when the store had it). The future's exception says why a run failed."""
+    (already done when the store had it). The future's exception says why a run failed; it is
+    cancelled when every session that asked for it left before it started."""
 
     config: RunConfig
     key: str
     future: Future
+
+
+class QueueFull(RuntimeError):
+    """A session asked for more training than it may have waiting at once."""
 
 
 def failure(error: BaseException) -> str:
@@ -95,9 +109,23 @@ def failure(error: BaseException) -> str:
     return str(error) or type(error).__name__
 
 
+@dataclasses.dataclass(eq=False)
+class _Waiting:
+    """A key in the queue or training: the job, the one future every requester shares, and the
+    sessions that asked for it (None for nobody in particular: the CLI, prefetch)."""
+
+    job: Job
+    future: Future
+    sessions: set
+    ticket: int = 0  # the queue entry that stands for it; older entries are stale
+    started: bool = False
+
+
 class TrainingService:
     """Trains runs into `store` on executors made by `executor_factory` (any
-    concurrent.futures.Executor), one run per key; a pool serves `runs_per_pool` runs."""
+    concurrent.futures.Executor), at most `workers` at once, smallest run first, one run per
+    key; a pool serves `runs_per_pool` runs. `session_alive(session)` tells whether a session
+    still waits for its runs."""
 
     def __init__(
         self,
@@ -105,33 +133,57 @@ class TrainingService:
         executor_factory: Callable[[], Executor] = process_pool,
         runs_per_pool: int = RUNS_PER_POOL,
         job: Callable[[Job], str] = train_job,
+        session_alive: Callable[[str], bool] = lambda session: True,
     ):
         self.store, self.runs_per_pool = store, runs_per_pool
-        self._factory, self._job = executor_factory, job
+        store.remove_orphans()
+        self._factory, self._job, self._alive = executor_factory, job, session_alive
+        self._capacity = worker_count()
         self._lock = threading.RLock()  # re-entrant: a done callback may run inside `request`
-        self._futures: dict[str, Future] = {}
+        self._waiting: dict[str, _Waiting] = {}
+        self._queue: list[tuple[int, int, str]] = []  # (SGD steps, ticket, key): a heap
+        self._tickets = itertools.count()
+        self._running = 0
         self._executor: Executor | None = None
         self._submitted = 0
         self.pools_started = 0
 
-    def request(self, config: RunConfig, mnist: Mnist) -> Run:
-        """The run for `config` on `mnist`: from the store, joined if in flight, else submitted.
-        A failed run is forgotten, so the next request trains it again."""
+    def request(self, config: RunConfig, mnist: Mnist, session: str | None = None) -> Run:
+        """The run for `config` on `mnist`: from the store, joined if queued or training, else
+        queued. A failed run is forgotten, so the next request trains it again."""
         key = run_key(config, mnist.fingerprint)
         with self._lock:
-            future = self._futures.get(key)
-            if future is None and self.store.has(key):
-                future = Future()
+            waiting = self._waiting.get(key)
+            if waiting is not None:
+                waiting.sessions.add(session)
+                return Run(config, key, waiting.future)
+            future = Future()
+            if self.store.has(key):
                 future.set_result(key)
-            elif future is None:
-                future = self._futures[key] = self.submit(self._job, Job(config, key, mnist.source, self.store))
-                future.add_done_callback(lambda done: self._forget(key, done))
+                return Run(config, key, future)
+            if session is not None and self.queued_steps(session) + config.training_steps > MAX_QUEUED_STEPS_PER_SESSION:
+                future.set_exception(
+                    QueueFull(
+                        f"this page already has {self.queued_steps(session):,} SGD steps waiting for a worker, and may "
+                        f"have at most {MAX_QUEUED_STEPS_PER_SESSION:,}; wait for them to finish, then ask again"
+                    )
+                )
+                return Run(config, key, future)
+            waiting = self._waiting[key] = _Waiting(Job(config, key, mnist.source, self.store), future, {session})
+            self._enqueue(waiting)
+            self._dispatch()
         return Run(config, key, future)
 
+    def queued_steps(self, session: str) -> int:
+        """SGD steps of the runs `session` asked for that have not started yet."""
+        with self._lock:
+            return sum(w.job.config.training_steps for w in self._waiting.values() if not w.started and session in w.sessions)
+
     def submit(self, function: Callable, *args) -> Future:
-        """Run `function(*args)` on the current pool, replacing the pool when it has served its
-        runs or is broken (a worker died); the pool it replaces finishes its queue, then exits.
-        Whatever goes wrong while submitting comes back as the future's exception."""
+        """Run `function(*args)` on the current pool now, outside the queue, replacing the pool
+        when it has served its runs or is broken (a worker died); the pool it replaces finishes
+        its queue, then exits. Whatever goes wrong while submitting comes back as the future's
+        exception."""
         with self._lock:
             try:
                 if self._executor is None or self._submitted >= self.runs_per_pool:
@@ -149,20 +201,50 @@ class TrainingService:
 
     def shutdown(self) -> None:
         with self._lock:
+            for waiting in self._waiting.values():
+                waiting.future.cancel()
             if self._executor is not None:
                 self._executor.shutdown(wait=True, cancel_futures=True)
                 self._executor = None
+
+    def _enqueue(self, waiting: _Waiting) -> None:
+        waiting.ticket = next(self._tickets)
+        heapq.heappush(self._queue, (waiting.job.config.training_steps, waiting.ticket, waiting.job.key))
+
+    def _dispatch(self) -> None:
+        """Start the smallest waiting runs while workers are free; drop the ones nobody awaits."""
+        with self._lock:
+            while self._running < self._capacity and self._queue:
+                _, ticket, key = heapq.heappop(self._queue)
+                waiting = self._waiting.get(key)
+                if waiting is None or waiting.started or waiting.ticket != ticket:
+                    continue
+                if None not in waiting.sessions and not any(self._alive(session) for session in waiting.sessions):
+                    waiting.future.cancel()
+                if not waiting.future.set_running_or_notify_cancel():  # cancelled while it waited
+                    del self._waiting[key]
+                    continue
+                waiting.started = True
+                self._running += 1
+                self.submit(self._job, waiting.job).add_done_callback(lambda done, key=key: self._finished(key, done))
+
+    def _finished(self, key: str, done: Future) -> None:
+        with self._lock:
+            waiting = self._waiting.pop(key)
+            self._running -= 1
+        if done.cancelled():  # the pool was shut down under it
+            waiting.future.set_exception(RuntimeError("the training service stopped before this run finished"))
+        elif done.exception() is not None:
+            waiting.future.set_exception(done.exception())
+        else:
+            waiting.future.set_result(done.result())
+        self._dispatch()
 
     def _replace_pool(self) -> None:
         retired, self._executor = self._executor, self._factory()
         self._submitted = 0
         self.pools_started += 1
-        for _ in range(worker_count()):  # start every worker now: none waits to import TensorFlow later
+        for _ in range(self._capacity):  # start every worker now: none waits to import TensorFlow later
             self._executor.submit(os.getpid)
         if retired is not None:
             retired.shutdown(wait=False)
-
-    def _forget(self, key: str, future: Future) -> None:
-        with self._lock:
-            if self._futures.get(key) is future:
-                del self._futures[key]

@@ -16,6 +16,7 @@ from explainer.config import MNIST_TRAIN_SIZE, RunConfig
 from explainer.data import Prepared
 from explainer.train import RunResult, epoch_order
 
+SCALINGS = ("raw", "unit")  # the page sets raw pixels beside x / 255
 POINTS = ("init", "step", "epoch")
 DIRECTIONS = ("minibatch", "fullbatch")
 SECOND_DIRECTIONS = ("next_minibatch", "random", "hessian")

@@ -7,14 +7,24 @@ import dataclasses
 import math
 from collections.abc import Mapping
 
-from explainer.config import RunConfig
+from explainer.config import LEARNING_RATE_BOUNDS, RunConfig, check_learning_rate, quoted
 
 DEFAULT_LEARNING_RATES = (0.01, 0.03)
+# the higher learning rate must be at least this multiple of the lower: the pages measure how the
+# loss follows their ratio, which a ratio near 1 cannot show (0.01 against 0.010000000000000002)
+MIN_LR_RATIO = 1.5
+# the learning rates a view may compare: a factor of 10 inside what a run may have, because the
+# Fixes page divides them by 10 and the Why page multiplies the lower one by 10
+VIEW_LEARNING_RATE_BOUNDS = (LEARNING_RATE_BOUNDS[0] * 10, LEARNING_RATE_BOUNDS[1] / 10)
 # the reproduce page's learning-rate sweep: three decades, one short epoch per rate by default
 SWEEP_LEARNING_RATES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 SWEEP_EPOCHS = 1
 MAX_SWEEP_RATES = 12  # runs one sweep may ask for
 CONFIG_KEYS = ("engine", "activation", "loss", "scaling", "optimizer", "batch_size", "num_epochs", "seed", "train_subset")
+SETTINGS = ("lr", *CONFIG_KEYS)  # the URL's parameters, which are the sidebar's widget keys
+# a link's settings are read one by one in this order; the batch size last, because whether a
+# run is too long for it depends on the epochs and training images read before
+LINK_ORDER = ("engine", "activation", "loss", "scaling", "optimizer", "num_epochs", "train_subset", "seed", "batch_size")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,6 +36,7 @@ class View:
     config: RunConfig = RunConfig()
 
     def __post_init__(self) -> None:
+        check_learning_rates(self.learning_rates)
         object.__setattr__(self, "config", self.config.replace(learning_rate=self.learning_rates[0]))
 
     @property
@@ -39,6 +50,15 @@ class View:
         return [base.replace(learning_rate=lr) for lr in self.learning_rates]
 
 
+@dataclasses.dataclass(frozen=True)
+class Notice:
+    """Something the reader should know about a setting: `setting` is the URL parameter (and
+    sidebar key) it concerns, `text` says what happened to the value and why."""
+
+    setting: str
+    text: str
+
+
 def widget_values(config: RunConfig) -> dict:
     """The sidebar widgets' values for a config (0 training images stands for all of them)."""
     return {**{name: getattr(config, name) for name in CONFIG_KEYS}, "train_subset": config.train_subset or 0}
@@ -49,50 +69,71 @@ def config_from_widgets(values: Mapping) -> RunConfig:
     return RunConfig(**{**{name: values[name] for name in CONFIG_KEYS}, "train_subset": values["train_subset"] or None})
 
 
+def check_learning_rates(learning_rates: tuple[float, float]) -> None:
+    """ValueError unless these are two learning rates in the view's bounds, ascending, at least
+    MIN_LR_RATIO apart."""
+    lowest, highest = VIEW_LEARNING_RATE_BOUNDS
+    for lr in learning_rates:
+        if not lowest <= check_learning_rate(lr) <= highest:
+            raise ValueError(f"the learning rates to compare must be from {lowest:g} to {highest:g}; got {lr:g}")
+    if len(learning_rates) != 2 or learning_rates[1] < MIN_LR_RATIO * learning_rates[0]:
+        raise ValueError(f"the higher learning rate must be at least {MIN_LR_RATIO:g} times the lower; got {learning_rates}")
+
+
 def parse_learning_rates(text: str) -> tuple[float, float]:
-    """Two distinct learning rates from "0.01, 0.03"; ValueError saying what is wrong."""
-    parts = [part for part in text.replace(";", ",").split(",") if part.strip()]
-    try:
-        values = tuple(float(part) for part in parts)
-    except ValueError:
-        raise ValueError(f"learning rates must be numbers, like 0.01, 0.03; got {text!r}") from None
+    """Two learning rates from "0.01, 0.03", ascending; ValueError saying what is wrong."""
+    values = _numbers(text)
     if len(values) != 2:
         raise ValueError(f"give exactly two learning rates, like 0.01, 0.03; got {len(values)}")
-    if not all(math.isfinite(value) and value > 0 for value in values):
-        raise ValueError(f"learning rates must be finite and > 0; got {text!r}")
-    if values[0] == values[1]:
-        raise ValueError("the two learning rates must differ")
-    return tuple(sorted(values))
-
-
-def parse_sweep(text: str) -> list[float]:
-    """Two to MAX_SWEEP_RATES distinct learning rates > 0 from "0.001, 0.01, 0.1", sorted."""
-    try:
-        values = sorted({float(part) for part in text.replace(";", ",").split(",") if part.strip()})
-    except ValueError:
-        raise ValueError(f"learning rates must be numbers separated by commas; got {text!r}") from None
-    if not 2 <= len(values) <= MAX_SWEEP_RATES:
-        raise ValueError(f"give 2 to {MAX_SWEEP_RATES} learning rates; got {len(values)}")
-    if not all(math.isfinite(value) and value > 0 for value in values):
-        raise ValueError("learning rates must be finite and > 0")
+    values = tuple(sorted(values))
+    check_learning_rates(values)
     return values
 
 
-def format_learning_rates(learning_rates: tuple[float, float]) -> str:
-    return ", ".join(f"{lr:g}" for lr in learning_rates)
+def parse_sweep(text: str) -> list[float]:
+    """Two to MAX_SWEEP_RATES distinct learning rates in bounds from "0.001, 0.01, 0.1", sorted."""
+    values = sorted(set(_numbers(text)))
+    if not 2 <= len(values) <= MAX_SWEEP_RATES:
+        raise ValueError(f"give 2 to {MAX_SWEEP_RATES} learning rates; got {len(values)}")
+    for value in values:
+        check_learning_rate(value)
+    return values
 
 
-def from_query(params: Mapping[str, str]) -> tuple[View, list[str]]:
+def _numbers(text: str) -> list[float]:
+    try:
+        return [float(part) for part in text.replace(";", ",").split(",") if part.strip()]
+    except ValueError:
+        raise ValueError(f"learning rates must be numbers separated by commas, like 0.01, 0.03; got {quoted(text)}") from None
+
+
+def format_learning_rates(learning_rates: tuple[float, ...]) -> str:
+    """ "0.01, 0.03": each rate written exactly as the float it is, so that it reads back the same."""
+    return ", ".join(_shortest(lr) for lr in learning_rates)
+
+
+def _shortest(value: float) -> str:
+    """The shortest text that reads back as `value` (repr), without a needless ".0"."""
+    text = repr(float(value))
+    return text.removesuffix(".0") if math.isfinite(value) else text
+
+
+def from_query(params: Mapping[str, str]) -> tuple[View, list[Notice]]:
     """The view a URL asks for, and one notice per parameter that was ignored (and why)."""
-    notices = [f"Ignored the unknown URL parameter {name!r}." for name in params if name not in ("lr", *CONFIG_KEYS)]
+    notices = [Notice(name, f"Ignored the unknown link parameter {quoted(name)}.") for name in params if name not in SETTINGS]
     learning_rates = DEFAULT_LEARNING_RATES
     if "lr" in params:
         try:
             learning_rates = parse_learning_rates(params["lr"])
         except ValueError as error:
-            notices.append(f"Ignored lr={params['lr']!r}: {error}. Using {format_learning_rates(learning_rates)}.")
+            notices.append(
+                Notice(
+                    "lr",
+                    f"Ignored lr={quoted(params['lr'])} from the link: {error}. Using {format_learning_rates(learning_rates)}.",
+                )
+            )
     accepted: dict[str, str] = {}
-    for name in CONFIG_KEYS:
+    for name in LINK_ORDER:
         if name not in params:
             continue
         candidate = {**accepted, name: params[name]}
@@ -102,7 +143,7 @@ def from_query(params: Mapping[str, str]) -> tuple[View, list[str]]:
             RunConfig.from_dict(candidate)
             accepted = candidate
         except ValueError as error:
-            notices.append(f"Ignored {name}={params[name]!r}: {error}. Using the default.")
+            notices.append(Notice(name, f"Ignored {name}={quoted(params[name])} from the link: {error}. Using the default."))
     return View(learning_rates, RunConfig.from_dict(accepted)), notices
 
 

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+from concurrent.futures import ProcessPoolExecutor
 
 import pytest
+import service_jobs
+import streamlit as st
 from service_jobs import synthetic_mnist
 
+from explainer.cache import RunStore
 from explainer.data import Mnist, MnistUnavailable, load_mnist
+from explainer.service import TrainingService
+from ui import runs
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -38,3 +45,42 @@ def mnist() -> Mnist:
 def synthetic() -> Mnist:
     """A small learnable stand-in for MNIST (see service_jobs.synthetic_mnist)."""
     return synthetic_mnist()
+
+
+@pytest.fixture(scope="session")
+def synthetic_cache(tmp_path_factory):
+    """One cache of synthetic runs for every module's AppTests, and one service training into it
+    (its workers start once): a run is trained once."""
+    directory = tmp_path_factory.mktemp("pages")
+    yield directory
+    runs._service.clear()  # st.cache_resource: shuts nothing down by itself
+    for service in _started:
+        service.shutdown()
+
+
+_started: list[TrainingService] = []
+
+
+def _synthetic_service(store: RunStore, **options) -> TrainingService:
+    _started.append(TrainingService(store, synthetic_workers, job=service_jobs.train_synthetic, **options))
+    return _started[-1]
+
+
+@pytest.fixture(scope="module")
+def store(synthetic, synthetic_cache):
+    """The app on synthetic data, for a module's AppTests: its store, trained by worker processes
+    on the synthetic data through the real service. As in the app, training never shares the
+    page's process (there it would fight AppTest's polling thread for the GIL: measured, 20x
+    slower)."""
+    directory = synthetic_cache
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EXPLAINER_CACHE_DIR", str(directory))
+        patch.setattr(runs, "load_mnist", lambda: synthetic)
+        patch.setattr(runs, "TrainingService", _synthetic_service)
+        st.cache_data.clear()  # measurements cached by config alone must not come from another module's data
+        yield RunStore(directory)
+        st.cache_data.clear()
+
+
+def synthetic_workers() -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"))

@@ -1,6 +1,8 @@
 """The on-disk store: round trip, atomic writes, corrupt entries, progress files, one training per key."""
 
+import os
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -123,3 +125,21 @@ def test_concurrent_callers_share_one_training(cache_dir, synthetic, monkeypatch
     assert len(calls) == 1 and len(results) == 2
     assert results[0].config == results[1].config == config
     assert cache.cached_train(config, synthetic).config == config and len(calls) == 1
+
+
+def test_orphaned_temporary_files_are_removed_once_old(store, cache_dir):
+    old, fresh = cache_dir / "a1b2.tmp", cache_dir / "progress" / "c3d4.tmp"
+    fresh.parent.mkdir()
+    for path in (old, fresh):
+        path.write_bytes(b"")
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    assert store.remove_orphans() == 1
+    assert not old.exists() and fresh.exists()  # a writer may still be busy with the fresh one
+
+
+def test_something_else_at_an_entrys_path_is_skipped_and_left_alone(store, cache_dir):
+    (cache_dir / "abc.npz").mkdir()
+    assert store.load("abc") is None and not store.has("abc")
+    with pytest.raises(OSError, match="is in the way and is not a cache entry"):
+        store.store("abc", make_result())
+    assert (cache_dir / "abc.npz").is_dir()

@@ -20,19 +20,24 @@ def test_defaults_are_the_question():
 @pytest.mark.parametrize(
     "changes, message",
     [
-        ({"learning_rate": 0}, "learning_rate must be a finite number > 0"),
-        ({"learning_rate": -0.01}, "learning_rate must be a finite number > 0"),
-        ({"learning_rate": math.nan}, "learning_rate must be a finite number > 0"),
-        ({"learning_rate": math.inf}, "learning_rate must be a finite number > 0"),
-        ({"learning_rate": "0.01"}, "learning_rate must be a finite number > 0"),
-        ({"learning_rate": True}, "learning_rate must be a finite number > 0"),
+        ({"learning_rate": 0}, "a learning rate must be a number from 1e-08 to 1e"),
+        ({"learning_rate": -0.01}, "a learning rate must be a number from"),
+        ({"learning_rate": math.nan}, "a learning rate must be a number from"),
+        ({"learning_rate": math.inf}, "a learning rate must be a number from"),
+        ({"learning_rate": 1e39}, "a learning rate must be a number from"),
+        ({"learning_rate": "0.01"}, "a learning rate must be a number from"),
+        ({"learning_rate": True}, "a learning rate must be a number from"),
         ({"engine": "jax"}, "engine must be one of tf_keras, keras3"),
         ({"optimizer": "lbfgs"}, "optimizer must be one of"),
-        ({"batch_size": 0}, "batch_size must be a whole number >= 1"),
+        ({"batch_size": 0}, "batch_size must be a whole number from 1 to 60,000"),
+        ({"batch_size": 2**31}, "batch_size must be a whole number from 1 to 60,000; got 2147483648"),
         ({"num_epochs": 2.5}, "num_epochs must be a whole number"),
-        ({"seed": -1}, "seed must be a whole number >= 0"),
-        ({"train_subset": 0}, "train_subset must be a whole number >= 1"),
-        ({"train_subset": 60_001}, "train_subset must be at most 60000"),
+        ({"num_epochs": 21}, "num_epochs must be a whole number from 1 to 20"),
+        ({"seed": -1}, "seed must be a whole number from 0 to 2,147,483,647"),
+        ({"seed": 2**31}, "seed must be a whole number from 0 to 2,147,483,647; got 2147483648"),
+        ({"train_subset": 0}, "train_subset must be a whole number from 1 to 60,000"),
+        ({"train_subset": 60_001}, "train_subset must be a whole number from 1 to 60,000"),
+        ({"engine": "x" * 1000}, "got 'xxxxx"),
         ({"loss": "from_logits"}, "needs activation 'linear'"),
         ({"activation": "linear"}, "needs loss 'from_logits'"),
     ],
@@ -98,3 +103,15 @@ def test_key_distinguishes_every_field_and_is_stable_across_processes():
         cwd=Path(__file__).parents[1],
     )
     assert other.stdout.strip() == base.key()
+
+
+def test_a_run_longer_than_the_step_limit_is_refused_with_the_figures():
+    with pytest.raises(ValueError, match=r"would take 120,000 SGD steps .* at most 60,000"):
+        RunConfig(batch_size=1, num_epochs=2)
+    assert RunConfig(batch_size=1, num_epochs=1).training_steps == 60_000
+
+
+def test_a_long_value_is_cut_in_the_message():
+    with pytest.raises(ValueError) as error:
+        RunConfig(engine="x" * 10_000)
+    assert len(str(error.value)) < 200 and str(error.value).endswith("...")

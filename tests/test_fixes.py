@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from explainer.config import RunConfig
-from explainer.fixes import FIXES, FixOutcome, base_config, diverges, fix_config, runs_needed
+from explainer.fixes import FIXES, FixOutcome, base_config, fix_config, runs_needed
 from explainer.train import RunResult
 
 
@@ -67,16 +67,6 @@ def test_fix_configs():
     assert len(runs_needed(base, (0.01, 0.03), base.replace(activation="softmax"))) == 2 * len(FIXES)  # already a fix
     with pytest.raises(ValueError, match="fix must be one of"):
         fix_config("dropout", base, 0.01)
-
-
-def test_divergence_means_non_finite_or_ending_above_the_start():
-    falling = result(0.03, 700, 0.9)
-    falling.history["loss"][:] = [986.0, 702.0]
-    rising = result(0.03, 700, 0.9)
-    rising.history["loss"][:] = [700.0, 900.0]
-    broken = result(0.03, 700, 0.9)
-    object.__setattr__(broken, "diverged", "the training loss became nan at epoch 1, step 3")
-    assert not diverges(falling) and diverges(rising) and diverges(broken)
 
 
 def test_fixes_apply_to_the_question_with_the_sidebars_engine_and_length():

@@ -4,6 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import service_jobs
+from pages_helper import plain
 from streamlit.testing.v1 import AppTest
 
 from explainer.service import TrainingService
@@ -25,10 +26,12 @@ def test_a_failed_run_says_why_and_offers_a_retry(synthetic, tmp_path, monkeypat
     monkeypatch.setenv("EXPLAINER_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(runs, "load_mnist", lambda: synthetic)
     monkeypatch.setattr(
-        runs, "TrainingService", lambda store: TrainingService(store, lambda: ThreadPoolExecutor(2), job=service_jobs.raising_job)
+        runs,
+        "TrainingService",
+        lambda store, **options: TrainingService(store, lambda: ThreadPoolExecutor(2), job=service_jobs.raising_job, **options),
     )
     test = reproduce()
-    assert "failed: learning rate 0.01 is not allowed here" in test.error[0].value
+    assert "failed: learning rate 0.01 is not allowed here" in plain(test.error[0].value)
     assert test.button(key="retry Reproduction").label == "Retry the failed runs"
     assert not test.metric  # the page stopped: no figures from runs that do not exist
 

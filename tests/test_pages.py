@@ -2,53 +2,15 @@
 workers train on synthetic data (through the real store and service), so no MNIST file is
 needed. Each test checks what the page computed against the runs in the store."""
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
-
 import pytest
-import service_jobs
-import streamlit as st
-from streamlit.testing.v1 import AppTest
+from pages_helper import page
 
 from explainer import fixes, report
 from explainer.cache import RunStore, run_key
 from explainer.config import RunConfig
-from explainer.service import TrainingService
-from ui import runs
+from explainer.labels import figure
 
-ROOT = Path(__file__).parents[1]
-SHORT = {"num_epochs": "2"}
-
-
-@pytest.fixture(scope="module")
-def store(synthetic, tmp_path_factory):
-    """A store shared by this module's pages, trained by worker processes on the synthetic data:
-    as in the app, training never shares the page's process (there it would fight AppTest's
-    polling thread for the GIL: measured, 20x slower)."""
-    directory = tmp_path_factory.mktemp("pages")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("EXPLAINER_CACHE_DIR", str(directory))
-        patch.setattr(runs, "load_mnist", lambda: synthetic)
-        patch.setattr(runs, "TrainingService", lambda store: TrainingService(store, workers, job=service_jobs.train_synthetic))
-        st.cache_data.clear()  # measurements cached by config alone must not come from another module's data
-        yield RunStore(directory)
-        st.cache_data.clear()
-        runs.service().shutdown()
-
-
-def workers() -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"))
-
-
-def page(path: str, **query) -> AppTest:
-    test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-    test.query_params.update({**SHORT, **query})
-    test.run()
-    if path != "app_pages/reproduce.py":
-        test.switch_page(path).run()
-    assert not test.exception, test.exception[0].message if test.exception else ""
-    return test
+pytestmark = pytest.mark.usefixtures("store")
 
 
 def stored(store: RunStore, synthetic, **changes):
@@ -60,7 +22,7 @@ def test_reproduce_states_the_stored_runs_ratios(store, synthetic):
     low, high = stored(store, synthetic, learning_rate=0.01), stored(store, synthetic, learning_rate=0.03)
     expected = report.compare(low.history, high.history, 3.0).loss_ratios[-1]
     metrics = [metric for metric in test.metric if metric.label == "loss ratio, last epoch"]
-    assert metrics[0].value == f"{expected:.2f}" and len(metrics) == 2
+    assert metrics[0].value == figure(expected, ".2f") and len(metrics) == 2
     assert any("log-log slope" in metric.label for metric in test.metric)
 
 

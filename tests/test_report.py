@@ -123,3 +123,27 @@ def test_the_growth_exponent_rule():
     assert not report.follows_learning_rate(report.growth_exponent(0.89, 3.0))
     assert math.isnan(report.growth_exponent(math.nan, 3.0)) and math.isnan(report.growth_exponent(0.0, 3.0))
     assert not report.follows_learning_rate(math.nan)
+
+
+@pytest.mark.parametrize(
+    "losses, diverges",
+    [
+        ([986.0, 787.0, 735.0, 702.0], False),  # the question's plateau: falling
+        ([931.8, 767.9, 756.3, 739.9, 731.3, 728.4, 712.8, 693.1, 700.6, 696.2], False),  # rises once, then falls
+        ([1.0, 2.0, 3.0, 4.0, 5.0], True),  # rising in each of the last three epochs
+        ([5.0, 1.0, 2.0, 3.0, 4.0], True),
+        ([5.0, 1.0, 2.0, 1.5, 4.0], False),
+        ([2.0, 3.0], True),  # a two-epoch run: every epoch after the first rose
+        ([2.0], False),  # one epoch: only a non-finite loss can show divergence
+    ],
+)
+def test_divergence_rule(losses, diverges):
+    result = fake_result(RunConfig(num_epochs=len(losses)))
+    result.history["loss"] = losses
+    assert (report.divergence(result) is not None) == diverges
+
+
+def test_a_non_finite_run_diverges_with_its_own_reason():
+    result = fake_result(RunConfig())
+    object.__setattr__(result, "diverged", "the training loss became nan at epoch 1, step 3")
+    assert report.divergence(result) == "the training loss became nan at epoch 1, step 3"

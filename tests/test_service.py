@@ -15,6 +15,7 @@ import psutil
 import pytest
 import service_jobs
 
+from explainer import service as service_module
 from explainer.cache import RunStore
 from explainer.config import RunConfig
 from explainer.service import TrainingService, failure, worker_count
@@ -132,3 +133,57 @@ def test_a_pool_that_cannot_start_fails_the_run_not_the_caller(store, synthetic)
 
     run = TrainingService(store, unstartable).request(RunConfig(), synthetic)
     assert failure(run.future.exception()) == "cannot start a worker process"
+
+
+class Recorder:
+    """A job for threads: records which configs started, in order; the first one waits until
+    `release` is set, so that every other request queues behind it."""
+
+    def __init__(self):
+        self.started, self.release = [], threading.Event()
+
+    def __call__(self, job):
+        self.started.append(job.config)
+        if len(self.started) == 1:
+            assert self.release.wait(30)
+        return service_jobs.pid_job(job)
+
+
+def test_a_small_run_does_not_wait_behind_another_sessions_long_ones(store, synthetic):
+    recorder = Recorder()
+    service = TrainingService(store, lambda: ThreadPoolExecutor(1), job=recorder)
+    long_runs = [service.request(RunConfig(num_epochs=20, seed=seed), synthetic, "a") for seed in range(3)]
+    small = service.request(RunConfig(num_epochs=1), synthetic, "b")
+    recorder.release.set()
+    small.future.result(timeout=30)
+    for run in long_runs:
+        run.future.result(timeout=30)
+    assert recorder.started[1] == RunConfig(num_epochs=1)  # right after the run that was training
+    assert [config.seed for config in recorder.started[2:]] == [1, 2]
+
+
+def test_runs_of_a_session_that_left_are_dropped_before_they_start(store, synthetic):
+    recorder, present = Recorder(), {"a", "b"}
+    service = TrainingService(store, lambda: ThreadPoolExecutor(1), job=recorder, session_alive=present.__contains__)
+    first = service.request(RunConfig(seed=0), synthetic, "a")
+    left = service.request(RunConfig(seed=1), synthetic, "a")
+    shared = service.request(RunConfig(seed=2), synthetic, "a")
+    assert service.request(RunConfig(seed=2), synthetic, "b").future is shared.future
+    present.discard("a")
+    recorder.release.set()
+    first.future.result(timeout=30)  # it had started: it finishes
+    shared.future.result(timeout=30)  # "b" still waits for it
+    assert left.future.cancelled() and not store.has(left.key)
+    assert [config.seed for config in recorder.started] == [0, 2]
+
+
+def test_a_session_may_not_queue_without_bound(store, synthetic, monkeypatch):
+    monkeypatch.setattr(service_module, "MAX_QUEUED_STEPS_PER_SESSION", 3 * RunConfig().training_steps)
+    recorder = Recorder()
+    service = TrainingService(store, lambda: ThreadPoolExecutor(1), job=recorder)
+    runs = [service.request(RunConfig(seed=seed), synthetic, "a") for seed in range(5)]
+    # one is training, three wait: the fifth would make four waiting
+    assert "may have at most 56,250" in failure(runs[4].future.exception(timeout=1))
+    other = service.request(RunConfig(seed=9), synthetic, "b")  # another session is not affected
+    recorder.release.set()
+    assert other.future.result(timeout=30) and all(run.future.result(timeout=30) for run in runs[:4])

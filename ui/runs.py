@@ -4,28 +4,38 @@ they train; measurements derived from stored runs, cached per process."""
 from __future__ import annotations
 
 import concurrent.futures
+import threading
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from explainer import charts, surface
+from explainer import charts, plan, surface
 from explainer.cache import RunStore, cache_dir, run_key
 from explainer.config import RunConfig
 from explainer.data import Mnist, MnistNotDownloaded, MnistUnavailable, download_mnist, load_mnist, prepare
-from explainer.fixes import FixOutcome, base_config, outcomes, runs_needed
+from explainer.fixes import FixOutcome, base_config, outcomes
 from explainer.mechanism import Mechanism, measure
-from explainer.mechanism import runs_needed as mechanism_runs
+from explainer.report import DIVERGENCE_RULE, divergence
 from explainer.service import Run, TrainingService, failure
 from explainer.train import RunResult
 from explainer.view import View
+from ui.notices import inert
 
 POLL_SECONDS = 0.3
+_page = threading.local()  # one script run's warnings: each session runs its script in its own thread
+
+
+def _session_alive(session: str) -> bool:
+    """Whether a browser session is still connected (always, outside a running server)."""
+    return not Runtime.exists() or Runtime.instance().is_active_session(session)
 
 
 @st.cache_resource(show_spinner=False)
 def _service(directory: str) -> TrainingService:
     """One service per cache directory for the whole server: every session shares its runs."""
-    return TrainingService(RunStore(Path(directory)))
+    return TrainingService(RunStore(Path(directory)), session_alive=_session_alive)
 
 
 def service() -> TrainingService:
@@ -49,18 +59,24 @@ def mnist() -> Mnist:
         st.stop()
 
 
+def begin_page() -> None:
+    """Where this script run's one divergence warning goes, above the page."""
+    _page.warning, _page.diverged = st.empty(), {}
+
+
 def results(configs: list[RunConfig], label: str) -> list[RunResult]:
     """Results for `configs`, training missing ones in the workers while the page shows their
     progress; when a run failed, the page says why, offers a retry and stops."""
     data = mnist()
-    runs = [service().request(config, data) for config in configs]
+    context = get_script_run_ctx()
+    runs = [service().request(config, data, context.session_id if context else None) for config in configs]
     pending = [run for run in runs if not run.future.done()]
     if pending:
         _watch(pending, label)
     failed = [run for run in runs if run.future.exception() is not None]
     if failed:
         for run in failed:
-            st.error(f"{label}: the run ({run.config.label()}) failed: {failure(run.future.exception())}")
+            st.error(inert(f"{label}: the run ({run.config.label()}) failed: {failure(run.future.exception())}"))
         st.button("Retry the failed runs", key=f"retry {label}", icon=":material/refresh:")
         st.stop()
     try:
@@ -69,10 +85,20 @@ def results(configs: list[RunConfig], label: str) -> list[RunResult]:
         st.error(f"{label}: {error}")
         st.button("Train it again", key=f"reload {label}", icon=":material/refresh:")
         st.stop()
-    for result in found:
-        if result.diverged:
-            st.warning(f"{result.config.label()}: {result.diverged}. Figures from this run are NaN; try a lower learning rate.")
+    _warn_diverged(found)
     return found
+
+
+def _warn_diverged(found: list[RunResult]) -> None:
+    """One warning above the page listing every diverged run the page has read so far."""
+    if not hasattr(_page, "diverged"):
+        begin_page()
+    _page.diverged.update({r.config.label(): reason for r in found if (reason := divergence(r))})
+    if _page.diverged:
+        listed = "; ".join(f"{label}: {reason}" for label, reason in _page.diverged.items())
+        _page.warning.warning(
+            f"Diverged runs (the rule: {DIVERGENCE_RULE}): {listed}. Figures of a run that stopped at a NaN are NaN."
+        )
 
 
 def _watch(pending: list[Run], label: str) -> None:
@@ -135,34 +161,34 @@ def _load(config: RunConfig) -> RunResult:
 
 def measured_mechanism(view: View) -> Mechanism:
     """The Why page's measurements for the view, training what they read first."""
-    results(mechanism_runs(view.config, view.learning_rates), "Mechanism")
-    return _mechanism(view.config, view.learning_rates)
+    results(plan.mechanism_runs(view), "Mechanism")
+    return _mechanism(view)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _mechanism(config: RunConfig, learning_rates: tuple[float, float]) -> Mechanism:
-    runs = {needed: _load(needed) for needed in mechanism_runs(config, learning_rates)}
-    return measure(config, learning_rates, runs, load_mnist())
+def _mechanism(view: View) -> Mechanism:
+    runs = {needed: _load(needed) for needed in plan.mechanism_runs(view)}
+    return measure(view.config, view.learning_rates, runs, load_mnist())
 
 
 def fix_outcomes(view: View) -> list[FixOutcome]:
     """Every fix against the question's setup (and the sidebar's combination), training first."""
-    base = base_config(view.config)
-    combination = view.config if view.config != base else None
-    results(runs_needed(base, view.learning_rates, combination), "Fixes")
-    return _fix_outcomes(base, view.learning_rates, combination)
+    results(plan.fix_runs(view), "Fixes")
+    return _fix_outcomes(view)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _fix_outcomes(base: RunConfig, learning_rates: tuple[float, float], combination: RunConfig | None) -> list[FixOutcome]:
-    configs = runs_needed(base, learning_rates, combination)
-    return outcomes({config: _load(config) for config in configs}, base, learning_rates, combination)
+def _fix_outcomes(view: View) -> list[FixOutcome]:
+    base = base_config(view.config)
+    runs = {config: _load(config) for config in plan.fix_runs(view)}
+    return outcomes(runs, base, view.learning_rates, view.config if view.config != base else None)
 
 
-def surface_views(requests: dict[str, surface.SurfaceRequest], learning_rates: tuple[float, float]) -> dict:
+def surface_views(requests: dict[str, surface.SurfaceRequest], view: View) -> dict:
     """The loss-surface computations for each request (one per input scaling), training the
     runs they stand on first; a request the run cannot answer stops the page with why."""
-    results([request.config.replace(learning_rate=lr) for request in requests.values() for lr in learning_rates], "Loss surface")
+    learning_rates = view.learning_rates
+    results(plan.surface_runs(view), "Loss surface")
     try:
         return {name: _surface_view(request, learning_rates) for name, request in requests.items()}
     except ValueError as error:

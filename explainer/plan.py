@@ -1,0 +1,68 @@
+"""Every run a view's pages train, page by page, and the training budget one view must fit: the
+pages ask for these runs, the gate adds up their SGD steps, `python -m explainer warm` pre-trains
+the default view's."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from explainer import fixes, mechanism, surface
+from explainer.config import ENGINES, RunConfig
+from explainer.view import SWEEP_EPOCHS, SWEEP_LEARNING_RATES, View
+
+# SGD steps every page of one view may train together: the default view at the longest run the
+# sidebar allows (20 epochs of the full training set at batch 32) fits, with room to spare
+MAX_VIEW_STEPS = 1_500_000
+
+
+def reproduce_runs(view: View) -> list[RunConfig]:
+    """The Reproduce page: the sidebar's setup on every engine at both learning rates."""
+    return [config for engine in ENGINES for config in view.run_configs(engine)]
+
+
+def sweep_runs(view: View, learning_rates: Iterable[float] = SWEEP_LEARNING_RATES, epochs: int = SWEEP_EPOCHS) -> list[RunConfig]:
+    """The Reproduce page's learning-rate sweep."""
+    return [view.config.replace(learning_rate=lr, num_epochs=epochs) for lr in learning_rates]
+
+
+def surface_configs(view: View) -> dict[str, RunConfig]:
+    """The loss-surface page's run per input scaling, at the lower learning rate (SGD only)."""
+    return (
+        {scaling: view.config.replace(scaling=scaling) for scaling in surface.SCALINGS} if view.config.optimizer == "sgd" else {}
+    )
+
+
+def surface_runs(view: View) -> list[RunConfig]:
+    return [config.replace(learning_rate=lr) for config in surface_configs(view).values() for lr in view.learning_rates]
+
+
+def fix_runs(view: View) -> list[RunConfig]:
+    """The Fixes page: every fix on the question's setup, plus the sidebar's combination."""
+    base = fixes.base_config(view.config)
+    return fixes.runs_needed(base, view.learning_rates, view.config if view.config != base else None)
+
+
+def mechanism_runs(view: View) -> list[RunConfig]:
+    return mechanism.runs_needed(view.config, view.learning_rates)
+
+
+def view_runs(view: View) -> list[RunConfig]:
+    """Every run of every page of the view, once each."""
+    pages = (reproduce_runs, sweep_runs, surface_runs, fix_runs, mechanism_runs)
+    return list(dict.fromkeys(config for page in pages for config in page(view)))
+
+
+def default_runs() -> list[RunConfig]:
+    """What `python -m explainer warm` pre-trains: every run of the default view."""
+    return view_runs(View())
+
+
+def check_budget(configs: Iterable[RunConfig], what: str) -> None:
+    """ValueError, saying the figures, when `configs` ask for more than MAX_VIEW_STEPS SGD steps."""
+    configs = list(dict.fromkeys(configs))
+    steps = sum(config.training_steps for config in configs)
+    if steps > MAX_VIEW_STEPS:
+        raise ValueError(
+            f"{what} would train {steps:,} SGD steps in {len(configs)} runs, and may train at most {MAX_VIEW_STEPS:,}: "
+            "fewer epochs, fewer training images or a larger batch size bring it within that"
+        )

@@ -1,0 +1,90 @@
+"""Nothing a visitor types crashes a page or is changed without a word: the failures of an
+adversarial pass over links and the sidebar, each through AppTest on every page (synthetic data)."""
+
+import pytest
+from pages_helper import page, plain, said
+
+from explainer import plan
+from explainer.labels import UNDEFINED
+
+pytestmark = pytest.mark.usefixtures("store")
+PAGES = ["app_pages/reproduce.py", "app_pages/loss_surface.py", "app_pages/fixes.py", "app_pages/why.py"]
+
+
+def notices(test) -> list[str]:
+    return [plain(warning.value) for warning in test.warning if "from the link" in plain(warning.value)]
+
+
+@pytest.mark.parametrize(
+    "query, setting, bound",
+    [
+        ({"num_epochs": "21", "train_subset": "100"}, "num_epochs='21'", "from 1 to 20"),
+        ({"num_epochs": "1000000", "train_subset": "500"}, "num_epochs='1000000'", "from 1 to 20"),
+        ({"batch_size": "2147483648"}, "batch_size='2147483648'", "from 1 to 60,000"),
+        ({"batch_size": "1", "num_epochs": "10", "train_subset": "6001"}, "batch_size='1'", "at most 60,000"),
+        ({"batch_size": "1", "num_epochs": "1", "scaling": "standardized"}, "batch_size=1", f"at most {plan.MAX_VIEW_STEPS:,}"),
+        ({"seed": "2147483648"}, "seed='2147483648'", "from 0 to 2,147,483,647"),
+        ({"lr": "0.01,0.010000000000000002"}, "lr='0.01,0.010000000000000002'", "at least 1.5 times the lower"),
+    ],
+)
+def test_a_value_out_of_bounds_gets_a_notice_naming_it_and_the_bound(query, setting, bound):
+    test = page(**query)
+    [notice] = notices(test)
+    assert setting in notice and bound in notice
+    assert test.metric  # the page shows its figures for the view it could have
+
+
+@pytest.mark.parametrize(
+    "path, query",
+    [(path, {"train_subset": "1"}) for path in PAGES] + [(PAGES[0], {"train_subset": "2", "scaling": "unit", "lr": "1,3"})],
+)
+def test_a_run_that_fits_every_image_degrades_to_messages(path, query):
+    """One or two images are fitted at once: losses of 0, gradients of 0, ratios of 0 / 0."""
+    test = page(path, **query)
+    if path == "app_pages/reproduce.py":
+        ratios = [metric.value for metric in test.metric if metric.label == "loss ratio, last epoch"]
+        assert ratios and all(value in (UNDEFINED, "1.00") or float(value) >= 0 for value in ratios)
+    assert "nan" not in said(test).lower().split()
+
+
+def test_the_learning_rates_are_shown_exactly_as_typed():
+    test = page(lr="0.0123456789, 0.05")
+    assert test.sidebar.text_input(key="lr").value == "0.0123456789, 0.05"
+    assert test.query_params["lr"] == "0.0123456789, 0.05"
+
+
+def test_a_notice_stays_until_its_setting_changes_or_it_is_dismissed():
+    test = page(seed="-3", engine="jax")
+    assert len(notices(test)) == 2
+    test.sidebar.radio(key="scaling").set_value("unit").run()  # another setting: both stay
+    assert len(notices(test)) == 2
+    test.sidebar.number_input(key="seed").set_value(4).run()  # its own setting: that one goes
+    assert [notice.split("=")[0] for notice in notices(test)] == ["Ignored engine"]
+    test.button(key="dismiss notice 0").click().run()
+    assert notices(test) == [] and not test.exception
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_text_from_a_link_is_never_markdown(path):
+    query = {"engine": "[click](http://example.invalid)", "loss": "![img](http://127.0.0.1:9/x.png)", ":red[x]": "1"}
+    test = page(path, **query)
+    sources = " ".join(warning.value for warning in test.warning)
+    assert "\\[click\\]\\(http\\:" in sources and "\\!\\[img\\]" in sources and "\\:red\\[x\\]" in sources
+    assert "[click](http" in " ".join(notices(test))  # and the reader sees the text as typed
+
+
+def test_a_sweep_over_the_budget_is_refused_with_its_figures():
+    test = page()
+    test.text_input[0].input("0.001, 0.01, 0.1, 1").run()
+    test.number_input[0].set_value(20).run()  # 4 x 20 epochs: within bounds and budget
+    assert not test.error
+    test.sidebar.number_input(key="batch_size").set_value(4).run()
+    assert "SGD steps" in " ".join(plain(error.value) for error in test.error)
+
+
+@pytest.mark.parametrize("path", ["app_pages/reproduce.py", "app_pages/why.py"])
+def test_diverged_runs_get_one_warning_that_lists_them_and_states_the_rule(path):
+    test = page(path, lr="1e35,3e35")
+    warnings = [plain(w.value) for w in test.warning if "Diverged runs" in plain(w.value)]
+    assert len(warnings) == 1
+    assert "rises in each of its last 3 epochs" in warnings[0] and warnings[0].count("became nan") >= 2

@@ -1,0 +1,43 @@
+"""Notices about the reader's settings, kept until dismissed or until that setting changes, and
+text from a visitor made inert before Streamlit renders it as Markdown."""
+
+from __future__ import annotations
+
+import re
+
+import streamlit as st
+
+from explainer.view import Notice
+
+# every ASCII punctuation character may be backslash-escaped in CommonMark; escaped, none can
+# open a link, an image, emphasis, HTML, a heading, Streamlit's :colour[...] or :icon: syntax,
+# math ($) or an autolink (http\://)
+_MARKDOWN = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def inert(text: str) -> str:
+    """`text` as Streamlit shows it literally: Markdown escaped, on one line."""
+    return _MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def keep(found: list[Notice]) -> None:
+    """Remember `found`, each with its setting's value now: a notice goes once that value changes."""
+    st.session_state.notices = [(notice, st.session_state.get(notice.setting)) for notice in found]
+
+
+def show() -> None:
+    """Every kept notice whose setting still has its value, each with a button to dismiss it."""
+    kept = [
+        (notice, value) for notice, value in st.session_state.get("notices", []) if st.session_state.get(notice.setting) == value
+    ]
+    st.session_state.notices = kept
+    for index, (notice, _) in enumerate(kept):
+        text, dismiss = st.columns([24, 1], vertical_alignment="center")
+        text.warning(inert(notice.text))
+        dismiss.button(
+            "", icon=":material/close:", key=f"dismiss notice {index}", help="Dismiss", on_click=_dismiss, args=(notice,)
+        )
+
+
+def _dismiss(notice: Notice) -> None:
+    st.session_state.notices = [(kept, value) for kept, value in st.session_state.notices if kept != notice]

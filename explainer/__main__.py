@@ -14,11 +14,11 @@ from explainer.cache import RunStore, cache_dir
 from explainer.config import CHOICES, ENGINES, RunConfig
 from explainer.data import MnistNotDownloaded, MnistUnavailable, download_mnist, load_mnist, prepare
 from explainer.fixes import RULES, matrix_rows, outcomes, runs_needed
+from explainer.plan import default_runs
 from explainer.question import LEARNING_RATES, is_question_setup, reported
 from explainer.report import compare, keras_line
 from explainer.service import TrainingService, failure
 from explainer.train import RunResult
-from explainer.warm import default_runs
 
 JSON_FIELDS = ("fix", "learning_rate", "loss", "accuracy", "val_loss", "val_accuracy", "verdict")
 

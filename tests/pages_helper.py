@@ -21,8 +21,9 @@ def page(path: str = "app_pages/reproduce.py", **query) -> AppTest:
 
 
 def plain(markdown: str) -> str:
-    """The text a reader sees of a Markdown source: backslash escapes removed."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+    """The text a reader sees of a Markdown source: backslash escapes and invisible word joiners
+    removed."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
 
 
 def said(test: AppTest) -> str:

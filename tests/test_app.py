@@ -4,6 +4,7 @@ real worker processes."""
 from pathlib import Path
 
 import pytest
+from pages_helper import plain
 from streamlit.testing.v1 import AppTest
 
 pytestmark = pytest.mark.integration
@@ -53,7 +54,7 @@ def test_link_state_is_restored_and_bad_values_fall_back_with_a_notice():
     assert test.sidebar.radio(key="optimizer").value == "adam"
     assert test.sidebar.radio(key="engine").value == "tf_keras"
     assert test.sidebar.text_input(key="lr").value == "0.01, 0.03"
-    notices = " ".join(warning.value for warning in test.warning)
+    notices = " ".join(plain(warning.value) for warning in test.warning)
     assert "lr='0.02,abc'" in notices and "engine='jax'" in notices and "'bogus'" in notices
 
 
@@ -62,7 +63,7 @@ def test_invalid_learning_rate_in_the_sidebar_keeps_the_last_valid_view():
     test = app()
     test.sidebar.text_input(key="lr").input("0.01, -5").run()
     assert not test.exception
-    assert "learning rates must be finite and > 0" in test.sidebar.error[0].value
+    assert "a learning rate must be a number from 1e-08" in plain(test.sidebar.error[0].value)
     assert "lr" not in test.query_params  # still the defaults
     assert len(charts(test)) == 3
 
@@ -97,7 +98,7 @@ def test_diverging_runs_are_reported_not_crashed_on(page):
     test = app(lr="1e35,3e35")
     test.switch_page(page).run()
     assert not test.exception
-    assert any("the training loss became nan" in warning.value for warning in test.warning)
+    assert any("the training loss became nan" in plain(warning.value) for warning in test.warning)
 
 
 @pytest.mark.usefixtures("mnist")
@@ -121,7 +122,7 @@ def test_a_one_image_run_degrades_to_messages():
     assert not test.exception
     assert {metric.value for metric in test.metric if metric.label == "loss ratio, last epoch"} == {"1.00"}
     test.switch_page("app_pages/loss_surface.py").run()
-    assert not test.exception and "the gradient is exactly zero" in test.error[0].value
+    assert not test.exception and "the gradient is exactly zero" in plain(test.error[0].value)
     test.switch_page("app_pages/fixes.py").run()
     assert not test.exception and "The accepted answer, checked" in [header.value for header in test.main.header]
     test.switch_page("app_pages/why.py").run()

@@ -4,6 +4,7 @@ a link's settings, and a server that trains in its workers without ever loading 
 import dataclasses
 import os
 import shutil
+import urllib.parse
 from pathlib import Path
 
 import psutil
@@ -92,3 +93,16 @@ def test_training_happens_in_workers_never_in_the_server(server, page):
     workers = psutil.Process(server.pid).children(recursive=True)
     assert any(mapped_tensorflow(worker.pid) for worker in workers)
     assert not mapped_tensorflow(server.pid)
+
+
+def test_text_from_a_link_renders_as_text(server, page):
+    """A link whose values are Markdown: no live link, no image, nothing fetched from elsewhere."""
+    fetched = []
+    page.on("request", lambda request: fetched.append(request.url))
+    query = urllib.parse.urlencode({"engine": "[click](http://example.invalid/x)", "loss": "![i](http://127.0.0.1:9/x.png)"})
+    page.goto(f"{server.url}/?{SMALL}&{query}")
+    wait_for_app(page)
+    notices = page.locator("[data-testid='stAlertContentWarning']")
+    assert "[click](http://example.invalid/x)" in notices.first.inner_text().replace("\u2060", "")  # an invisible joiner
+    assert page.locator("a[href*='example.invalid'], img[src*='127.0.0.1:9']").count() == 0
+    assert not [url for url in fetched if urllib.parse.urlsplit(url).netloc in ("127.0.0.1:9", "example.invalid")]

@@ -86,3 +86,12 @@ def test_the_checks_see_what_they_look_for(tmp_path):
         pass
     else:
         raise AssertionError("a cycle went unnoticed")
+
+
+def test_every_module_imports():
+    """Each module of explainer/ and ui/ imports (the CLI's is not imported by any other test)."""
+    import importlib
+
+    for package in ("explainer", "ui"):
+        for path in (ROOT / package).glob("*.py"):
+            importlib.import_module(f"{package}.{path.stem}")

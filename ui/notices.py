@@ -10,14 +10,17 @@ import streamlit as st
 from explainer.view import Notice
 
 # every ASCII punctuation character may be backslash-escaped in CommonMark; escaped, none can
-# open a link, an image, emphasis, HTML, a heading, Streamlit's :colour[...] or :icon: syntax,
-# math ($) or an autolink (http\://)
+# open a link, an image, emphasis, HTML, a heading, Streamlit's :colour[...] or :icon: syntax or
+# math ($)
 _MARKDOWN = re.compile(r"([!-/:-@\[-`{-~])")
+# GitHub's autolinks (http://..., www...., a@b.c) survive escapes: an invisible word joiner
+# (U+2060) inside each breaks the pattern and changes nothing a reader sees
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?<=@)", re.IGNORECASE)
 
 
 def inert(text: str) -> str:
-    """`text` as Streamlit shows it literally: Markdown escaped, on one line."""
-    return _MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
+    """`text` as Streamlit shows it literally: Markdown escaped, no autolinks, on one line."""
+    return _MARKDOWN.sub(r"\\\1", _AUTOLINK.sub("\u2060", " ".join(str(text).split())))
 
 
 def keep(found: list[Notice]) -> None:

@@ -14,7 +14,7 @@ from importlib import metadata
 import numpy as np
 
 from explainer.config import RunConfig
-from explainer.data import Mnist, prepare
+from explainer.data import Mnist, scaled, scaling
 from explainer.model import ENGINE_PACKAGES, build_model, import_engine, initial_weights
 
 # Keras seeding and TensorFlow options are process-global: one run at a time in a process
@@ -174,33 +174,38 @@ class _Loops:
 
         self.model = model = build_model(config)
         batch_size = config.batch_size
-        images, labels = tf.TensorSpec([None, 28, 28], tf.float32), tf.TensorSpec([None, 10], tf.float32)
+        # the images stay uint8 (a quarter of float32) and are scaled batch by batch, with the
+        # same float32 operations as data.scaled: the model sees exactly the prepared inputs
+        images, labels = tf.TensorSpec([None, 28, 28], tf.uint8), tf.TensorSpec([None, 10], tf.float32)
+        pixels = tf.TensorSpec([28, 28], tf.float32)
 
         @tf.function(
             input_signature=[
                 images,
                 labels,
+                pixels,
+                pixels,
                 tf.TensorSpec([None], tf.int64),
                 tf.TensorSpec([], tf.int32),
                 tf.TensorSpec([], tf.int32),
             ]
         )
-        def train_steps(x, y, order, start, stop):
+        def train_steps(x, y, shift, scale, order, start, stop):
             running_loss = tf.TensorArray(tf.float32, size=0, dynamic_size=True)
             for step in tf.range(start, stop):
                 batch = order[step * batch_size : (step + 1) * batch_size]
-                logs = model.train_step((tf.gather(x, batch), tf.gather(y, batch)))
+                inputs = (tf.cast(tf.gather(x, batch), tf.float32) - shift) / scale
+                logs = model.train_step((inputs, tf.gather(y, batch)))
                 running_loss = running_loss.write(step - start, logs["loss"])
                 if not tf.math.is_finite(logs["loss"]):
                     break
             return running_loss.stack(), logs
 
-        @tf.function(input_signature=[images, labels])
-        def test_steps(x, y):
+        @tf.function(input_signature=[images, labels, pixels, pixels])
+        def test_steps(x, y, shift, scale):
             for step in tf.range((tf.shape(x)[0] + batch_size - 1) // batch_size):
-                logs = model.test_step(
-                    (x[step * batch_size : (step + 1) * batch_size], y[step * batch_size : (step + 1) * batch_size])
-                )
+                batch = slice(step * batch_size, (step + 1) * batch_size)
+                logs = model.test_step(((tf.cast(x[batch], tf.float32) - shift) / scale, y[batch]))
             return logs
 
         self._train_steps, self._test_steps = train_steps, test_steps
@@ -218,7 +223,7 @@ class _Loops:
         optimizer.learning_rate.assign(config.learning_rate)
 
     def train_epoch(self, train: tuple, order: np.ndarray, steps: int, report: Callable[[int], None]) -> tuple[np.ndarray, dict]:
-        """One epoch of `steps` steps on the (x, y) tensors `train` in the given sample order:
+        """One epoch of `steps` steps on the (x, y, shift, scale) tensors `train` in the given sample order:
         Keras' running mean loss after each step, and the epoch's final logs; `report(steps_done)`
         after each call. Stops early at a non-finite loss."""
         import tensorflow as tf
@@ -234,10 +239,11 @@ class _Loops:
                 break
         return np.concatenate(running), logs
 
-    def evaluate(self, x, y) -> dict[str, float]:
-        """Loss and accuracy on (x, y) batch by batch, as fit's validation computes them."""
+    def evaluate(self, x, y, shift, scale) -> dict[str, float]:
+        """Loss and accuracy on uint8 images x, scaled, and labels y, batch by batch, as fit's
+        validation computes them."""
         self.model.reset_metrics()
-        return {name: float(value) for name, value in self._test_steps(x, y).items()}
+        return {name: float(value) for name, value in self._test_steps(x, y, shift, scale).items()}
 
 
 def _architecture(config: RunConfig) -> RunConfig:
@@ -259,12 +265,15 @@ def _compiled(architecture: RunConfig) -> _Loops:
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class _DeviceData:
-    """A run's data as tensors, and the little NumPy that the final measurements read."""
+    """A run's data as tensors: `train` and `test` are (uint8 images, one-hot labels, shift,
+    scale), `first_batch` likewise; the test images scaled, as a tensor for predict and as an
+    array for the logits."""
 
     n_train: int
     train: tuple
     test: tuple
-    first_batch: tuple[np.ndarray, np.ndarray]
+    first_batch: tuple
+    test_inputs: object
     test_arrays: tuple[np.ndarray, np.ndarray]
 
 
@@ -280,13 +289,17 @@ def _device_data(mnist: Mnist, config: RunConfig) -> _DeviceData:
     key = (mnist.fingerprint, config.scaling, config.train_subset)
     if not _current_data or _current_data[0][0] != key:
         _current_data.clear()
-        data = prepare(mnist, config)
+        shift, scale = (tf.constant(array) for array in scaling(mnist, config))
+        eye = np.eye(10, dtype=np.float32)
+        images, labels = mnist.x_train[: config.train_subset], eye[mnist.y_train[: config.train_subset]]
+        x_test = scaled(mnist.x_test, *scaling(mnist, config))
         device = _DeviceData(
-            n_train=len(data.x_train),
-            train=(tf.constant(data.x_train), tf.constant(data.y_train)),
-            test=(tf.constant(data.x_test), tf.constant(data.y_test)),
-            first_batch=(data.x_train[:FIRST_BATCH].copy(), data.y_train[:FIRST_BATCH].copy()),
-            test_arrays=(data.x_test, data.y_test),
+            n_train=len(images),
+            train=(tf.constant(images), tf.constant(labels), shift, scale),
+            test=(tf.constant(mnist.x_test), tf.constant(eye[mnist.y_test]), shift, scale),
+            first_batch=(tf.constant(images[:FIRST_BATCH]), tf.constant(labels[:FIRST_BATCH]), shift, scale),
+            test_inputs=tf.constant(x_test),
+            test_arrays=(x_test, eye[mnist.y_test]),
         )
         _current_data.append((key, device))
     return _current_data[0][1]
@@ -303,7 +316,7 @@ def _final_accuracies(model, data: _DeviceData) -> tuple[float, float]:
     x_test, y_test = data.test_arrays
     labels = y_test.argmax(axis=1)
     # the tensor already made, not the array: predict would copy 31 MB into TensorFlow every run
-    outputs = model.predict(data.test[0], batch_size=1000, verbose=0)
+    outputs = model.predict(data.test_inputs, batch_size=1000, verbose=0)
     kernel, bias = model.layers[-1].get_weights()
     logits = x_test.reshape(len(x_test), -1) @ kernel + bias
     return float(np.mean(outputs.argmax(axis=1) == labels)), float(np.mean(logits.argmax(axis=1) == labels))

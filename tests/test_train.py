@@ -58,17 +58,18 @@ def test_same_config_same_numbers(synthetic):
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("engine", ENGINES)
-def test_fast_path_reproduces_plain_fit(mnist, engine):
+@pytest.mark.parametrize("engine, scaling", [("tf_keras", "raw"), ("keras3", "raw"), ("tf_keras", "standardized")])
+def test_fast_path_reproduces_plain_fit(mnist, engine, scaling):
     """The trainer against Keras' own `fit`, epoch by epoch on the trainer's sample order.
 
     Both run the same train_step on the same float32 batches in the same order, so they agree
     to float32 round-off (measured: bit-identical on this machine). The tolerance leaves room
     for TensorFlow fusing ops differently inside a loop than in a single step (rtol 1e-5).
-    The run is on raw pixels, where the saturated softmax makes every later step depend on
-    the earlier ones, so a wrong batch, order or update would show up far beyond it.
+    On raw pixels the saturated softmax makes every later step depend on the earlier ones, so a
+    wrong batch, order or update would show up far beyond it; standardized inputs check that the
+    trainer scales its uint8 images batch by batch exactly as `prepare` scales the arrays.
     """
-    config = RunConfig(engine=engine, num_epochs=2, train_subset=2000)
+    config = RunConfig(engine=engine, scaling=scaling, num_epochs=2, train_subset=2000)
     ours = train(config, mnist)
     data = prepare(mnist, config)
     model = build_model(config)

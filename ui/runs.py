@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import threading
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -24,6 +25,7 @@ from explainer.view import View
 from ui.notices import inert
 
 POLL_SECONDS = 0.3
+CHART_SECONDS = 1.5  # the live chart is redrawn at most this often: each redraw costs the server and the browser
 _page = threading.local()  # one script run's warnings: each session runs its script in its own thread
 
 
@@ -131,12 +133,13 @@ def _watch(pending: list[Run], label: str) -> None:
                 if shown.get(key) != (fraction, text):
                     bars[key].progress(fraction, text=text)
                     shown[key] = fraction, text
-            if rows and shown.get("chart") != len(rows):
+            if rows and shown.get("chart") != len(rows) and time.monotonic() >= shown.get("chart_due", 0):
                 chart.altair_chart(charts.live_loss(rows))
-                shown["chart"] = len(rows)
-            if all(run.future.done() for run in pending):
+                shown["chart"], shown["chart_due"] = len(rows), time.monotonic() + CHART_SECONDS
+            waiting = [run.future for run in pending if not run.future.done()]
+            if not waiting:
                 break
-            concurrent.futures.wait([run.future for run in pending], timeout=POLL_SECONDS, return_when="FIRST_COMPLETED")
+            concurrent.futures.wait(waiting, timeout=POLL_SECONDS, return_when="FIRST_COMPLETED")
         chart.empty()  # the page's own charts take over
         failed = any(run.future.exception() is not None for run in pending)
         status.update(

@@ -25,7 +25,9 @@ st.markdown(
         if m.keras_loss_exceeds_probability_bound
         else "is within that bound. "
     )
-    + f"Versions: TensorFlow {m.versions['tensorflow']}, Keras {m.versions['keras']}, tf-keras {m.versions['tf-keras']}."
+    + "Versions: "
+    + ", ".join(f"{package} {version}" for package, version in m.versions.items())
+    + "."
 )
 
 st.header("2. Every step moves the logits far")

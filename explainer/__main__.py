@@ -63,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     reproduce.add_argument(
         "--lr", type=float, nargs="+", default=list(LEARNING_RATES), help="learning rates (default: %(default)s)"
     )
-    reproduce.add_argument("--engine", nargs="+", choices=ENGINES, default=list(ENGINES), help="Keras engines (default: both)")
+    reproduce.add_argument("--engine", nargs="+", choices=ENGINES, default=list(ENGINES), help="Keras engines (default: all)")
     reproduce.set_defaults(configs=_reproduce_configs)
     fixes = commands.add_parser("fixes", help="every fix at two learning rates, with its verdict")
     fixes.add_argument("--lr", type=float, nargs=2, default=list(LEARNING_RATES), help="learning rates (default: %(default)s)")
@@ -193,7 +193,8 @@ def train_all(service: TrainingService, configs: list[RunConfig]) -> list[RunRes
 
 def _print_run(result: RunResult) -> None:
     config, history = result.config, result.history
-    print(f"\n{config.engine} {result.versions[config.engine]}, TensorFlow {result.versions['tensorflow']}: {config.label()}")
+    versions = ", ".join(f"{package} {version}" for package, version in result.versions.items())
+    print(f"\n{config.engine} ({versions}): {config.label()}")
     question = reported(config.learning_rate) if is_question_setup(config) else None
     for epoch in range(len(history["loss"])):
         line = f"Epoch {epoch + 1}/{config.num_epochs} - {keras_line(history, epoch)}"

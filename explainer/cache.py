@@ -24,7 +24,7 @@ from explainer.data import Mnist
 from explainer.model import ENGINE_PACKAGES
 from explainer.train import Progress, RunResult, train
 
-FORMAT = 2  # bump when RunResult or the training procedure changes
+FORMAT = 3  # bump when RunResult or the training procedure changes
 ARRAYS = ("step_loss", "kernels", "biases")
 # a temporary file older than this belongs to a writer that died (a write takes well under a second)
 ORPHAN_SECONDS = 300
@@ -40,13 +40,12 @@ def cache_dir() -> Path:
 
 
 def run_key(config: RunConfig, fingerprint: str) -> str:
-    """What determines a result: the config, the installed TensorFlow and Keras, the data."""
+    """What determines a result: the config, the installed engine's libraries, the data."""
     parts = {
         "format": FORMAT,
         "config": config.key(),
         "data": fingerprint,
-        "tensorflow": metadata.version("tensorflow"),
-        "engine": metadata.version(ENGINE_PACKAGES[config.engine]),
+        "packages": {package: metadata.version(package) for package in ENGINE_PACKAGES[config.engine]},
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
 

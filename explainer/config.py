@@ -7,7 +7,8 @@ import hashlib
 import json
 import math
 
-ENGINES = ("tf_keras", "keras3")
+ENGINES = ("tf_keras", "keras3", "keras3_jax")
+TENSORFLOW_ENGINES = ("tf_keras", "keras3")  # where TensorFlow's graph optimizer runs
 ACTIVATIONS = ("sigmoid", "softmax", "linear")
 LOSSES = ("keras", "from_logits", "probabilities")
 SCALINGS = ("raw", "unit", "standardized")
@@ -40,7 +41,8 @@ MAX_TRAINING_STEPS = 60_000
 class RunConfig:
     """One training run; the defaults are the question's code exactly.
 
-    engine: "tf_keras" (legacy tf.keras 2, what the question ran) or "keras3" (`import keras`).
+    engine: "tf_keras" (legacy tf.keras 2, what the question ran), "keras3" (`import keras` on
+    TensorFlow) or "keras3_jax" (Keras 3 on its JAX backend, where Keras takes no logits shortcut).
     loss: "keras" is 'categorical_crossentropy' as the question writes it, whatever path Keras
     takes; "from_logits" is CategoricalCrossentropy(from_logits=True) on a linear output;
     "probabilities" is cross-entropy on the activation's outputs, normalised and clipped at
@@ -81,6 +83,8 @@ class RunConfig:
                 raise ValueError(f"{name} must be a whole number from {lowest:,} to {highest:,}; got {quoted(value)}")
         if not isinstance(self.arithmetic_optimization, bool):
             raise ValueError(f"arithmetic_optimization must be True or False; got {quoted(self.arithmetic_optimization)}")
+        if not self.arithmetic_optimization and self.engine not in TENSORFLOW_ENGINES:
+            raise ValueError(f"arithmetic_optimization is TensorFlow's: it applies to {', '.join(TENSORFLOW_ENGINES)} only")
         if self.training_steps > MAX_TRAINING_STEPS:
             raise ValueError(
                 f"this run would take {self.training_steps:,} SGD steps ({self.num_epochs:,} epochs of "

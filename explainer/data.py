@@ -7,6 +7,7 @@ import functools
 import hashlib
 import os
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ SHAPES = {
     "x_test": (10_000, 28, 28),
     "y_test": (10_000,),
 }
+FIRST_BATCH = 32  # images of the loss-path check (the question's batch size)
 HOW_TO_PROVIDE = (
     "Provide Keras' mnist.npz (11 MB, sha256 731c5ac6...): set the environment variable "
     "MNIST_NPZ to its path, or copy it to ~/.keras/datasets/mnist.npz "
@@ -173,4 +175,36 @@ def prepare(mnist: Mnist, config: RunConfig) -> Prepared:
         y_train=eye[mnist.y_train[: config.train_subset]],
         x_test=scaled(mnist.x_test, shift, scale),
         y_test=eye[mnist.y_test],
+    )
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class DeviceData:
+    """A run's data in a backend's arrays: `train`, `test` and `first_batch` (the first
+    FIRST_BATCH training images, file order) are (uint8 images, one-hot labels, shift, scale):
+    the loops scale each batch as `scaled` does. The test images scaled, as the backend's array
+    for predict and as NumPy for the logits."""
+
+    n_train: int
+    train: tuple
+    test: tuple
+    first_batch: tuple
+    test_inputs: object
+    test_arrays: tuple[np.ndarray, np.ndarray]
+
+
+def device_data(mnist: Mnist, config: RunConfig, put: Callable[[np.ndarray], object]) -> DeviceData:
+    """The config's data, each array made the backend's by `put`. The images stay uint8, a
+    quarter of the float32 prepared arrays (a worker's memory is the server's budget)."""
+    shift, scale = (put(array) for array in scaling(mnist, config))
+    eye = np.eye(10, dtype=np.float32)
+    images, labels = mnist.x_train[: config.train_subset], eye[mnist.y_train[: config.train_subset]]
+    x_test = scaled(mnist.x_test, *scaling(mnist, config))
+    return DeviceData(
+        n_train=len(images),
+        train=(put(images), put(labels), shift, scale),
+        test=(put(mnist.x_test), put(eye[mnist.y_test]), shift, scale),
+        first_batch=(put(images[:FIRST_BATCH]), put(labels[:FIRST_BATCH]), shift, scale),
+        test_inputs=put(x_test),
+        test_arrays=(x_test, eye[mnist.y_test]),
     )

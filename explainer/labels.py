@@ -6,6 +6,7 @@ import math
 NAMES = {
     "tf_keras": "tf.keras 2",
     "keras3": "Keras 3",
+    "keras3_jax": "Keras 3 on JAX",
     "raw": "raw pixels 0-255",
     "unit": "x / 255",
     "standardized": "standardized per pixel",
@@ -13,6 +14,7 @@ NAMES = {
 LABELS = {
     "tf_keras": "tf.keras 2 (tf-keras: what the question ran)",
     "keras3": "Keras 3 (today's `import keras`)",
+    "keras3_jax": "Keras 3 on JAX (KERAS_BACKEND=jax)",
     "raw": "raw pixels 0-255 (question)",
     "unit": "x / 255",
     "standardized": "standardized per pixel",

@@ -11,10 +11,10 @@ import numpy as np
 
 from explainer import linear, measures, surface
 from explainer.config import ENGINES, RunConfig
-from explainer.data import Mnist, prepare
+from explainer.data import FIRST_BATCH, Mnist, prepare
 from explainer.model import CLIP_EPSILON
 from explainer.report import ratio, reports
-from explainer.train import FIRST_BATCH, RunResult
+from explainer.train import RunResult
 
 # cross-entropy on probabilities clipped at CLIP_EPSILON can never exceed this per sample
 PROBABILITY_LOSS_BOUND = -math.log(CLIP_EPSILON)
@@ -135,7 +135,7 @@ def measure(
     data = prepare(mnist, config)
     low, high = learning_rates
     return Mechanism(
-        versions={name: metadata.version(name) for name in ("tensorflow", "keras", "tf-keras")},
+        versions={name: metadata.version(name) for name in ("tensorflow", "tf-keras", "keras", "jax")},
         loss_paths=[_loss_path(run(engine=engine, learning_rate=low), data) for engine in ENGINES],
         inputs=_inputs(data, config.seed),
         step_sizes=[_step_sizes(run(learning_rate=lr), data) for lr in learning_rates],

@@ -13,23 +13,35 @@ import numpy as np
 from explainer.config import RunConfig
 
 CLIP_EPSILON = 1e-7  # Keras' backend epsilon: the clip of cross-entropy on probabilities
-ENGINE_MODULES = {"keras3": "keras", "tf_keras": "tf_keras"}
-ENGINE_PACKAGES = {"keras3": "keras", "tf_keras": "tf-keras"}  # distributions, for their versions
+ENGINE_MODULES = {"tf_keras": "tf_keras", "keras3": "keras", "keras3_jax": "keras"}
+# the library each engine computes with; Keras 3 picks its backend once per process, at import
+ENGINE_BACKENDS = {"tf_keras": "tensorflow", "keras3": "tensorflow", "keras3_jax": "jax"}
+# the distributions whose versions decide an engine's numbers (part of every cache key)
+ENGINE_PACKAGES = {
+    "tf_keras": ("tensorflow", "tf-keras"),
+    "keras3": ("tensorflow", "keras"),
+    "keras3_jax": ("jax", "jaxlib", "keras"),
+}
 
 
 def import_engine(engine: str) -> ModuleType:
-    """The Keras module for an engine: Keras 3 (`import keras`) or legacy tf.keras 2 (`tf_keras`)."""
-    # the logits shortcut this app explains is TensorFlow's; Keras 3 must not pick JAX or torch
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    """The Keras module for an engine: legacy tf.keras 2 (`tf_keras`), or Keras 3 (`import
+    keras`) on TensorFlow or on JAX. A process runs one backend: importing the other one's
+    engine raises ValueError (the training service gives each backend its own workers)."""
+    backend = ENGINE_BACKENDS[engine]
+    os.environ.setdefault("KERAS_BACKEND", backend)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if os.environ["KERAS_BACKEND"] != backend:
+        raise ValueError(f"this process runs Keras on {os.environ['KERAS_BACKEND']}; the engine {engine} needs {backend}")
     name = ENGINE_MODULES[engine]
     # silence only the first import: other threads' messages must not vanish on later calls
     with contextlib.nullcontext() if name in sys.modules else _quiet_native_stderr():
         module = importlib.import_module(name)
-    # every run builds a fresh model and so traces fresh tf.functions: retracing warnings are noise
-    importlib.import_module("tensorflow").get_logger().setLevel("ERROR")
-    if engine == "keras3" and module.backend.backend() != "tensorflow":
-        raise ValueError(f"Keras 3 runs on the {module.backend.backend()} backend here; this app needs KERAS_BACKEND=tensorflow")
+    if backend == "tensorflow":
+        # every run builds a fresh model and so traces fresh tf.functions: retracing warnings are noise
+        importlib.import_module("tensorflow").get_logger().setLevel("ERROR")
+    if name == "keras" and module.backend.backend() != backend:
+        raise ValueError(f"Keras 3 runs on the {module.backend.backend()} backend here; the engine {engine} needs {backend}")
     return module
 
 
@@ -94,9 +106,16 @@ def _loss(keras: ModuleType, config: RunConfig):
 
 def probabilities_crossentropy(y_true, y_pred):
     """Cross-entropy on the outputs themselves, normalised and clipped at 1e-7 as Keras does on
-    probabilities; it never looks at the cached logits, so Keras' shortcut cannot apply."""
-    import tensorflow as tf
+    probabilities; it never looks at the cached logits, so Keras' shortcut cannot apply. Written
+    with the backend's own operations (TensorFlow's or JAX's numpy)."""
+    if os.environ.get("KERAS_BACKEND") == "jax":
+        import jax.numpy as ops
 
-    probabilities = y_pred / tf.reduce_sum(y_pred, axis=-1, keepdims=True)
-    probabilities = tf.clip_by_value(probabilities, CLIP_EPSILON, 1 - CLIP_EPSILON)
-    return -tf.reduce_sum(y_true * tf.math.log(probabilities), axis=-1)
+        clip, log, total = ops.clip, ops.log, ops.sum
+    else:
+        import tensorflow as tf
+
+        clip, log, total = tf.clip_by_value, tf.math.log, tf.reduce_sum
+    probabilities = y_pred / total(y_pred, axis=-1, keepdims=True)
+    probabilities = clip(probabilities, CLIP_EPSILON, 1 - CLIP_EPSILON)
+    return -total(y_true * log(probabilities), axis=-1)

@@ -12,10 +12,12 @@ the next request.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import heapq
 import itertools
 import multiprocessing
 import os
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
@@ -25,7 +27,7 @@ import numpy as np
 from explainer.cache import RunStore, run_key
 from explainer.config import RunConfig
 from explainer.data import Mnist, read_mnist
-from explainer.model import import_engine
+from explainer.model import ENGINE_BACKENDS, import_engine
 from explainer.train import train
 
 WORKERS_VARIABLE = "EXPLAINER_WORKERS"
@@ -55,20 +57,33 @@ def train_job(job: Job) -> str:
     return job.key
 
 
-def start_worker() -> None:
-    """A worker's start, before any run: TensorFlow imported quietly, one thread, and a tiny run
-    on each engine, which pays the first-trace costs (about 1 s per engine) up front."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import_engine(RunConfig().engine)
-    import tensorflow as tf
+def use_backend(backend: str) -> None:
+    """In a new worker, before Keras is imported: the backend Keras 3 runs on there. A JAX worker
+    cannot import TensorFlow (Keras 3 would, merely to seed it: 400 MB and its start-up noise)."""
+    os.environ["KERAS_BACKEND"] = backend
+    if backend != "tensorflow":
+        sys.modules.setdefault("tensorflow", None)  # None in sys.modules makes `import tensorflow` fail
 
+
+def start_worker(backend: str) -> None:
+    """A worker's start, before any run: its backend chosen (Keras 3 reads KERAS_BACKEND once,
+    at import), imported quietly on one thread, and a tiny run on each of its engines, which pays
+    the first-trace costs (about 1 s per engine) up front."""
+    use_backend(backend)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     # one core per worker (measured: 4 ten-epoch runs on 2 workers take 8.5 s with one thread
     # each, 9.3 s with two): a batch of 32 gains nothing from threads, and workers would contend
-    tf.config.threading.set_intra_op_parallelism_threads(1)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+    os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+    engines = [engine for engine, its in ENGINE_BACKENDS.items() if its == backend]
+    import_engine(engines[0])
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
     images = np.zeros((64, 28, 28), np.uint8)
     tiny = Mnist(images, np.arange(64, dtype=np.uint8) % 10, images[:32], np.arange(32, dtype=np.uint8) % 10)
-    for engine in ("tf_keras", "keras3"):
+    for engine in engines:
         train(RunConfig(engine=engine, num_epochs=1), tiny)
 
 
@@ -82,9 +97,12 @@ def worker_count() -> int:
     return int(text)
 
 
-def process_pool() -> ProcessPoolExecutor:
-    """The default executor: spawned processes (never forked from a threaded server)."""
-    return ProcessPoolExecutor(worker_count(), mp_context=multiprocessing.get_context("spawn"), initializer=start_worker)
+def process_pool(backend: str) -> ProcessPoolExecutor:
+    """The default executor for a backend's runs: spawned processes (never forked from a
+    threaded server), each started for that backend."""
+    return ProcessPoolExecutor(
+        worker_count(), mp_context=multiprocessing.get_context("spawn"), initializer=functools.partial(start_worker, backend)
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,16 +139,22 @@ class _Waiting:
     started: bool = False
 
 
+@dataclasses.dataclass
+class _Pool:
+    executor: Executor
+    submitted: int = 0
+
+
 class TrainingService:
-    """Trains runs into `store` on executors made by `executor_factory` (any
-    concurrent.futures.Executor), at most `workers` at once, smallest run first, one run per
-    key; a pool serves `runs_per_pool` runs. `session_alive(session)` tells whether a session
-    still waits for its runs."""
+    """Trains runs into `store` on executors made by `executor_factory(backend)` (any
+    concurrent.futures.Executor), one pool per backend, at most `worker_count()` runs at once in
+    all, smallest run first, one run per key; a pool serves `runs_per_pool` runs.
+    `session_alive(session)` tells whether a session still waits for its runs."""
 
     def __init__(
         self,
         store: RunStore,
-        executor_factory: Callable[[], Executor] = process_pool,
+        executor_factory: Callable[[str], Executor] = process_pool,
         runs_per_pool: int = RUNS_PER_POOL,
         job: Callable[[Job], str] = train_job,
         session_alive: Callable[[str], bool] = lambda session: True,
@@ -144,8 +168,7 @@ class TrainingService:
         self._queue: list[tuple[int, int, str]] = []  # (SGD steps, ticket, key): a heap
         self._tickets = itertools.count()
         self._running = 0
-        self._executor: Executor | None = None
-        self._submitted = 0
+        self._pools: dict[str, _Pool] = {}
         self.pools_started = 0
 
     def request(self, config: RunConfig, mnist: Mnist, session: str | None = None) -> Run:
@@ -179,33 +202,34 @@ class TrainingService:
         with self._lock:
             return sum(w.job.config.training_steps for w in self._waiting.values() if not w.started and session in w.sessions)
 
-    def submit(self, function: Callable, *args) -> Future:
-        """Run `function(*args)` on the current pool now, outside the queue, replacing the pool
+    def submit(self, function: Callable, *args, backend: str = "tensorflow") -> Future:
+        """Run `function(*args)` on the backend's pool now, outside the queue, replacing the pool
         when it has served its runs or is broken (a worker died); the pool it replaces finishes
         its queue, then exits. Whatever goes wrong while submitting comes back as the future's
         exception."""
         with self._lock:
             try:
-                if self._executor is None or self._submitted >= self.runs_per_pool:
-                    self._replace_pool()
+                pool = self._pools.get(backend)
+                if pool is None or pool.submitted >= self.runs_per_pool:
+                    pool = self._replace_pool(backend)
                 try:
-                    future = self._executor.submit(function, *args)
+                    future = pool.executor.submit(function, *args)
                 except (BrokenExecutor, RuntimeError):  # RuntimeError: shut down by someone else
-                    self._replace_pool()
-                    future = self._executor.submit(function, *args)
+                    pool = self._replace_pool(backend)
+                    future = pool.executor.submit(function, *args)
+                pool.submitted += 1
             except Exception as error:
                 future = Future()
                 future.set_exception(error)
-            self._submitted += 1
             return future
 
     def shutdown(self) -> None:
         with self._lock:
             for waiting in self._waiting.values():
                 waiting.future.cancel()
-            if self._executor is not None:
-                self._executor.shutdown(wait=True, cancel_futures=True)
-                self._executor = None
+            for pool in self._pools.values():
+                pool.executor.shutdown(wait=True, cancel_futures=True)
+            self._pools.clear()
 
     def _enqueue(self, waiting: _Waiting) -> None:
         waiting.ticket = next(self._tickets)
@@ -226,7 +250,8 @@ class TrainingService:
                     continue
                 waiting.started = True
                 self._running += 1
-                self.submit(self._job, waiting.job).add_done_callback(lambda done, key=key: self._finished(key, done))
+                future = self.submit(self._job, waiting.job, backend=ENGINE_BACKENDS[waiting.job.config.engine])
+                future.add_done_callback(lambda done, key=key: self._finished(key, done))
 
     def _finished(self, key: str, done: Future) -> None:
         with self._lock:
@@ -240,11 +265,12 @@ class TrainingService:
             waiting.future.set_result(done.result())
         self._dispatch()
 
-    def _replace_pool(self) -> None:
-        retired, self._executor = self._executor, self._factory()
-        self._submitted = 0
+    def _replace_pool(self, backend: str) -> _Pool:
+        retired, pool = self._pools.get(backend), _Pool(self._factory(backend))
+        self._pools[backend] = pool
         self.pools_started += 1
-        for _ in range(self._capacity):  # start every worker now: none waits to import TensorFlow later
-            self._executor.submit(os.getpid)
+        for _ in range(self._capacity):  # start every worker now: none waits to import its backend later
+            pool.executor.submit(os.getpid)
         if retired is not None:
-            retired.shutdown(wait=False)
+            retired.executor.shutdown(wait=False)
+        return pool

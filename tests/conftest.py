@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -13,7 +14,7 @@ from service_jobs import synthetic_mnist
 
 from explainer.cache import RunStore
 from explainer.data import Mnist, MnistUnavailable, load_mnist
-from explainer.service import TrainingService
+from explainer.service import TrainingService, use_backend
 from ui import runs
 
 
@@ -82,5 +83,7 @@ def store(synthetic, synthetic_cache):
         st.cache_data.clear()
 
 
-def synthetic_workers() -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"))
+def synthetic_workers(backend: str) -> ProcessPoolExecutor:
+    """Two spawned workers for `backend`, without the real workers' warm-up runs."""
+    choose = functools.partial(use_backend, backend)
+    return ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"), initializer=choose)

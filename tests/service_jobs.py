@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 
 from explainer import cache
+from explainer import train as training
 from explainer.config import RunConfig
 from explainer.data import Mnist
 from explainer.service import Job
-from explainer.train import RunResult
+from explainer.train import Progress, RunResult, train
 
 
 @functools.lru_cache(maxsize=1)
@@ -30,6 +31,24 @@ def synthetic_mnist() -> Mnist:
     y_train = (np.arange(320) % 10).astype(np.uint8)
     y_test = (np.arange(100) % 10).astype(np.uint8)
     return Mnist(images(y_train), y_train, images(y_test), y_test)
+
+
+def train_on_synthetic(config: RunConfig) -> RunResult:
+    """Real training of `config` on `synthetic_mnist()`, in this process."""
+    return train(config, synthetic_mnist())
+
+
+def train_with_progress(config: RunConfig) -> tuple[RunResult, list[Progress]]:
+    reports = []
+    return train(config, synthetic_mnist(), progress=reports.append), reports
+
+
+def train_reused_then_fresh(first: RunConfig, other: RunConfig) -> list[RunResult]:
+    """`first`, `other` and `first` again on the process's kept models, then `other` on fresh ones."""
+    reused = [train(config, synthetic_mnist()) for config in (first, other, first)]
+    for loops in training.LOOPS.values():
+        loops.compiled.cache_clear()
+    return [*reused, train(other, synthetic_mnist())]
 
 
 def train_synthetic(job: Job) -> str:

@@ -1,4 +1,5 @@
-"""The question reproduced on the real MNIST file: one full epoch per run, both engines."""
+"""The question reproduced on the real MNIST file, one full epoch per run, on the three engines,
+trained by the real training service in its worker processes (one pool per Keras backend)."""
 
 import json
 import os
@@ -11,12 +12,13 @@ import numpy as np
 import pytest
 
 from explainer import linear, measures
-from explainer.cache import cached_train
-from explainer.config import RunConfig
+from explainer.cache import RunStore
+from explainer.config import ENGINES, TENSORFLOW_ENGINES, RunConfig
 from explainer.data import prepare
 from explainer.fixes import FIXES, VERDICTS, FixOutcome, fix_config
 from explainer.mechanism import measure, runs_needed
 from explainer.question import REPORTED
+from explainer.service import TrainingService
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).parents[1]
@@ -26,20 +28,38 @@ SUBSET = RunConfig(num_epochs=1, train_subset=2000)  # the same small runs as th
 
 
 @pytest.fixture(scope="module")
-def runs(mnist):
+def trained(mnist):
+    """Results of configs, trained (or read) by a TrainingService of real worker processes."""
+    service = TrainingService(RunStore.default())
+
+    def results(configs):
+        requested = [service.request(config, mnist) for config in configs]
+        return [service.store.load(run.future.result(timeout=600) and run.key) for run in requested]
+
+    yield results
+    service.shutdown()
+
+
+@pytest.fixture(scope="module")
+def runs(trained):
     """The question's setup, one epoch on all 60,000 images, per engine and learning rate."""
-    return {
-        (engine, lr): cached_train(RunConfig(engine=engine, learning_rate=lr, num_epochs=1), mnist)
-        for engine in ("tf_keras", "keras3")
-        for lr in (0.01, 0.03)
-    }
+    keys = [(engine, lr) for engine in ENGINES for lr in (0.01, 0.03)]
+    return dict(zip(keys, trained([RunConfig(engine=engine, learning_rate=lr, num_epochs=1) for engine, lr in keys])))
 
 
-@pytest.mark.parametrize("engine", ["tf_keras", "keras3"])
+@pytest.mark.parametrize("engine", TENSORFLOW_ENGINES)
 def test_loss_scales_with_learning_rate_and_is_unbounded(runs, engine):
     low, high = runs[engine, 0.01].history, runs[engine, 0.03].history
     assert 2 < high["loss"][0] / low["loss"][0] < 4
     assert low["loss"][0] > PROBABILITY_LOSS_BOUND and high["val_loss"][0] > PROBABILITY_LOSS_BOUND
+
+
+def test_on_jax_the_loss_is_bounded_and_does_not_follow_the_learning_rate(runs):
+    """No logits shortcut on JAX: cross-entropy on clipped outputs, at most -log(1e-7) a sample."""
+    low, high = runs["keras3_jax", 0.01], runs["keras3_jax", 0.03]
+    assert all(0 < run.history[name][0] < PROBABILITY_LOSS_BOUND for run in (low, high) for name in ("loss", "val_loss"))
+    assert np.all(low.step_loss <= PROBABILITY_LOSS_BOUND) and np.all(high.step_loss <= PROBABILITY_LOSS_BOUND)
+    assert high.history["loss"][0] / low.history["loss"][0] < 2  # 3x the rate, far from 3x the loss
 
 
 def test_tf_keras_reports_the_questions_accuracy(runs):
@@ -63,15 +83,15 @@ def test_keras3_same_loss_but_reports_the_tied_accuracy(runs, mnist):
         assert abs(measures.accuracy(linear.sigmoid32(z), data.y_test) - current.predict_accuracy) <= 0.0005
 
 
-def test_softmax_trains_identically_to_sigmoid(mnist, runs):
-    softmax = cached_train(RunConfig(activation="softmax", num_epochs=1), mnist)
+def test_softmax_trains_identically_to_sigmoid(trained, runs):
+    [softmax] = trained([RunConfig(activation="softmax", num_epochs=1)])
     sigmoid = runs["tf_keras", 0.01]
     np.testing.assert_array_equal(softmax.step_loss, sigmoid.step_loss)
     np.testing.assert_array_equal(softmax.kernels, sigmoid.kernels)
 
 
-def test_unit_scaling_fixes_the_loss(mnist):
-    result = cached_train(RunConfig(scaling="unit", num_epochs=1), mnist)
+def test_unit_scaling_fixes_the_loss(trained):
+    [result] = trained([RunConfig(scaling="unit", num_epochs=1)])
     assert result.history["loss"][0] < 1 and result.history["val_accuracy"][0] > 0.85
 
 
@@ -87,7 +107,7 @@ def test_cli_reproduce_writes_json(runs, tmp_path):
     assert completed.returncode == 0, completed.stderr
     assert "Epoch 1/1 - loss: " in completed.stdout and "question: loss: 315.4696" in completed.stdout
     written = json.loads(path.read_text())
-    assert [(run["config"]["engine"], run["config"]["learning_rate"]) for run in written] == list(runs)
+    assert [(run["config"]["engine"], run["config"]["learning_rate"]) for run in written] == list(runs)  # all engines
     for run in written:
         expected = runs[run["config"]["engine"], run["config"]["learning_rate"]].history
         assert run["history"] == expected
@@ -121,18 +141,23 @@ def test_missing_file_stops_the_cli_with_a_message(tmp_path):
     assert "MNIST_NPZ" in completed.stderr and "Traceback" not in completed.stderr
 
 
-def test_fix_verdicts_softmax_identical_unit_fixes_it(mnist):
+def test_fix_verdicts_softmax_identical_unit_fixes_it(trained):
     base, learning_rates = RunConfig(num_epochs=1), (0.01, 0.03)
-    pair = lambda fix: tuple(cached_train(fix_config(fix, base, lr), mnist) for lr in learning_rates)  # noqa: E731
+    pair = lambda fix: tuple(trained([fix_config(fix, base, lr) for lr in learning_rates]))  # noqa: E731
     baseline = pair("baseline")
     assert FixOutcome("softmax", pair("softmax"), baseline).verdict() == "identical-training"
     assert FixOutcome("unit", pair("unit"), baseline).verdict() == "fixes-it"
 
 
-def test_mechanism_measurements_on_a_subset(mnist):
-    runs = {config: cached_train(config, mnist) for config in runs_needed(SUBSET, (0.01, 0.03))}
-    m = measure(SUBSET, (0.01, 0.03), runs, mnist)
-    assert {path["closest"] for path in m.loss_paths} == {"softmax cross-entropy on the logits"}
+def test_mechanism_measurements_on_a_subset(mnist, trained):
+    configs = runs_needed(SUBSET, (0.01, 0.03))
+    m = measure(SUBSET, (0.01, 0.03), dict(zip(configs, trained(configs))), mnist)
+    closest = {path["engine"]: path["closest"] for path in m.loss_paths}
+    assert closest == {
+        "tf_keras": "softmax cross-entropy on the logits",
+        "keras3": "softmax cross-entropy on the logits",
+        "keras3_jax": "cross-entropy on clipped sigmoid outputs",  # the loss Keras computed on JAX, measured there
+    }
     assert all(path["relative_gap"] < 1e-4 for path in m.loss_paths)
     legacy_on, legacy_off, current = m.artifact
     assert legacy_on["loss"] == legacy_off["loss"] == current["loss"] and m.same_artifact_loss

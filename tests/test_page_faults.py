@@ -28,7 +28,9 @@ def test_a_failed_run_says_why_and_offers_a_retry(synthetic, tmp_path, monkeypat
     monkeypatch.setattr(
         runs,
         "TrainingService",
-        lambda store, **options: TrainingService(store, lambda: ThreadPoolExecutor(2), job=service_jobs.raising_job, **options),
+        lambda store, **options: TrainingService(
+            store, lambda backend: ThreadPoolExecutor(2), job=service_jobs.raising_job, **options
+        ),
     )
     test = reproduce()
     assert "failed: learning rate 0.01 is not allowed here" in plain(test.error[0].value)

@@ -23,7 +23,7 @@ from explainer.service import TrainingService, failure, worker_count
 ROOT = Path(__file__).parents[1]
 
 
-def one_process() -> ProcessPoolExecutor:
+def one_process(backend: str) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
 
 
@@ -52,7 +52,7 @@ def test_concurrent_requests_share_one_run(store, synthetic):
         time.sleep(0.3)  # long enough for every other request to arrive meanwhile
         return service_jobs.pid_job(job)
 
-    service = TrainingService(store, lambda: ThreadPoolExecutor(4), job=counted)
+    service = TrainingService(store, lambda backend: ThreadPoolExecutor(4), job=counted)
     runs = []
     threads = [threading.Thread(target=lambda: runs.append(service.request(RunConfig(), synthetic))) for _ in range(8)]
     for thread in threads:
@@ -128,7 +128,7 @@ def test_the_server_side_never_imports_tensorflow():
 
 
 def test_a_pool_that_cannot_start_fails_the_run_not_the_caller(store, synthetic):
-    def unstartable():
+    def unstartable(backend):
         raise OSError("cannot start a worker process")
 
     run = TrainingService(store, unstartable).request(RunConfig(), synthetic)
@@ -151,7 +151,7 @@ class Recorder:
 
 def test_a_small_run_does_not_wait_behind_another_sessions_long_ones(store, synthetic):
     recorder = Recorder()
-    service = TrainingService(store, lambda: ThreadPoolExecutor(1), job=recorder)
+    service = TrainingService(store, lambda backend: ThreadPoolExecutor(1), job=recorder)
     long_runs = [service.request(RunConfig(num_epochs=20, seed=seed), synthetic, "a") for seed in range(3)]
     small = service.request(RunConfig(num_epochs=1), synthetic, "b")
     recorder.release.set()
@@ -164,7 +164,7 @@ def test_a_small_run_does_not_wait_behind_another_sessions_long_ones(store, synt
 
 def test_runs_of_a_session_that_left_are_dropped_before_they_start(store, synthetic):
     recorder, present = Recorder(), {"a", "b"}
-    service = TrainingService(store, lambda: ThreadPoolExecutor(1), job=recorder, session_alive=present.__contains__)
+    service = TrainingService(store, lambda backend: ThreadPoolExecutor(1), job=recorder, session_alive=present.__contains__)
     first = service.request(RunConfig(seed=0), synthetic, "a")
     left = service.request(RunConfig(seed=1), synthetic, "a")
     shared = service.request(RunConfig(seed=2), synthetic, "a")
@@ -180,7 +180,7 @@ def test_runs_of_a_session_that_left_are_dropped_before_they_start(store, synthe
 def test_a_session_may_not_queue_without_bound(store, synthetic, monkeypatch):
     monkeypatch.setattr(service_module, "MAX_QUEUED_STEPS_PER_SESSION", 3 * RunConfig().training_steps)
     recorder = Recorder()
-    service = TrainingService(store, lambda: ThreadPoolExecutor(1), job=recorder)
+    service = TrainingService(store, lambda backend: ThreadPoolExecutor(1), job=recorder)
     runs = [service.request(RunConfig(seed=seed), synthetic, "a") for seed in range(5)]
     # one is training, three wait: the fifth would make four waiting
     assert "may have at most 56,250" in failure(runs[4].future.exception(timeout=1))

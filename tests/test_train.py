@@ -1,30 +1,52 @@
 """The trainer: divergence, progress, per-step losses, and equality with Keras' plain `fit`."""
 
 import math
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from importlib import metadata
 
 import numpy as np
 import pytest
+import service_jobs
 
 from explainer.config import ENGINES, RunConfig
 from explainer.data import prepare
-from explainer.model import build_model
-from explainer.train import Progress, _compiled, train
+from explainer.model import ENGINE_BACKENDS, ENGINE_PACKAGES, build_model
+from explainer.service import use_backend
+from explainer.train import Progress, train
+
+
+@pytest.fixture(scope="module")
+def in_its_process():
+    """Training on the synthetic data in a process of the engine's backend: TensorFlow's runs in
+    this one, JAX's in a spawned worker (a process runs one Keras backend)."""
+    with ProcessPoolExecutor(
+        1, mp_context=multiprocessing.get_context("spawn"), initializer=use_backend, initargs=("jax",)
+    ) as pool:
+
+        def run(job, *configs):
+            if ENGINE_BACKENDS[configs[0].engine] == "jax":
+                return pool.submit(job, *configs).result(timeout=300)
+            return job(*configs)
+
+        yield run
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_diverging_run_stops_and_says_so(synthetic, engine):
-    result = train(RunConfig(engine=engine, learning_rate=1e38, num_epochs=3), synthetic)
+def test_diverging_run_stops_and_says_so(in_its_process, engine):
+    result = in_its_process(service_jobs.train_on_synthetic, RunConfig(engine=engine, learning_rate=1e38, num_epochs=3))
     assert result.diverged and "nan" in result.diverged
     assert len(result.history["loss"]) == 1 and math.isnan(result.history["loss"][0])
     assert math.isnan(result.history["val_loss"][0]) and math.isnan(result.predict_accuracy)
     assert len(result.step_loss) < result.steps_per_epoch  # stopped inside the epoch
+    assert np.isnan(result.step_loss[-1]) and np.isfinite(result.step_loss[:-1]).all()  # the step where it became NaN
 
 
-def test_result_shapes_and_progress(synthetic):
-    reports: list[Progress] = []
-    config = RunConfig(num_epochs=2, batch_size=64, scaling="unit", learning_rate=0.5)
-    result = train(config, synthetic, progress=reports.append)
-    steps = math.ceil(len(synthetic.x_train) / 64)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_result_shapes_and_progress(in_its_process, engine):
+    config = RunConfig(engine=engine, num_epochs=2, batch_size=64, scaling="unit", learning_rate=0.5)
+    result, reports = in_its_process(service_jobs.train_with_progress, config)
+    steps = math.ceil(len(service_jobs.synthetic_mnist().x_train) / 64)
     assert result.diverged is None and result.steps_per_epoch == steps
     assert result.step_loss.shape == (2 * steps,) and result.kernels.shape == (3, 784, 10)
     assert all(len(values) == 2 for values in result.history.values())
@@ -32,27 +54,28 @@ def test_result_shapes_and_progress(synthetic):
     # each epoch reports its last step, then again once validated: charts fill in epoch by epoch
     assert [(report.epoch, len(report.history["loss"])) for report in reports] == [(1, 0), (1, 1), (2, 1), (2, 2)]
     assert result.logit_accuracy > 0.9  # the synthetic classes are separable: training works
+    assert result.versions == {package: metadata.version(package) for package in ENGINE_PACKAGES[engine]}
 
 
-@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
-def test_a_reused_model_trains_exactly_like_a_fresh_one(synthetic, optimizer):
+@pytest.mark.parametrize("engine, optimizer", [("tf_keras", "sgd"), ("tf_keras", "adam"), ("keras3_jax", "adam")])
+def test_a_reused_model_trains_exactly_like_a_fresh_one(in_its_process, engine, optimizer):
     """A process keeps compiled models between runs and resets them: weights, optimizer state
     (Adam's moments) and learning rate must all start anew, so every number is identical."""
     first, other = (
-        RunConfig(optimizer=optimizer, num_epochs=2, learning_rate=lr, seed=seed) for lr, seed in ((0.01, 0), (0.003, 5))
+        RunConfig(engine=engine, optimizer=optimizer, num_epochs=2, learning_rate=lr, seed=seed)
+        for lr, seed in ((0.01, 0), (0.003, 5))
     )
-    before, between, after = train(first, synthetic), train(other, synthetic), train(first, synthetic)
-    _compiled.cache_clear()
-    fresh = train(other, synthetic)
+    before, between, after, fresh = in_its_process(service_jobs.train_reused_then_fresh, first, other)
     for a, b in ((before, after), (between, fresh)):
         assert a.history == b.history and a.first_batch_loss == b.first_batch_loss
         np.testing.assert_array_equal(a.kernels, b.kernels)
         np.testing.assert_array_equal(a.step_loss, b.step_loss)
 
 
-def test_same_config_same_numbers(synthetic):
-    config = RunConfig(num_epochs=2, train_subset=200)
-    first, second = train(config, synthetic), train(config, synthetic)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_same_config_same_numbers(in_its_process, engine):
+    config = RunConfig(engine=engine, num_epochs=2, train_subset=200)
+    first, second = (in_its_process(service_jobs.train_on_synthetic, config) for _ in range(2))
     assert first.history == second.history
     np.testing.assert_array_equal(first.kernels, second.kernels)
 

@@ -1,0 +1,121 @@
+"""JAX's loops: Keras 3's own stateless train_step and test_step on its JAX backend, scanned
+over in-memory batches inside one jax.jit call, many steps per call (what `fit` does with
+steps_per_execution, without its per-call data pipeline)."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from explainer.config import RunConfig
+from explainer.model import build_model, import_engine, initial_weights
+
+STEPS_PER_CALL = 375  # as many as TensorFlow's loops run per call: progress comes as often
+
+
+def options(config: RunConfig):
+    """JAX has no process-wide graph options to set for a run."""
+    return contextlib.nullcontext()
+
+
+def put(array: np.ndarray):
+    """A NumPy array as a JAX array (a copy)."""
+    import jax
+
+    return jax.device_put(array)
+
+
+class Loops:
+    """A compiled model of one architecture and its jitted loops; `start` begins a run on it.
+    The model's variables are the state between calls: read before, written back after."""
+
+    def __init__(self, config: RunConfig):
+        import jax
+        import jax.numpy as jnp
+
+        self.model = model = build_model(config)
+        self._batch_size = config.batch_size
+        sample = np.zeros((config.batch_size, 28, 28), np.float32), np.zeros((config.batch_size, 10), np.float32)
+        model._symbolic_build(data_batch=sample)  # builds the optimizer's and the metrics' variables, as fit does
+
+        def scan(step: Callable, state, x, y, shift, scale, batches):
+            def body(state, batch):
+                logs, state = step(state, ((x[batch].astype(jnp.float32) - shift) / scale, y[batch]))
+                return state, logs["loss"]
+
+            return jax.lax.scan(body, state, batches)
+
+        self._train = jax.jit(functools.partial(scan, model.train_step))
+        self._test = jax.jit(functools.partial(scan, model.test_step))
+
+    def start(self, config: RunConfig) -> None:
+        """A fresh run of `config`: the initial weights, the optimizer's state as new (zero
+        slots, iteration 0) at the config's learning rate."""
+        import_engine(config.engine).utils.set_random_seed(config.seed)  # as build_model seeds
+        self.model.layers[-1].set_weights(list(initial_weights(config.seed)))
+        for variable in self.model.optimizer.variables:
+            variable.assign(np.zeros(variable.shape, variable.dtype))
+        self.model.optimizer.learning_rate.assign(config.learning_rate)
+
+    def train_epoch(self, train: tuple, order: np.ndarray, steps: int, report: Callable[[int], None]) -> tuple[np.ndarray, dict]:
+        """One epoch of `steps` steps on (x, y, shift, scale) in the given sample order: Keras'
+        running mean loss after each step, and the epoch's final logs; `report(steps_done)`
+        after each call. A non-finite loss ends the epoch there (the steps after it in the same
+        call are dropped: every later number is NaN too)."""
+        model = self.model
+        model.reset_metrics()
+        state = self._state(model.trainable_variables, model.non_trainable_variables, model.optimizer.variables)
+        running = []
+        for batches in self._batches(order):
+            state, losses = self._train(state, *train, batches)
+            running.append(np.asarray(losses))
+            report(sum(map(len, running)))
+            if not np.isfinite(running[-1]).all():
+                running[-1] = running[-1][: int(np.argmin(np.isfinite(running[-1]))) + 1]
+                break
+        self._write_back(state, model.trainable_variables, model.non_trainable_variables, model.optimizer.variables)
+        return np.concatenate(running), self._logs()
+
+    def evaluate(self, x, y, shift, scale) -> dict[str, float]:
+        """Loss and accuracy on uint8 images x, scaled, and labels y, batch by batch, as fit's
+        validation computes them."""
+        model = self.model
+        model.reset_metrics()
+        state = self._state(model.trainable_variables, model.non_trainable_variables)
+        for batches in self._batches(np.arange(x.shape[0]), steps_per_call=math.inf):
+            state, _ = self._test(state, x, y, shift, scale, batches)
+        self._write_back(state, [], [])  # the weights are only read
+        return self._logs()
+
+    def _batches(self, order: np.ndarray, steps_per_call: float = STEPS_PER_CALL):
+        """`order` as (steps, batch size) index arrays, at most `steps_per_call` steps each; the
+        last, smaller batch alone (a different shape is traced once per size)."""
+        size = self._batch_size
+        full = len(order) // size * size
+        whole = order[:full].reshape(-1, size).astype(np.int32)
+        chunk = int(min(steps_per_call, max(len(whole), 1)))
+        yield from (whole[start : start + chunk] for start in range(0, len(whole), chunk))
+        if full < len(order):
+            yield order[full:][None, :].astype(np.int32)
+
+    def _state(self, *groups) -> tuple:
+        """The variables' current values, group by group, with the metrics' last."""
+        return (*([variable.value for variable in group] for group in groups), [v.value for v in self.model.metrics_variables])
+
+    def _write_back(self, state: tuple, *groups) -> None:
+        for group, values in zip((*groups, self.model.metrics_variables), state):
+            for variable, value in zip(group, values):
+                variable.assign(value)
+
+    def _logs(self) -> dict[str, float]:
+        return {name: float(value) for name, value in self.model.get_metrics_result().items()}
+
+
+@functools.lru_cache(maxsize=8)
+def compiled(architecture: RunConfig) -> Loops:
+    """One Loops per architecture in a process (see `train.architecture`)."""
+    return Loops(architecture)

@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from explainer.config import RunConfig
+from explainer.labels import VERDICT_WORDS
 from explainer.report import FOLLOWS_LR_TOLERANCE, divergence, follows_learning_rate, growth_exponent, history_rows, ratio
 from explainer.train import RunResult
 
@@ -82,6 +83,19 @@ class FixOutcome:
     @property
     def lr_ratio(self) -> float:
         return self.runs[1].config.learning_rate / self.runs[0].config.learning_rate
+
+    @property
+    def follows_lr(self) -> bool:
+        """Whether this fix's final loss still follows the learning rate (see report.follows_learning_rate)."""
+        return follows_learning_rate(growth_exponent(self.loss_ratio, self.lr_ratio))
+
+    def words(self) -> str:
+        """The verdict for a reader: VERDICT_WORDS, and for "changes training" whether the loss
+        still scales with the learning rate, as measured."""
+        verdict = self.verdict()
+        if verdict == "changes-training" and self.follows_lr:
+            return f"{VERDICT_WORDS[verdict]}, still scales with the learning rate"
+        return VERDICT_WORDS[verdict]
 
     def verdict(self) -> str:
         if _identical(self.runs, self.baseline):  # the baseline trivially, being the reference

@@ -77,3 +77,11 @@ def test_fixes_apply_to_the_question_with_the_sidebars_engine_and_length():
 def test_a_zero_loss_gives_no_verdict_error():
     fitted = (result(0.01, 0.0, 1.0), result(0.03, 0.0, 1.0))
     assert FixOutcome("unit", fitted, BASELINE).verdict() == "changes-training"
+
+
+def test_verdicts_in_words_say_whether_the_loss_still_follows_the_rate():
+    adaptive = (result(0.01, 50, 0.80), result(0.03, 151, 0.89))  # loss 3x for 3x the rate, accuracy moved
+    moved = (result(0.01, 1.9, 0.27), result(0.03, 2.1, 0.10))
+    assert FixOutcome("adam", adaptive, BASELINE).words() == "changes training, still scales with the learning rate"
+    assert FixOutcome("probabilities", moved, BASELINE).words() == "changes training"
+    assert FixOutcome("unit", (result(0.01, 0.32, 0.915), result(0.03, 0.29, 0.92)), BASELINE).words() == "fixes it"

@@ -1,0 +1,141 @@
+"""The answer in a few plain sentences, each carrying its measurement from the view's runs and
+saying so when the measurement does not bear it out; the landing page opens with them."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+from explainer import linear, measures
+from explainer.config import RunConfig
+from explainer.data import Prepared
+from explainer.fixes import base_config, fix_config
+from explainer.labels import figure
+from explainer.mechanism import PROBABILITY_LOSS_BOUND
+from explainer.report import follows_learning_rate, growth_exponent, ratio, reports
+from explainer.train import RunResult
+from explainer.view import View
+
+# the artifact is worth a sentence when predict's accuracy falls this far below the reported one
+ARTIFACT_GAP = 0.1
+SATURATED_SHARE = 0.9  # "saturates every output": this share of images past 0.999 after epoch 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Claim:
+    """One sentence of the answer: `holds` says whether the measurement in it supports the
+    explanation; `page` is where it is shown at length."""
+
+    text: str
+    holds: bool
+    page: str
+
+
+def runs_needed(view: View) -> list[RunConfig]:
+    """The question's setup (sidebar's engine and run length) at both rates, the same with
+    x / 255, and Keras 3 on JAX."""
+    base = base_config(view.config)
+    fixed = [fix_config("unit", base, lr) for lr in view.learning_rates]
+    jax = [base.replace(engine="keras3_jax", learning_rate=lr) for lr in view.learning_rates]
+    return list(dict.fromkeys([*View(view.learning_rates, base).run_configs(), *fixed, *jax]))
+
+
+def claims(view: View, runs: Mapping[RunConfig, RunResult], data: Prepared) -> list[Claim]:
+    """The answer for the view's learning rates, from `runs` (every config of `runs_needed`);
+    `data` is the question's setup's prepared data (raw pixels)."""
+    base = base_config(view.config)
+    low, high = (runs[base.replace(learning_rate=lr)] for lr in view.learning_rates)
+    unit = [runs[fix_config("unit", base, lr)] for lr in view.learning_rates]
+    jax = [runs[base.replace(engine="keras3_jax", learning_rate=lr)] for lr in view.learning_rates]
+    return [_logits(low), _saturation(low, data), _scaling(low, high), _artifact(low), _fix(unit), _jax(jax)]
+
+
+def _logits(run: RunResult) -> Claim:
+    loss, bound = run.first_batch_loss, PROBABILITY_LOSS_BOUND
+    holds = loss > bound
+    text = (
+        f"Keras computes the cross-entropy on the logits, not on the sigmoid outputs: on the first batch it reports a "
+        f"loss of {figure(loss, '.4g')}, and a cross-entropy on probabilities can never exceed {bound:.1f} per image."
+        if holds
+        else f"Here Keras reports a first-batch loss of {figure(loss, '.4g')}, within the {bound:.1f} a cross-entropy on "
+        "probabilities can reach: this measurement does not show the logits shortcut."
+    )
+    return Claim(text, holds, "why")
+
+
+def _saturation(run: RunResult, data: Prepared) -> Claim:
+    epoch = min(1, len(run.kernels) - 1)
+    share = measures.softmax_saturated_fraction(linear.logits(run.kernels[epoch], run.biases[epoch], data.x_train))
+    holds = share >= SATURATED_SHARE
+    text = (
+        f"The inputs are raw pixels, 0 to 255, so each step moves the logits by hundreds: after {epoch} epoch(s), "
+        f"{figure(share, '.1%')} of the training images have a largest softmax probability above 0.999."
+        if holds
+        else f"After {epoch} epoch(s) only {figure(share, '.1%')} of the training images have a largest softmax "
+        "probability above 0.999: the outputs are not saturated here, which the explanation needs."
+    )
+    return Claim(text, holds, "why")
+
+
+def _scaling(low: RunResult, high: RunResult) -> Claim:
+    lr_ratio = high.config.learning_rate / low.config.learning_rate
+    norms = measures.norm_ratio(low.kernels[-1], high.kernels[-1])
+    losses = ratio(high.history["loss"][-1], low.history["loss"][-1])
+    holds = follows_learning_rate(growth_exponent(norms, lr_ratio)) and follows_learning_rate(growth_exponent(losses, lr_ratio))
+    text = (
+        f"Saturated, SGD's updates no longer depend on the weights' scale, so the weights grow with the learning rate: "
+        f"{lr_ratio:.3g} times the rate gives weights {figure(norms, '.3g')} times larger and a loss "
+        f"{figure(losses, '.3g')} times larger. Nothing diverges: the loss settles at a level the rate sets."
+        if holds
+        else f"Here {lr_ratio:.3g} times the rate gives weights {figure(norms, '.3g')} times larger and a loss "
+        f"{figure(losses, '.3g')} times larger: they do not follow the learning rate in this setup."
+    )
+    return Claim(text, holds, "loss_surface")
+
+
+def _artifact(run: RunResult) -> Claim:
+    reported = run.history["val_accuracy"][-1]
+    holds = reports(reported, run.logit_accuracy) and reported - run.predict_accuracy > ARTIFACT_GAP
+    text = (
+        f"The reported accuracy, {figure(reported, '.2f')}, is itself an artifact: it is the accuracy of the logits, "
+        f"which TensorFlow's graph optimizer uses inside the training step; argmax(model.predict(x)) is right for only "
+        f"{figure(run.predict_accuracy, '.2f')}, because the saturated sigmoid outputs tie at exactly 1.0."
+        if holds
+        else f"Keras reports a validation accuracy of {figure(reported, '.2f')}, and argmax(model.predict(x)) gets "
+        f"{figure(run.predict_accuracy, '.2f')}: on this engine the reported accuracy is not the logits' artifact."
+    )
+    return Claim(text, holds, "why")
+
+
+def _fix(unit: list[RunResult]) -> Claim:
+    low, high = unit
+    lr_ratio = high.config.learning_rate / low.config.learning_rate
+    losses = ratio(high.history["loss"][-1], low.history["loss"][-1])
+    accuracy = low.history["val_accuracy"][-1]
+    holds = low.history["loss"][-1] < 1 and not follows_learning_rate(growth_exponent(losses, lr_ratio))
+    text = (
+        f"The fix is to scale the inputs to x / 255: the loss becomes {figure(low.history['loss'][-1], '.3g')} and "
+        f"{figure(high.history['loss'][-1], '.3g')}, no longer following the rate, and predict's accuracy "
+        f"{figure(low.predict_accuracy, '.2f')} (validation {figure(accuracy, '.2f')})."
+        if holds
+        else f"With x / 255 the loss is {figure(low.history['loss'][-1], '.3g')} and {figure(high.history['loss'][-1], '.3g')} "
+        "here: scaling the inputs does not settle it in this setup."
+    )
+    return Claim(text, holds, "fixes")
+
+
+def _jax(jax: list[RunResult]) -> Claim:
+    low, high = jax
+    lr_ratio = high.config.learning_rate / low.config.learning_rate
+    losses = ratio(high.history["loss"][-1], low.history["loss"][-1])
+    bounded = all(run.history["loss"][-1] <= PROBABILITY_LOSS_BOUND for run in jax)
+    holds = bounded and not follows_learning_rate(growth_exponent(losses, lr_ratio))
+    text = (
+        f"The proof: Keras 3 on its JAX backend takes no logits shortcut, and the same code's loss is "
+        f"{figure(low.history['loss'][-1], '.3g')} and {figure(high.history['loss'][-1], '.3g')}, bounded and not "
+        "following the rate: the puzzle disappears."
+        if holds
+        else f"On Keras 3's JAX backend the loss is {figure(low.history['loss'][-1], '.3g')} and "
+        f"{figure(high.history['loss'][-1], '.3g')}: here it does not show the contrast the explanation predicts."
+    )
+    return Claim(text, holds, "reproduce")

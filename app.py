@@ -7,6 +7,7 @@ from explainer.config import ACTIVATIONS, BOUNDS, ENGINES, OPTIMIZERS, SCALINGS,
 from explainer.labels import LABELS
 from explainer.view import View, config_from_widgets, format_learning_rates, parse_learning_rates, to_query, widget_values
 from ui import notices, runs
+from ui.pages import PAGES, TITLES
 
 st.set_page_config(page_title="Why does the loss grow with the learning rate?", page_icon="📉", layout="wide")
 
@@ -22,6 +23,7 @@ def sidebar() -> View:
     """The shared, keyed controls; returns the view they describe (the last valid one if not)."""
     bar, choose = st.sidebar, lambda options, **kwargs: st.sidebar.radio(options=options, format_func=LABELS.get, **kwargs)
     bar.header("Settings")
+    bar.caption("They apply to every page, and the link in the address bar keeps them.")
     lr_text = bar.text_input("Learning rates to compare", key="lr", help="Two numbers, like 0.01, 0.03")
     try:
         learning_rates = parse_learning_rates(lr_text)
@@ -56,10 +58,6 @@ st.query_params.from_dict(to_query(st.session_state.view))
 notices.show()
 runs.begin_page()
 
-pages = [
-    st.Page("app_pages/reproduce.py", title="Reproduce the question", icon=":material/replay:", default=True),
-    st.Page("app_pages/loss_surface.py", title="The loss surface", icon=":material/landscape:"),
-    st.Page("app_pages/fixes.py", title="Apply the fixes", icon=":material/build:"),
-    st.Page("app_pages/why.py", title="Why: the mechanism, measured", icon=":material/search:"),
-]
-st.navigation(pages).run()
+st.navigation(
+    [st.Page(PAGES[name], title=title, icon=icon, default=name == "reproduce") for name, (title, icon) in TITLES.items()]
+).run()

@@ -6,36 +6,39 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-SOURCE_DASHES = {"tf.keras 2": [1, 0], "Keras 3": [6, 2], "question": [2, 2]}
+LR_DASHES = [[1, 0], [6, 3]]  # the lower learning rate solid, the higher dashed
+METRIC_TITLES = {"loss": "loss (log scale)", "accuracy": "reported accuracy"}
 
 
 def _lr_labels(frame: pd.DataFrame) -> pd.Series:
     return frame["learning_rate"].map("lr {:g}".format)
 
 
-def epoch_chart(rows: list[dict], metric: str, log_scale: bool = False, dashes: dict | None = None) -> alt.Chart:
-    """`metric` per epoch, training and validation side by side; colour is the learning rate,
-    the dash tells measured engines from the question's reported numbers."""
+def _stroke_legend(title: str) -> alt.Legend:
+    """A legend whose symbols are line segments, so that a dash pattern shows in it."""
+    return alt.Legend(title=title, symbolType="stroke", symbolStrokeWidth=2, symbolSize=400)
+
+
+def epoch_chart(rows: list[dict], metric: str, log_scale: bool = False) -> alt.FacetChart:
+    """`metric` per epoch, training and validation side by side; colour says where the numbers
+    come from (an engine, the question, a fix), the dash which learning rate."""
     frame = pd.DataFrame([row for row in rows if row["metric"] == metric])
     frame["lr"] = _lr_labels(frame)
     scale = alt.Scale(type="log") if log_scale else alt.Scale(zero=False)
-    dashes = dashes or SOURCE_DASHES
+    title = METRIC_TITLES[metric] if log_scale or metric != "loss" else "loss"
     return (
         alt.Chart(frame)
         .mark_line(point=True)
         .encode(
             x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1), title="epoch"),
-            y=alt.Y("value:Q", scale=scale, title=metric),
-            color=alt.Color("lr:N", title="learning rate"),
+            y=alt.Y("value:Q", scale=scale, title=title),
+            color=alt.Color("source:N", title="numbers from", sort=None),
             strokeDash=alt.StrokeDash(
-                "source:N",
-                title="numbers from",
-                scale=alt.Scale(domain=list(dashes), range=list(dashes.values())),
+                "lr:N", title="learning rate", scale=alt.Scale(range=LR_DASHES), legend=_stroke_legend("learning rate")
             ),
-            detail="source:N",
-            tooltip=["source", "lr", "split", "epoch", alt.Tooltip("value:Q", format=".4f")],
+            tooltip=["source", "lr", "split", "epoch", alt.Tooltip("value:Q", format=".4g", title=metric)],
         )
-        .properties(width=300, height=260)
+        .properties(width=300, height=240)
         .facet(column=alt.Column("split:N", title=None, sort=["training", "validation"]))
     )
 
@@ -113,9 +116,9 @@ def histogram(rows: list[dict]) -> alt.Chart:
         alt.Chart(frame)
         .mark_bar(opacity=0.6)
         .encode(
-            x=alt.X("log10_loss:Q", bin="binned", title="log10 of the per-sample loss (test set)"),
+            x=alt.X("log10_loss:Q", bin="binned", title="log10 of an image's loss (test set; the first bar: 1e-8 or less)"),
             x2="log10_loss_end:Q",
-            y=alt.Y("samples:Q", stack=None),
+            y=alt.Y("samples:Q", stack=None, title="test images"),
             color=alt.Color("lr:N", title="learning rate"),
             tooltip=["lr", alt.Tooltip("log10_loss:Q", format=".1f"), "samples"],
         )
@@ -199,3 +202,27 @@ def plane_chart(a, b, loss, iterates: list[dict]) -> alt.LayerChart:
         )
     )
     return (heat + path).properties(width=380, height=320)
+
+
+def landing_chart(rows: list[dict], learning_rate: float) -> alt.LayerChart:
+    """Where SGD's step lands, against the learning rate (log-log), one line per input scaling;
+    the chosen rate marked, each line's starting loss as a dotted rule."""
+    frame = pd.DataFrame(rows)
+    scale = alt.Scale(type="log")
+    x = alt.X("learning_rate:Q", scale=scale, title="learning rate (the step's length along the gradient)")
+    colour = alt.Color("scaling:N", title="inputs")
+    tooltip = ["scaling", alt.Tooltip("learning_rate:Q", format=".3g"), alt.Tooltip("loss:Q", format=".4g")]
+    lines = (
+        alt.Chart(frame)
+        .mark_line()
+        .encode(x=x, y=alt.Y("loss:Q", scale=scale, title="loss where the step lands"), color=colour, tooltip=tooltip)
+    )
+    start = (
+        alt.Chart(frame)
+        .mark_rule(strokeDash=[2, 2])
+        .encode(y="start:Q", color=colour, tooltip=[alt.Tooltip("start:Q", title="loss before the step", format=".4g")])
+    )
+    chosen = frame[frame["learning_rate"] == learning_rate]
+    points = alt.Chart(chosen).mark_point(size=120, filled=True).encode(x=x, y="loss:Q", color=colour, tooltip=tooltip)
+    rule = alt.Chart(pd.DataFrame({"learning_rate": [learning_rate]})).mark_rule(color="gray").encode(x="learning_rate:Q")
+    return (lines + start + rule + points).properties(width=620, height=300)

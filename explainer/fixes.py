@@ -8,8 +8,16 @@ import math
 import numpy as np
 
 from explainer.config import RunConfig
-from explainer.labels import VERDICT_WORDS
-from explainer.report import FOLLOWS_LR_TOLERANCE, divergence, follows_learning_rate, growth_exponent, history_rows, ratio
+from explainer.labels import FIX_NAMES, VERDICT_COLOURS, VERDICT_WORDS, figure
+from explainer.report import (
+    DIVERGENCE_RULE,
+    FOLLOWS_LR_TOLERANCE,
+    divergence,
+    follows_learning_rate,
+    growth_exponent,
+    history_rows,
+    ratio,
+)
 from explainer.train import RunResult
 
 FIXES: dict[str, dict] = {
@@ -193,6 +201,35 @@ class AnswerCheck:
     def softmax_identical(self) -> bool:
         return self.softmax.verdict() == "identical-training"
 
+    def divergence_sentence(self) -> str:
+        """The first claim against the runs, with the rule and the figures it was judged on."""
+        high, low_lower, low = self.baseline.runs[1], self.lower.runs[0], self.baseline.runs[0]
+        losses = high.history["loss"]
+        trend = f"goes from {figure(losses[0], '.4g')} after epoch 1 to {figure(losses[-1], '.4g')} after epoch {len(losses)}"
+        return (
+            f"At learning rate {high.config.learning_rate:g} the training loss {trend}: by the rule ({DIVERGENCE_RULE}) "
+            f"it {'diverges' if self.divergence else 'does not diverge'}. Dividing the learning rates by {LOWER_LR_FACTOR} "
+            f"{self.lower.words()}: the loss becomes {figure(low_lower.history['loss'][-1], '.4g')} instead of "
+            f"{figure(low.history['loss'][-1], '.4g')}, the validation accuracy "
+            f"{figure(low_lower.history['val_accuracy'][-1], '.3f')} "
+            f"instead of {figure(low.history['val_accuracy'][-1], '.3f')}."
+        )
+
+    def softmax_sentence(self) -> str:
+        """The second claim against the runs: what softmax changes in training, and in predict."""
+        low, softmax = self.baseline.runs[0], self.softmax.runs[0]
+        training = (
+            "every training step is the same as with sigmoid, because Keras computes the loss on the logits either way"
+            if self.softmax_identical
+            else f"training changes (the verdict: {self.softmax.words()})"
+        )
+        return (
+            f"With softmax {training}. What does change is model.predict: its argmax is right for "
+            f"{figure(softmax.predict_accuracy, '.3f')} of the test set with softmax and {figure(low.predict_accuracy, '.3f')} "
+            f"with sigmoid, whose saturated outputs tie at 1.0 (the logits themselves classify "
+            f"{figure(low.logit_accuracy, '.3f')})."
+        )
+
 
 def check_answer(outcomes: list[FixOutcome]) -> AnswerCheck:
     by_fix = {outcome.fix: outcome for outcome in outcomes}
@@ -208,3 +245,15 @@ def curve_rows(outcomes: list[FixOutcome], fix: str) -> list[dict]:
         for run in by_fix[name].runs
         for row in history_rows(name, run.config.learning_rate, run.history)
     ]
+
+
+def sentence(outcome: FixOutcome) -> str:
+    """One fix's verdict with its figures, for a reader (Markdown, the verdict as a coloured badge)."""
+    (low, high), verdict = outcome.runs, outcome.verdict()
+    badge = "the reference" if outcome.fix == "baseline" else f":{VERDICT_COLOURS[verdict]}-badge[{outcome.words()}]"
+    return (
+        f"{badge} **{FIX_NAMES[outcome.fix]}**: final loss {figure(low.history['loss'][-1], '.4g')} and "
+        f"{figure(high.history['loss'][-1], '.4g')} (ratio {figure(outcome.loss_ratio, '.2f')} for a rate ratio of "
+        f"{outcome.lr_ratio:.2f}); validation accuracy {figure(low.history['val_accuracy'][-1], '.3f')} as reported, "
+        f"{figure(low.predict_accuracy, '.3f')} by argmax(model.predict)."
+    )

@@ -53,6 +53,7 @@ def figure(value: float, spec: str = ".4g") -> str:
     """A measured number as the pages print it; "undefined here" when it is NaN or infinite."""
     return format(value, spec) if math.isfinite(value) else UNDEFINED
 
+
 FIX_NAMES = {
     "baseline": "the question's setup",
     "unit": "inputs scaled to x / 255",

@@ -21,7 +21,9 @@ PROBABILITY_LOSS_BOUND = -math.log(CLIP_EPSILON)
 COLLAPSE_FACTORS = (0.1, 1.0, 10.0)  # learning rates of the collapse chart, relative to the lower one
 COLLAPSE_RANGE = COLLAPSE_FACTORS[-1] / COLLAPSE_FACTORS[0]
 OPTIMIZERS = ("sgd", "rmsprop", "adam")
-HISTOGRAM_BINS = np.linspace(-4, 4, 41)  # log10 of the per-sample loss
+# the per-image loss histogram: log10 bins of this width, from 1e-8 (smaller losses, the images
+# classified correctly with saturated outputs, count in the first bin) up to the largest loss
+HISTOGRAM_BIN_WIDTH, HISTOGRAM_FLOOR = 0.25, -8
 
 
 def runs_needed(config: RunConfig, learning_rates: tuple[float, float]) -> list[RunConfig]:
@@ -160,7 +162,7 @@ def measure(
             for engine, optimization in (("tf_keras", True), ("tf_keras", False), ("keras3", True))
         ],
         per_sample=[_per_sample(run(learning_rate=lr), data) for lr in learning_rates],
-        histogram=[row for lr in learning_rates for row in _histogram(run(learning_rate=lr), data)],
+        histogram=_histogram([run(learning_rate=lr) for lr in learning_rates], data),
     )
 
 
@@ -280,16 +282,29 @@ def _per_sample(result, data) -> dict:
     }
 
 
-def _histogram(result, data) -> list[dict]:
-    z = linear.logits(result.kernels[-1], result.biases[-1], data.x_test)
-    exponents = np.clip(np.log10(np.maximum(linear.softmax_crossentropy(z, data.y_test), 1e-300)), -4, 4)
-    counts, edges = np.histogram(exponents, bins=HISTOGRAM_BINS)
-    return [
-        {
-            "learning_rate": result.config.learning_rate,
-            "log10_loss": float(start),
-            "log10_loss_end": float(end),
-            "samples": int(count),
-        }
-        for start, end, count in zip(edges[:-1], edges[1:], counts)
-    ]
+def histogram_edges(exponents: np.ndarray) -> np.ndarray:
+    """Bin edges from HISTOGRAM_FLOOR past the largest finite value, at least one bin (a run can
+    fit every image, all its losses at the floor)."""
+    finite = exponents[np.isfinite(exponents)]
+    top = np.ceil(finite.max() / HISTOGRAM_BIN_WIDTH) * HISTOGRAM_BIN_WIDTH if len(finite) else HISTOGRAM_FLOOR
+    top = max(top, HISTOGRAM_FLOOR + HISTOGRAM_BIN_WIDTH)
+    return np.arange(HISTOGRAM_FLOOR, top + HISTOGRAM_BIN_WIDTH / 2, HISTOGRAM_BIN_WIDTH)
+
+
+def _histogram(results, data) -> list[dict]:
+    """Counts of test images per log10 bin of their loss, one set of bins for every run, reaching
+    the largest loss (no image piles on an edge but the floor's, which says "this or less")."""
+    exponents = []
+    for result in results:
+        z = linear.logits(result.kernels[-1], result.biases[-1], data.x_test)
+        with np.errstate(divide="ignore"):
+            exponents.append(np.maximum(np.log10(linear.softmax_crossentropy(z, data.y_test)), HISTOGRAM_FLOOR))
+    edges = histogram_edges(np.concatenate(exponents))
+    rows = []
+    for result, values in zip(results, exponents):
+        counts, _ = np.histogram(values[np.isfinite(values)], bins=edges)
+        rows += [
+            {"learning_rate": result.config.learning_rate, "log10_loss": float(a), "log10_loss_end": float(b), "samples": int(n)}
+            for a, b, n in zip(edges[:-1], edges[1:], counts)
+        ]
+    return rows

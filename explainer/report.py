@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from explainer.labels import NAMES
+from explainer.labels import NAMES, figure
 from explainer.train import METRICS, RunResult
 
 # the loss "follows the learning rate" when its growth exponent log(loss ratio) / log(lr ratio)
@@ -187,4 +187,16 @@ def sweep(results: list[RunResult]) -> Sweep:
             {"learning_rate": r.config.learning_rate, "loss": r.history["loss"][-1], "accuracy": r.history["accuracy"][-1]}
             for r in results
         ]
+    )
+
+
+def engine_sentence(comparison: Comparison, low: RunResult) -> str:
+    """What one engine shows at the two rates, in one measured sentence."""
+    lowest, highest = comparison.loss_ratio_range
+    follows = "follows the learning rate" if comparison.proportional else "does not follow the learning rate"
+    return (
+        f"Over {len(comparison.loss_ratios)} epoch(s) the loss ratio stays between {figure(lowest, '.2f')} and "
+        f"{figure(highest, '.2f')} for a rate ratio of {comparison.lr_ratio:.2f}: the loss {follows}. Keras reports a "
+        f"validation accuracy of {figure(low.history['val_accuracy'][-1], '.3f')}; argmax(model.predict) is right for "
+        f"{figure(low.predict_accuracy, '.3f')} and argmax of the logits for {figure(low.logit_accuracy, '.3f')}."
     )

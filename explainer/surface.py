@@ -14,6 +14,8 @@ import numpy as np
 from explainer import linear
 from explainer.config import MNIST_TRAIN_SIZE, RunConfig
 from explainer.data import Prepared
+from explainer.labels import figure
+from explainer.report import loglog_slope
 from explainer.train import RunResult, epoch_order
 
 SCALINGS = ("raw", "unit")  # the page sets raw pixels beside x / 255
@@ -22,6 +24,7 @@ DIRECTIONS = ("minibatch", "fullbatch")
 SECOND_DIRECTIONS = ("next_minibatch", "random", "hessian")
 EVALUATE_ON = ("minibatch", "train", "test")
 CHUNK = 512  # samples per block of the plane computation
+LANDING_SPAN, LANDING_POINTS = 100.0, 41  # the learning-rate slider: the view's rates / 100 to x 100, log-spaced
 
 
 @dataclasses.dataclass(frozen=True)
@@ -235,6 +238,8 @@ class Slices:
     plane_b: np.ndarray
     plane_loss: np.ndarray
     iterates: list[dict]
+    landing_rates: np.ndarray
+    landing_loss: np.ndarray
 
     @property
     def start_loss(self) -> float:
@@ -245,6 +250,17 @@ class Slices:
     def minimum_at_edge(self) -> bool:
         """The lowest loss is at the far end of the range: the line's minimum may lie further."""
         return self.best_t == self.t.max()
+
+    def landing(self, learning_rate: float) -> float:
+        """The loss where an SGD step of `learning_rate` lands (one of `landing_rates`)."""
+        return float(self.landing_loss[np.searchsorted(self.landing_rates, learning_rate)])
+
+
+def landing_rates(learning_rates: tuple[float, ...]) -> np.ndarray:
+    """The slider's learning rates: log-spaced from the lowest / LANDING_SPAN to the highest x
+    LANDING_SPAN, with the view's own rates among them."""
+    grid = np.geomspace(min(learning_rates) / LANDING_SPAN, max(learning_rates) * LANDING_SPAN, LANDING_POINTS)
+    return np.unique(np.r_[np.float64([float(f"{rate:.3g}") for rate in grid]), learning_rates])
 
 
 def median_alphas(rows: list[dict]) -> dict[tuple[str, float], float]:
@@ -285,6 +301,7 @@ def compute(
     a = np.linspace(-0.5 * reach, 3 * reach, plane_points)
     b = np.linspace(-1.75 * reach, 1.75 * reach, plane_points)
     iterates = sgd_iterates(theta, batches_from(request.config, len(data.x_train), epoch, step, 5), data, request.config)
+    rates = landing_rates(learning_rates)
     return Slices(
         t=t,
         loss=loss,
@@ -299,6 +316,8 @@ def compute(
             {"step": k, "a": float(-(v - theta) @ d1 / (d1 @ d1)), "b": float(-(v - theta) @ d2 / (d2 @ d2))}
             for k, v in enumerate(iterates)
         ],
+        landing_rates=rates,
+        landing_loss=line(theta, d1, x, y, request.config, rates)[0],
     )
 
 
@@ -347,3 +366,46 @@ def describe_alpha(alpha: float) -> str:
     if alpha > 0:
         return "passes the line's minimum but lands below the start"
     return "stops short of the line's minimum"
+
+
+def landing_growth(slices: Slices) -> float:
+    """How the landing loss grows with the learning rate past the line's minimum: the log-log
+    slope (1: in proportion, as on raw pixels; NaN when too few rates lie past the minimum)."""
+    past = slices.landing_rates > slices.best_t
+    return loglog_slope(list(slices.landing_rates[past]), list(slices.landing_loss[past]))
+
+
+def landing_rows(slices: dict[str, Slices], names: dict[str, str]) -> list[dict]:
+    """The landing loss per learning rate of each scaling's slices, for `charts.landing_chart`."""
+    return [
+        {"scaling": names[scaling], "learning_rate": float(rate), "loss": float(loss), "start": line.start_loss}
+        for scaling, line in slices.items()
+        for rate, loss in zip(line.landing_rates, line.landing_loss)
+    ]
+
+
+def line_sentence(line: Slices) -> str:
+    """What the slice says about the view's steps, in words, with its figures."""
+    landing = "; ".join(
+        f"the step of learning rate {m['learning_rate']:g} lands at {figure(m['loss'], '.4g')} and {describe_alpha(m['alpha'])}"
+        for m in line.markers
+    )
+    edge = " (the edge of the range: the minimum may lie further)" if line.minimum_at_edge else ""
+    return (
+        f"The loss is {figure(line.start_loss, '.4g')} where we stand and lowest, {figure(line.best_loss, '.4g')}, at a "
+        f"step length of {figure(line.best_t, '.3g')}{edge}; {landing}."
+    )
+
+
+def landing_sentence(slices: dict[str, Slices], learning_rate: float, names: dict[str, str]) -> str:
+    """Where a step of `learning_rate` lands on each scaling's slice, and how the landing loss
+    grows with the rate past the minimum."""
+    parts = []
+    for scaling, line in slices.items():
+        growth = landing_growth(line)
+        parts.append(
+            f"on {names[scaling]} it lands at {figure(line.landing(learning_rate), '.4g')} "
+            f"({figure(line.landing(learning_rate) / line.start_loss, '.3g')} times the loss before the step), and past the "
+            f"minimum the landing loss grows as the learning rate to the power {figure(growth, '.2f')}"
+        )
+    return f"A step of learning rate {learning_rate:g}: " + "; ".join(parts) + "."

@@ -3,6 +3,7 @@
 import re
 from pathlib import Path
 
+from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).parents[1]
@@ -30,3 +31,9 @@ def said(test: AppTest) -> str:
     """Everything the page says in Markdown, warnings, errors, infos and captions, as plain text."""
     blocks = [*test.markdown, *test.warning, *test.error, *test.info, *test.caption, *test.subheader, *test.header]
     return " ".join(plain(block.value) for block in blocks)
+
+
+def chart_rows(element) -> list[dict]:
+    """Every row of data a Vega-Lite chart element carries (Streamlit sends them as Arrow)."""
+    frames = [dataframe_util.convert_arrow_bytes_to_pandas_df(dataset.data.data) for dataset in element.proto.datasets]
+    return [row for frame in frames for row in frame.to_dict("records")]

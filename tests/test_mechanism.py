@@ -1,8 +1,9 @@
 """The Why page's judgements on hand-made measurements whose answer is known."""
 
+import numpy as np
 import pytest
 
-from explainer.mechanism import PROBABILITY_LOSS_BOUND, Mechanism
+from explainer.mechanism import HISTOGRAM_BIN_WIDTH, HISTOGRAM_FLOOR, PROBABILITY_LOSS_BOUND, Mechanism, histogram_edges
 
 
 def mechanism(norm_ratio: float, losses=(233.7, 233.7, 233.7), reported=(0.89, 0.31, 0.31)) -> Mechanism:
@@ -56,3 +57,11 @@ def test_saturation_and_margin_readings():
     )
     assert m.saturation_at_end == {"learning_rate": 0.01, "epoch": 1, "softmax_saturated": 0.1}
     assert m.margin_growth == pytest.approx((3923 / 1309, 3.0))
+
+
+@pytest.mark.parametrize("largest", [3.1, 3.25, -8.0, float("nan")])
+def test_the_loss_histogram_reaches_the_largest_loss_and_keeps_a_bin(largest):
+    edges = histogram_edges(np.array([HISTOGRAM_FLOOR, -2.0, largest][: 3 if largest > -2 else 1]))
+    assert edges[0] == HISTOGRAM_FLOOR and len(edges) >= 2 and np.allclose(np.diff(edges), HISTOGRAM_BIN_WIDTH)
+    if largest > -2:
+        assert edges[-1] >= largest > edges[-2]  # the largest loss falls in the last bin, not past it

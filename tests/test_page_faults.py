@@ -34,7 +34,7 @@ def test_a_failed_run_says_why_and_offers_a_retry(synthetic, tmp_path, monkeypat
     )
     test = reproduce()
     assert "failed: learning rate 0.01 is not allowed here" in plain(test.error[0].value)
-    assert test.button(key="retry Reproduction").label == "Retry the failed runs"
+    assert test.button(key="retry The answer").label == "Retry the failed runs"
     assert not test.metric  # the page stopped: no figures from runs that do not exist
 
 

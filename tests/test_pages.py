@@ -3,12 +3,12 @@ workers train on synthetic data (through the real store and service), so no MNIS
 needed. Each test checks what the page computed against the runs in the store."""
 
 import pytest
-from pages_helper import page
+from pages_helper import chart_rows, page, plain
 
-from explainer import fixes, report
+from explainer import fixes, measures, report
 from explainer.cache import RunStore, run_key
 from explainer.config import ENGINES, RunConfig
-from explainer.labels import figure
+from explainer.labels import FIX_NAMES, figure
 
 pytestmark = pytest.mark.usefixtures("store")
 
@@ -32,14 +32,16 @@ def test_fixes_gives_each_verdict_computed_from_the_runs(store, synthetic):
     base = RunConfig(num_epochs=2)
     pair = lambda fix: tuple(store.load(run_key(fixes.fix_config(fix, base, lr), synthetic.fingerprint)) for lr in (0.01, 0.03))  # noqa: E731
     for fix in ("softmax", "unit", "adam"):
-        assert f"**{fix}**: `{fixes.FixOutcome(fix, pair(fix), pair('baseline')).verdict()}`" in text
-    assert "**softmax**: `identical-training`" in text  # Keras computes the loss on the logits either way
+        assert f"[{fixes.FixOutcome(fix, pair(fix), pair('baseline')).words()}] **{FIX_NAMES[fix]}**" in text
+    assert ":gray-badge[changes nothing in training] **softmax instead of sigmoid**" in text  # the loss is on the logits
 
 
 def test_why_shows_every_step_and_the_loss_path(store):
     test = page("app_pages/why.py")
     assert [header.value[:2] for header in test.main.header] == ["1.", "2.", "3.", "4.", "5.", "6."]
-    assert any("closest candidate is **softmax cross-entropy on the logits**" in block.value for block in test.markdown)
+    text = " ".join(plain(block.value) for block in test.markdown)
+    assert "tf.keras 2 reports" in text and "closest to the softmax cross-entropy on the logits" in text
+    assert "Keras 3 on JAX computes it on the clipped outputs: the counter-example" in text
 
 
 def test_loss_surface_marks_both_steps_on_both_scalings(store):
@@ -47,4 +49,35 @@ def test_loss_surface_marks_both_steps_on_both_scalings(store):
     test.radio(key="surface_point").set_value("init").run()  # the synthetic runs fit every image within an epoch
     assert not test.exception
     assert [header.value for header in test.main.subheader][:2] == ["raw pixels 0-255", "x / 255"]
-    assert len([metric for metric in test.metric if metric.label.startswith("alpha at lr")]) == 4
+    assert len([metric for metric in test.metric if metric.label.startswith("step quality at lr")]) == 4
+
+
+def test_the_learning_rate_slider_moves_the_landing_point_without_training(store):
+    test = page("app_pages/loss_surface.py")
+    test.radio(key="surface_point").set_value("init").run()
+    entries = sorted(store.directory.glob("*.npz"))
+    slider = test.select_slider(key="landing_rate")
+    for rate in (slider.options[0], slider.options[-1]):
+        test.select_slider(key="landing_rate").set_value(float(rate)).run()
+        assert not test.exception and sorted(store.directory.glob("*.npz")) == entries  # nothing was trained
+        chart = next(element for element in test.main if element.type == "vega_lite_chart")
+        data = chart_rows(chart)
+        landed = {row["scaling"]: row["loss"] for row in data if "scaling" in row and row["learning_rate"] == float(rate)}
+        sentence = next(plain(block.value) for block in test.markdown if plain(block.value).startswith("A step of learning"))
+        assert sentence.startswith(f"A step of learning rate {float(rate):g}:")
+        assert all(f"on {name} it lands at {figure(loss, '.4g')}" in sentence for name, loss in landed.items())
+        assert len(landed) == 2
+
+
+def test_the_answer_comes_first_with_the_stored_runs_numbers(store, synthetic):
+    """Each sentence of the answer carries the figures of the runs in the store."""
+    test = page("app_pages/reproduce.py")
+    low, high = stored(store, synthetic, learning_rate=0.01), stored(store, synthetic, learning_rate=0.03)
+    answer = [plain(block.value) for block in test.markdown[1:7]]
+    assert figure(low.first_batch_loss, ".4g") in answer[0]
+    assert f"{figure(measures.norm_ratio(low.kernels[-1], high.kernels[-1]), '.3g')} times larger" in answer[2]
+    unit = stored(store, synthetic, learning_rate=0.01, scaling="unit")
+    assert figure(unit.history["loss"][-1], ".3g") in answer[4]
+    jax = stored(store, synthetic, learning_rate=0.01, engine="keras3_jax")
+    assert figure(jax.history["loss"][-1], ".3g") in answer[5]
+    assert [link.label for link in test.get("page_link")][:6] == ["measured here"] * 6

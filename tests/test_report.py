@@ -55,12 +55,13 @@ def test_the_questions_logs():
     assert not question.is_question_setup(RunConfig(scaling="unit"))
 
 
-def test_epoch_chart_encodes_rate_by_colour_and_source_by_dash():
+def test_epoch_chart_encodes_source_by_colour_and_rate_by_a_dash_its_legend_shows():
     rows = report.history_rows("tf.keras 2", 0.01, history([2.0, 1.0], [0.5, 0.6]))
     rows += report.history_rows("question", 0.03, history([6.0, 3.0], [0.5, 0.6]))
     spec = charts.epoch_chart(rows, "loss", log_scale=True).to_dict()
     encoding = spec["spec"]["encoding"]
-    assert encoding["color"]["field"] == "lr" and encoding["strokeDash"]["field"] == "source"
+    assert encoding["color"]["field"] == "source" and encoding["strokeDash"]["field"] == "lr"
+    assert encoding["strokeDash"]["legend"]["symbolType"] == "stroke"  # a legend of line segments shows the dashes
     assert encoding["y"]["scale"]["type"] == "log" and spec["facet"]["column"]["field"] == "split"
     values = spec["datasets"][spec["data"]["name"]]
     assert {row["metric"] for row in values} == {"loss"} and {row["lr"] for row in values} == {"lr 0.01", "lr 0.03"}

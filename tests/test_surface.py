@@ -150,8 +150,11 @@ def test_page_judgements_on_known_values():
     assert surface.index_range(config, "step") == (0, 20) and surface.default_index(config, "step") == 20
     assert surface.default_index(config, "epoch") == 1 and surface.default_index(config, "init") == 0
     t = np.array([-0.1, 0.0, 0.5, 1.0])
-    view = surface.Slices(t, np.array([3.0, 2.0, 1.0, 0.5]), t, 1.0, 0.5, [], t, t, t, [])
-    assert view.start_loss == 2.0 and view.minimum_at_edge
+    rates = np.array([0.01, 0.03, 0.1])
+    view = surface.Slices(t, np.array([3.0, 2.0, 1.0, 0.5]), t, 1.0, 0.5, [], t, t, t, [], rates, np.array([2.0, 3.0, 6.0]))
+    assert view.start_loss == 2.0 and view.minimum_at_edge and view.landing(0.03) == 3.0
+    view = surface.Slices(t, t, t, 0.005, 1.5, [], t, t, t, [], rates, 100 * rates)  # past its minimum, in proportion
+    assert surface.landing_growth(view) == pytest.approx(1.0)
     rows = [{"scaling": "x / 255", "learning_rate": 0.01, "alpha": value} for value in (0.1, math.nan, 0.3, 0.2)]
     rows += [{"scaling": "raw", "learning_rate": 0.01, "alpha": math.nan}]
     medians = surface.median_alphas(rows)

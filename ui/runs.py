@@ -13,10 +13,13 @@ from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from explainer import charts, plan, surface
+from explainer.answer import Claim, claims
+from explainer.answer import runs_needed as answer_runs
 from explainer.cache import RunStore, cache_dir, run_key
 from explainer.config import RunConfig
 from explainer.data import Mnist, MnistNotDownloaded, MnistUnavailable, download_mnist, load_mnist, prepare
 from explainer.fixes import FixOutcome, base_config, outcomes
+from explainer.labels import describe
 from explainer.mechanism import Mechanism, measure
 from explainer.report import DIVERGENCE_RULE, divergence
 from explainer.service import Run, TrainingService, failure
@@ -78,7 +81,7 @@ def results(configs: list[RunConfig], label: str) -> list[RunResult]:
     failed = [run for run in runs if run.future.exception() is not None]
     if failed:
         for run in failed:
-            st.error(inert(f"{label}: the run ({run.config.label()}) failed: {failure(run.future.exception())}"))
+            st.error(inert(f"{label}: the run ({describe(run.config)}) failed: {failure(run.future.exception())}"))
         st.button("Retry the failed runs", key=f"retry {label}", icon=":material/refresh:")
         st.stop()
     try:
@@ -95,7 +98,7 @@ def _warn_diverged(found: list[RunResult]) -> None:
     """One warning above the page listing every diverged run the page has read so far."""
     if not hasattr(_page, "diverged"):
         begin_page()
-    _page.diverged.update({r.config.label(): reason for r in found if (reason := divergence(r))})
+    _page.diverged.update({describe(r.config): reason for r in found if (reason := divergence(r))})
     if _page.diverged:
         listed = "; ".join(f"{label}: {reason}" for label, reason in _page.diverged.items())
         _page.warning.warning(
@@ -110,22 +113,22 @@ def _watch(pending: list[Run], label: str) -> None:
     with st.status(
         f"{label}: training {len(pending)} run(s) once; later visits read them from the cache", expanded=True
     ) as status:
-        bars = {run.key: st.progress(0.0, text=f"{run.config.label()}: waiting for a free worker") for run in pending}
+        bars = {run.key: st.progress(0.0, text=f"{describe(run.config)}: waiting for a free worker") for run in pending}
         chart, shown = st.empty(), {}
         while True:
             texts, rows = {}, []
             for run in pending:
                 progress = store.read_progress(run.key)
                 if run.future.done():
-                    texts[run.key] = 1.0, f"{run.config.label()}: done"
+                    texts[run.key] = 1.0, f"{describe(run.config)}: done"
                 elif progress is not None:
                     texts[run.key] = (
                         progress.fraction,
-                        f"{run.config.label()}: epoch {progress.epoch}/{progress.num_epochs}, "
+                        f"{describe(run.config)}: epoch {progress.epoch}/{progress.num_epochs}, "
                         f"step {progress.step}/{progress.steps_per_epoch}",
                     )
                     rows += [
-                        {"run": run.config.label(), "epoch": epoch + 1, "loss": loss}
+                        {"run": describe(run.config), "epoch": epoch + 1, "loss": loss}
                         for epoch, loss in enumerate(progress.history.get("loss", []))
                     ]
             # only what changed goes to the browser: redrawing a chart costs the visitor's CPU
@@ -160,6 +163,18 @@ def _stored(key: str, directory: str) -> RunResult:
 def _load(config: RunConfig) -> RunResult:
     """A run that `results` has made sure of, from the store."""
     return _stored(run_key(config, load_mnist().fingerprint), str(service().store.directory))
+
+
+def answer(view: View) -> list[Claim]:
+    """The answer-first sentences for the view, training the runs they read first."""
+    results(answer_runs(view), "The answer")
+    return _claims(view)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _claims(view: View) -> list[Claim]:
+    runs = {needed: _load(needed) for needed in answer_runs(view)}
+    return claims(view, runs, prepare(load_mnist(), base_config(view.config)))
 
 
 def measured_mechanism(view: View) -> Mechanism:

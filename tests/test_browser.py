@@ -54,7 +54,7 @@ PAGES = {
     "": "log-log slope of final loss",
     "loss_surface": "The plane of d1 and d2",
     "fixes": "The accepted answer, checked",
-    "why": "6. The misclassified samples",
+    "why": "6. The misclassified images",
 }
 
 

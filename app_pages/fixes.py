@@ -3,7 +3,7 @@
 import streamlit as st
 
 from explainer import charts, fixes, question
-from explainer.labels import FIX_NAMES, describe, table
+from explainer.labels import FIX_NAMES, VERDICT_WORDS, describe, table
 from ui.pages import PAGES
 from ui.runs import fix_outcomes
 
@@ -18,7 +18,7 @@ found = fix_outcomes(view)
 rows = fixes.matrix_rows(found)
 st.markdown("\n".join(f"- {fixes.sentence(outcome)}" for outcome in found))
 with st.expander("How the verdicts are decided"):
-    st.markdown("\n".join(f"- {rule}" for rule in fixes.RULES))
+    st.markdown("\n".join(f"- **{VERDICT_WORDS[verdict]}**: {rule}" for verdict, rule in fixes.RULES.items()))
 left, right = st.columns(2)
 left.altair_chart(charts.fix_matrix(rows, "loss", log_color=True))
 right.altair_chart(charts.fix_matrix(rows, "val_accuracy"))

@@ -245,7 +245,7 @@ def _report_fixes(args, results: list[RunResult]) -> int:
             f"{row['fix']:<14}{row['learning_rate']:>8g}{row['loss']:>12.4f}{row['accuracy']:>10.4f}"
             f"{row['val_loss']:>12.4f}{row['val_accuracy']:>9.4f}{row['predict_accuracy']:>9.4f}  {row['verdict']}"
         )
-    print("\nRules:\n" + "\n".join(f"- {rule}" for rule in RULES))
+    print("\nRules:\n" + "\n".join(f"- {verdict}: {rule}" for verdict, rule in RULES.items()))
     if args.json:
         with open(args.json, "w") as file:
             json.dump([{name: row[name] for name in JSON_FIELDS} for row in rows], file, indent=1)

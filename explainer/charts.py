@@ -6,6 +6,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from explainer.labels import FIX_NAMES, HEADERS, OPTIMIZER_NAMES, VERDICT_WORDS
+
 LR_DASHES = [[1, 0], [6, 3]]  # the lower learning rate solid, the higher dashed
 METRIC_TITLES = {"loss": "loss (log scale)", "accuracy": "reported accuracy"}
 
@@ -77,35 +79,40 @@ def sweep_chart(rows: list[dict]) -> alt.HConcatChart:
 
 
 def lines(rows: list[dict], x: str, y: str, color: str, log_y: bool = False, y_title: str | None = None) -> alt.Chart:
-    """A line per `color` value of `y` against `x`, with tooltips; rows are plain dicts."""
+    """A line per `color` value of `y` against `x` (an epoch), with tooltips; rows are plain
+    dicts. A learning rate or an optimizer as the colour reads in words."""
     frame = pd.DataFrame(rows)
+    legend = {"learning_rate": "learning rate", "optimizer": "optimizer"}.get(color, color)
+    frame[legend] = _lr_labels(frame) if color == "learning_rate" else frame[color].map(lambda v: OPTIMIZER_NAMES.get(v, v))
     return (
         alt.Chart(frame)
         .mark_line(point=True)
         .encode(
-            x=alt.X(f"{x}:Q", axis=alt.Axis(tickMinStep=1)),
+            x=alt.X(f"{x}:Q", axis=alt.Axis(tickMinStep=1), title=x),
             y=alt.Y(f"{y}:Q", scale=alt.Scale(type="log") if log_y else alt.Scale(zero=False), title=y_title or y),
-            color=alt.Color(f"{color}:N"),
-            tooltip=[alt.Tooltip(name, format=".4g") if frame[name].dtype.kind == "f" else name for name in frame.columns],
+            color=alt.Color(f"{legend}:N"),
+            tooltip=[legend, x, alt.Tooltip(f"{y}:Q", format=".4g", title=y_title or y)],
         )
         .properties(width=360, height=260)
     )
 
 
 def fix_matrix(rows: list[dict], value: str, log_color: bool = False) -> alt.Chart:
-    """Fix by learning rate, coloured by `value`, with the number written in each cell."""
+    """Fix by learning rate, coloured by `value`, with the number written in each cell; fixes,
+    verdicts and the value's name in words."""
     frame = pd.DataFrame(rows)
     frame["lr"] = frame["learning_rate"].map("{:g}".format)
+    frame["fix"], frame["verdict"] = frame["fix"].map(FIX_NAMES), frame["verdict"].map(VERDICT_WORDS)
+    title = HEADERS[value]
     base = alt.Chart(frame).encode(
         x=alt.X("lr:N", title="learning rate", sort=None),
         y=alt.Y("fix:N", sort=None, title=None),
-        tooltip=["fix", "lr", alt.Tooltip(f"{value}:Q", format=".4g"), "verdict"],
+        tooltip=["fix", "lr", alt.Tooltip(f"{value}:Q", format=".4g", title=title), "verdict"],
     )
-    cells = base.mark_rect().encode(
-        color=alt.Color(f"{value}:Q", scale=alt.Scale(type="log" if log_color else "linear", scheme="viridis"))
-    )
+    scale = alt.Scale(type="log" if log_color else "linear", scheme="viridis")
+    cells = base.mark_rect().encode(color=alt.Color(f"{value}:Q", scale=scale, title=None, legend=alt.Legend(format=".3~g")))
     text = base.mark_text(color="white").encode(text=alt.Text(f"{value}:Q", format=".4g"))
-    return (cells + text).properties(width=260, height=28 * frame["fix"].nunique(), title=value)
+    return (cells + text).properties(width=260, height=28 * frame["fix"].nunique(), title=title)
 
 
 def histogram(rows: list[dict]) -> alt.Chart:

@@ -40,17 +40,17 @@ FIXED_ACCURACY = 0.85  # reported validation accuracy, which must also match arg
 ARTIFACT_TOLERANCE = 0.02  # |reported val_accuracy - argmax(predict) accuracy|
 UNCHANGED_ACCURACY = 0.03  # "accuracy unchanged" against the baseline
 INDEPENDENT_EXPONENT = 0.5  # a growth exponent below this: the loss no longer follows the rate
-RULES = (
-    "identical-training: every step's loss and the final weights equal the baseline's "
+RULES = {  # each verdict's rule, in the order they are tried
+    "identical-training": "every step's loss and the final weights equal the question's setup's "
     f"(relative tolerance {IDENTICAL_RTOL:g}) at both learning rates.",
-    f"fixes-it: final loss below {FIXED_LOSS:g} at both learning rates, the loss no longer follows the learning rate "
+    "fixes-it": f"final loss below {FIXED_LOSS:g} at both learning rates, the loss no longer follows the learning rate "
     f"(growth exponent log(loss ratio) / log(learning-rate ratio) below {INDEPENDENT_EXPONENT:g}), and a reported "
     f"validation accuracy of at least {FIXED_ACCURACY:g} that argmax(model.predict) confirms within {ARTIFACT_TOLERANCE:g}.",
-    f"rescales-loss-only: the loss still follows the learning rate (growth exponent within {FOLLOWS_LR_TOLERANCE:g} of 1) "
-    f"and the reported validation accuracy stays within {UNCHANGED_ACCURACY:g} of the baseline's; "
-    f"for lower_lr, the loss also scales by 1/{LOWER_LR_FACTOR}.",
-    "changes-training: anything else.",
-)
+    "rescales-loss-only": f"the loss still follows the learning rate (growth exponent within {FOLLOWS_LR_TOLERANCE:g} of 1) "
+    f"and the reported validation accuracy stays within {UNCHANGED_ACCURACY:g} of the question's setup's; with the "
+    f"learning rates divided by {LOWER_LR_FACTOR}, the loss must also shrink {LOWER_LR_FACTOR} times.",
+    "changes-training": "anything else.",
+}
 
 
 def base_config(config: RunConfig) -> RunConfig:

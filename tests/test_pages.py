@@ -2,13 +2,17 @@
 workers train on synthetic data (through the real store and service), so no MNIST file is
 needed. Each test checks what the page computed against the runs in the store."""
 
+import dataclasses
+import re
+
 import pytest
 from pages_helper import chart_rows, page, plain
 
 from explainer import fixes, measures, report
 from explainer.cache import RunStore, run_key
-from explainer.config import ENGINES, RunConfig
-from explainer.labels import FIX_NAMES, figure
+from explainer.config import CHOICES, ENGINES, RunConfig
+from explainer.labels import FIX_NAMES, HEADERS, figure
+from ui.pages import PAGES
 
 pytestmark = pytest.mark.usefixtures("store")
 
@@ -81,3 +85,32 @@ def test_the_answer_comes_first_with_the_stored_runs_numbers(store, synthetic):
     jax = stored(store, synthetic, learning_rate=0.01, engine="keras3_jax")
     assert figure(jax.history["loss"][-1], ".3g") in answer[5]
     assert [link.label for link in test.get("page_link")][:6] == ["measured here"] * 6
+
+
+def codes() -> set[str]:
+    """The internal codes a reader should never see: every option, fix, verdict and setting name
+    that is not also an English word (those with an underscore, a hyphen or a digit)."""
+    names = {*(value for values in CHOICES.values() for value in values), *fixes.FIXES, *fixes.VERDICTS}
+    names |= {field.name for field in dataclasses.fields(RunConfig)} | set(HEADERS)
+    return {name for name in names if re.search(r"[-_0-9]", name)} | {"sgd", "rmsprop"}
+
+
+def seen(test) -> list[str]:
+    """Every text a reader sees on the page, code spans and notices about the link left out (a
+    Keras argument written as code, like from_logits=True, is code too)."""
+    blocks = [*test.title, *test.header, *test.subheader, *test.markdown, *test.caption, *test.info, *test.error]
+    blocks += [*test.warning, *test.success]
+    texts = [plain(block.value) for block in blocks]
+    texts += [metric.label for metric in test.metric]
+    texts += [str(column) for frame in test.dataframe for column in frame.value.columns]
+    texts += [str(value) for frame in test.dataframe for value in frame.value.to_numpy().ravel() if isinstance(value, str)]
+    return [re.sub(r"`[^`]*`", "", text) for text in texts if "from the link" not in text]
+
+
+@pytest.mark.parametrize("path", list(PAGES.values()))
+def test_no_internal_code_reaches_a_reader(path):
+    test = page(path, scaling="unit", optimizer="sgd") if path == "app_pages/fixes.py" else page(path)
+    if path == "app_pages/loss_surface.py":
+        test.radio(key="surface_point").set_value("init").run()
+    found = {code for text in seen(test) for code in codes() if re.search(rf"(?<![\w.]){re.escape(code)}(?![\w=])", text)}
+    assert found == set()

@@ -5,7 +5,7 @@ import streamlit as st
 from explainer import charts, fixes, question
 from explainer.labels import FIX_NAMES, VERDICT_WORDS, describe, table
 from ui.pages import PAGES
-from ui.runs import fix_outcomes
+from ui.runs import divergence_sweep, fix_outcomes
 
 view = st.session_state.view
 base = fixes.base_config(view.config)
@@ -43,6 +43,10 @@ answer = fixes.check_answer(found)
 claim = '"The learning rate is too high, hence the divergence"'
 st.subheader(f"{claim}: {'supported' if answer.divergence else 'not supported'}")
 st.markdown(answer.divergence_sentence())
+swept = divergence_sweep(view)
+st.altair_chart(charts.divergence_chart(swept.rows))
+st.markdown(swept.finding())
+st.caption("What real divergence would look like, searched for: the final loss of each rate from 1e-4 to 1e38 (log-log).")
 claim = '"Use softmax, not sigmoid"'
 st.subheader(f"{claim}: {'not supported for training' if answer.softmax_identical else 'supported: training changes'}")
 st.markdown(answer.softmax_sentence())

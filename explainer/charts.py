@@ -6,7 +6,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from explainer.labels import FIX_NAMES, HEADERS, OPTIMIZER_NAMES, VERDICT_WORDS
+from explainer.labels import FIX_NAMES, HEADERS, NAMES, OPTIMIZER_NAMES, VERDICT_WORDS
 
 LR_DASHES = [[1, 0], [6, 3]]  # the lower learning rate solid, the higher dashed
 METRIC_TITLES = {"loss": "loss (log scale)", "accuracy": "reported accuracy"}
@@ -233,3 +233,22 @@ def landing_chart(rows: list[dict], learning_rate: float) -> alt.LayerChart:
     points = alt.Chart(chosen).mark_point(size=120, filled=True).encode(x=x, y="loss:Q", color=colour, tooltip=tooltip)
     rule = alt.Chart(pd.DataFrame({"learning_rate": [learning_rate]})).mark_rule(color="gray").encode(x="learning_rate:Q")
     return (lines + start + rule + points).properties(width=620, height=300)
+
+
+def divergence_chart(rows: list[dict]) -> alt.LayerChart:
+    """Final loss against learning rate (log-log), one line per scaling; a dashed rule where a
+    run's loss became infinite or NaN."""
+    frame = pd.DataFrame(rows).assign(inputs=lambda f: f["scaling"].map(NAMES))
+    x = alt.X("learning_rate:Q", scale=alt.Scale(type="log"), title="learning rate")
+    colour = alt.Color("inputs:N", title="inputs")
+    tooltip = ["inputs", alt.Tooltip("learning_rate:Q", format="g"), alt.Tooltip("loss:Q", format=".4g", title="final loss")]
+    finite = (
+        alt.Chart(frame[frame["finite"]])
+        .mark_line(point=True)
+        .encode(x=x, y=alt.Y("loss:Q", scale=alt.Scale(type="log"), title="final training loss"), color=colour, tooltip=tooltip)
+    )
+    overflow = frame[~frame["finite"]].assign(what="infinite or NaN")
+    rules = (
+        alt.Chart(overflow).mark_rule(strokeDash=[4, 3]).encode(x=x, color=colour, tooltip=["inputs", "learning_rate", "what"])
+    )
+    return (finite + rules).properties(width=620, height=280)

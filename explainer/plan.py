@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from explainer import fixes, mechanism, surface
+from explainer import answer, divergence, fixes, mechanism, surface
 from explainer.config import ENGINES, RunConfig
 from explainer.view import SWEEP_EPOCHS, SWEEP_LEARNING_RATES, View
 
@@ -48,7 +48,7 @@ def mechanism_runs(view: View) -> list[RunConfig]:
 
 def view_runs(view: View) -> list[RunConfig]:
     """Every run of every page of the view, once each."""
-    pages = (reproduce_runs, sweep_runs, surface_runs, fix_runs, mechanism_runs)
+    pages = (answer.runs_needed, reproduce_runs, sweep_runs, surface_runs, fix_runs, divergence.runs_needed, mechanism_runs)
     return list(dict.fromkeys(config for page in pages for config in page(view)))
 
 

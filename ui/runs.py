@@ -13,6 +13,7 @@ from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from explainer import charts, plan, surface
+from explainer import divergence as divergence_study
 from explainer.answer import Claim, claims
 from explainer.answer import runs_needed as answer_runs
 from explainer.cache import RunStore, cache_dir, run_key
@@ -175,6 +176,13 @@ def answer(view: View) -> list[Claim]:
 def _claims(view: View) -> list[Claim]:
     runs = {needed: _load(needed) for needed in answer_runs(view)}
     return claims(view, runs, prepare(load_mnist(), base_config(view.config)))
+
+
+def divergence_sweep(view: View) -> divergence_study.Sweep:
+    """Whether any learning rate makes the model diverge, training the sweep's runs first."""
+    configs = divergence_study.runs_needed(view)
+    results(configs, "Divergence sweep")
+    return divergence_study.sweep({config: _load(config) for config in configs}, view)
 
 
 def measured_mechanism(view: View) -> Mechanism:

@@ -1,0 +1,88 @@
+"""Does any learning rate make this model diverge? A sweep up to where float32 overflows, on raw
+pixels and on x / 255, judged by report.DIVERGENCE_RULE, set beside the question's plateau."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+from explainer.config import RunConfig
+from explainer.fixes import base_config
+from explainer.labels import NAMES
+from explainer.report import DIVERGENCE_RULE, divergence, loglog_slope
+from explainer.train import RunResult
+from explainer.view import View
+
+LEARNING_RATES = tuple(10.0**k for k in range(-4, 39, 3))  # 1e-4 to 1e38, the edge of float32
+EPOCHS = 4  # enough epochs for the rule to see a rise in each of the last three
+SUBSET = 10_000  # images per run: a rise or an overflow shows as well on a sixth of the set
+SCALINGS = ("raw", "unit")
+
+
+def runs_needed(view: View) -> list[RunConfig]:
+    """The question's setup (the sidebar's engine and seed) at every rate, on both scalings."""
+    base = base_config(view.config).replace(num_epochs=EPOCHS, train_subset=min(view.config.train_subset or SUBSET, SUBSET))
+    return [base.replace(scaling=scaling, learning_rate=lr) for scaling in SCALINGS for lr in LEARNING_RATES]
+
+
+@dataclasses.dataclass(frozen=True)
+class Sweep:
+    """Per run: its scaling, rate, final loss (if finite), reported validation accuracy, and
+    how it diverged (None if it did not)."""
+
+    rows: list[dict]
+
+    def diverged(self, scaling: str) -> list[dict]:
+        return [row for row in self.rows if row["scaling"] == scaling and row["diverged"]]
+
+    def rising(self) -> list[dict]:
+        """Runs that diverge with a finite loss: rising epoch over epoch, not merely overflowing."""
+        return [row for row in self.rows if row["diverged"] and row["finite"]]
+
+    def slope(self, scaling: str) -> float:
+        """Log-log slope of the final loss over the rates of 1 and more that stay finite."""
+        points = [row for row in self.rows if row["scaling"] == scaling and row["finite"] and row["learning_rate"] >= 1]
+        return loglog_slope([row["learning_rate"] for row in points], [row["loss"] for row in points])
+
+    def finding(self) -> str:
+        """The answer in words, with the rule and the figures."""
+        lowest, highest = LEARNING_RATES[0], LEARNING_RATES[-1]
+        rising = self.rising()
+        verdict = (
+            f"No learning rate from {lowest:g} to {highest:g} makes the loss rise epoch over epoch, on raw pixels or on x / 255"
+            if not rising
+            else "These runs' losses rise epoch over epoch: "
+            + ", ".join(f"{NAMES[row['scaling']]} at {row['learning_rate']:g}" for row in rising)
+        )
+        overflow = "; ".join(
+            f"on {NAMES[scaling]} from {min(row['learning_rate'] for row in rows):g} on"
+            for scaling in SCALINGS
+            if (rows := [row for row in self.diverged(scaling) if not row["finite"]])
+        )
+        slopes = " and ".join(f"{self.slope(scaling):.2f} on {NAMES[scaling]}" for scaling in SCALINGS)
+        return (
+            f"{verdict} ({EPOCHS} epochs on {SUBSET:,} images each; the rule: {DIVERGENCE_RULE}). "
+            + (f"The loss becomes infinite or NaN only where float32 overflows: {overflow}. " if overflow else "")
+            + f"From a rate of 1 on, the final loss is proportional to the learning rate (log-log slope {slopes}): "
+            "the same plateau as the question's, at a level the rate sets."
+        )
+
+
+def sweep(runs: Mapping[RunConfig, RunResult], view: View) -> Sweep:
+    """The sweep from trained `runs` (every config of `runs_needed`)."""
+    rows = []
+    for config in runs_needed(view):
+        result = runs[config]
+        reason = divergence(result)
+        loss = result.history["loss"][-1]
+        rows.append(
+            {
+                "scaling": config.scaling,
+                "learning_rate": config.learning_rate,
+                "loss": loss,
+                "finite": result.diverged is None,
+                "val_accuracy": result.history["val_accuracy"][-1],
+                "diverged": reason,
+            }
+        )
+    return Sweep(rows)

@@ -1,0 +1,46 @@
+"""The divergence sweep's finding, on hand-made runs whose answer is known."""
+
+import math
+
+import pytest
+from service_jobs import fake_result
+
+from explainer import divergence
+from explainer.view import View
+
+
+def runs(rising_at: float | None = None, overflow_from: float = 1e32) -> dict:
+    """A sweep whose loss is proportional to the rate and falls epoch over epoch, overflowing
+    from `overflow_from` on; one run rising epoch over epoch if `rising_at`."""
+    found = {}
+    for config in divergence.runs_needed(View()):
+        result = fake_result(config)
+        lr = config.learning_rate
+        if lr >= overflow_from:
+            object.__setattr__(result, "diverged", "the training loss became inf at epoch 1, step 2; training stopped there")
+            result.history.update(loss=[math.inf], val_accuracy=[math.nan])
+        else:
+            falling = [4 * lr, 2.5 * lr, 2.2 * lr, 2.1 * lr]
+            result.history.update(loss=falling[::-1] if lr == rising_at else falling, val_accuracy=[0.72])
+        found[config] = result
+    return found
+
+
+def test_nothing_rises_and_only_float32_overflows():
+    swept = divergence.sweep(runs(), View())
+    assert swept.rising() == [] and swept.slope("raw") == pytest.approx(1.0)
+    finding = swept.finding()
+    assert finding.startswith("No learning rate from 0.0001 to 1e+38 makes the loss rise epoch over epoch")
+    assert "only where float32 overflows: on raw pixels 0-255 from 1e+32 on; on x / 255 from 1e+32 on" in finding
+
+
+def test_a_run_that_rises_is_named():
+    swept = divergence.sweep(runs(rising_at=100.0), View())
+    assert [(row["scaling"], row["learning_rate"]) for row in swept.rising()] == [("raw", 100.0), ("unit", 100.0)]
+    assert swept.finding().startswith("These runs' losses rise epoch over epoch: raw pixels 0-255 at 100, x / 255 at 100")
+
+
+def test_the_sweep_is_short_runs_on_both_scalings_up_to_float32s_edge():
+    configs = divergence.runs_needed(View())
+    assert {config.scaling for config in configs} == {"raw", "unit"} and max(c.learning_rate for c in configs) == 1e38
+    assert all(config.num_epochs == divergence.EPOCHS and config.train_subset == divergence.SUBSET for config in configs)

@@ -21,7 +21,7 @@ st.markdown(
 for claim in answer(view):
     text, link = st.columns([6, 1], vertical_alignment="center")
     text.markdown(("" if claim.holds else ":orange-badge[not borne out here] ") + claim.text)
-    link.page_link(PAGES[claim.page], label="measured here", icon=":material/arrow_forward:")
+    link.page_link(PAGES[claim.page], label="see it", icon=":material/arrow_forward:")
 with st.expander("The question's code"):
     st.code(question.CODE, language="python")
 

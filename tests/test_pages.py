@@ -84,7 +84,7 @@ def test_the_answer_comes_first_with_the_stored_runs_numbers(store, synthetic):
     assert figure(unit.history["loss"][-1], ".3g") in answer[4]
     jax = stored(store, synthetic, learning_rate=0.01, engine="keras3_jax")
     assert figure(jax.history["loss"][-1], ".3g") in answer[5]
-    assert [link.label for link in test.get("page_link")][:6] == ["measured here"] * 6
+    assert [link.label for link in test.get("page_link")][:6] == ["see it"] * 6
 
 
 def codes() -> set[str]:

@@ -8,7 +8,7 @@ PAGES = {
     "why": "app_pages/why.py",
 }
 TITLES = {
-    "reproduce": ("The answer, and the question re-run", ":material/replay:"),
+    "reproduce": ("The answer", ":material/replay:"),
     "loss_surface": ("The loss surface", ":material/landscape:"),
     "fixes": ("Apply the fixes", ":material/build:"),
     "why": ("Why: the mechanism, measured", ":material/search:"),

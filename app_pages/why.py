@@ -23,16 +23,20 @@ st.markdown(steps.step_sizes(m, view.config.batch_size))
 
 st.header(steps.TITLES[2])
 st.altair_chart(
-    charts.lines(m.saturation, "epoch", "softmax_saturated", "learning_rate", y_title="share with largest softmax > 0.999")
-    | charts.lines(m.saturation, "epoch", "sigmoid_ties", "learning_rate", y_title="share with tied sigmoid outputs")
+    charts.pair(
+        charts.lines(m.saturation, "epoch", "softmax_saturated", "learning_rate", y_title="share with largest softmax > 0.999"),
+        charts.lines(m.saturation, "epoch", "sigmoid_ties", "learning_rate", y_title="share with tied sigmoid outputs"),
+    )
 )
 st.caption("Per epoch (0 is the initialisation), at each learning rate: the training images whose outputs are saturated.")
 st.markdown(steps.saturation(m))
 
 st.header(steps.TITLES[3])
 st.altair_chart(
-    charts.lines(m.scaling, "epoch", "norm_ratio", "optimizer", y_title="weight norm, higher rate / lower rate")
-    | charts.lines(m.collapse, "epoch", "loss_over_lr", "learning_rate", log_y=True, y_title="training loss / learning rate")
+    charts.pair(
+        charts.lines(m.scaling, "epoch", "norm_ratio", "optimizer", y_title="weight norm, higher rate / lower rate"),
+        charts.lines(m.collapse, "epoch", "loss_over_lr", "learning_rate", log_y=True, y_title="training loss / learning rate"),
+    )
 )
 st.caption(
     "Left: how much larger the weights are at the higher rate. Right: the loss divided by the rate, which scaling predicts flat."

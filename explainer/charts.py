@@ -252,3 +252,8 @@ def divergence_chart(rows: list[dict]) -> alt.LayerChart:
         alt.Chart(overflow).mark_rule(strokeDash=[4, 3]).encode(x=x, color=colour, tooltip=["inputs", "learning_rate", "what"])
     )
     return (finite + rules).properties(width=620, height=280)
+
+
+def pair(left: alt.Chart, right: alt.Chart) -> alt.HConcatChart:
+    """Two charts side by side, each with its own colour legend (what each colour means may differ)."""
+    return alt.hconcat(left, right).resolve_scale(color="independent")

@@ -57,7 +57,7 @@ for column, (scaling, line) in zip(st.columns(2), slices.items()):
 st.caption("The loss along the step's direction; dashed: where each learning rate's step lands; the diamond: the lowest point.")
 
 st.header("Step quality through epoch 1")
-every = 5
+every = 1
 rows = [
     dict(row, scaling=NAMES[scaling])
     for scaling, request in requests.items()
@@ -68,13 +68,13 @@ st.altair_chart(charts.alpha_chart(rows))
 medians = "; ".join(
     f"{scaling}, learning rate {lr:g}: {figure(m, '.3g')}" for (scaling, lr), m in surface.median_alphas(rows).items()
 )
-st.caption(
-    f"Every {every}th step of epoch 1, on that step's own mini-batch (symmetric log scale). Median step quality: {medians}."
-)
+st.caption(f"Every step of epoch 1, on its own mini-batch (symmetric log scale). Median step quality: {medians}.")
 
 st.header("The plane of d1 and d2")
 for column, (scaling, plane) in zip(st.columns(2), slices.items()):
     column.subheader(NAMES[scaling])
-    column.altair_chart(charts.plane_chart(plane.plane_a, plane.plane_b, plane.plane_loss, plane.iterates))
-st.caption(f"The loss on the plane, in quantile bands; white: where we stand and the next SGD iterates at learning rate {low:g}.")
+    column.altair_chart(
+        charts.plane_chart(plane.plane_a, plane.plane_b, plane.plane_loss, plane.iterates, surface.contours(plane))
+    )
+st.caption(f"The loss on the plane (log colour), its contour lines, and the path of the next SGD steps at learning rate {low:g}.")
 st.page_link(PAGES["fixes"], label="Next: what each fix changes", icon=":material/arrow_forward:")

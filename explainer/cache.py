@@ -24,7 +24,7 @@ from explainer.data import Mnist
 from explainer.model import ENGINE_PACKAGES
 from explainer.train import Progress, RunResult, train
 
-FORMAT = 3  # bump when RunResult or the training procedure changes
+FORMAT = 4  # bump when RunResult or the training procedure changes
 ARRAYS = ("step_loss", "kernels", "biases")
 # a temporary file older than this belongs to a writer that died (a write takes well under a second)
 ORPHAN_SECONDS = 300

@@ -183,8 +183,9 @@ def alpha_chart(rows: list[dict]) -> alt.Chart:
     )
 
 
-def plane_chart(a, b, loss, iterates: list[dict]) -> alt.LayerChart:
-    """Loss on the plane, in quantile bands like contours, with the next SGD iterates on top."""
+def plane_chart(a, b, loss, iterates: list[dict], contours: list[dict]) -> alt.LayerChart:
+    """Loss on the plane as a heat map (log colour), its contour lines, and the next SGD
+    iterates on top."""
     grid_a, grid_b = np.meshgrid(a, b, indexing="ij")
     cells = pd.DataFrame({"a": grid_a.ravel(), "b": grid_b.ravel(), "loss": np.asarray(loss).ravel()})
     step_a, step_b = (a[1] - a[0]) / 2, (b[1] - b[0]) / 2
@@ -197,7 +198,7 @@ def plane_chart(a, b, loss, iterates: list[dict]) -> alt.LayerChart:
             x2="a1:Q",
             y=alt.Y("b0:Q", title="along -d2"),
             y2="b1:Q",
-            color=alt.Color("loss:Q", scale=alt.Scale(type="quantile", scheme="viridis"), title="loss"),
+            color=alt.Color("loss:Q", scale=alt.Scale(type="log", scheme="viridis"), title="loss"),
             tooltip=[alt.Tooltip("a:Q", format=".4g"), alt.Tooltip("b:Q", format=".4g"), alt.Tooltip("loss:Q", format=".6g")],
         )
     )
@@ -208,7 +209,12 @@ def plane_chart(a, b, loss, iterates: list[dict]) -> alt.LayerChart:
             x="a:Q", y="b:Q", order="step:Q", tooltip=["step", alt.Tooltip("a:Q", format=".4g"), alt.Tooltip("b:Q", format=".4g")]
         )
     )
-    return (heat + path).properties(width=380, height=320)
+    lines = (
+        alt.Chart(pd.DataFrame(contours, columns=["level", "line", "order", "a", "b"]))
+        .mark_line(color="white", opacity=0.55, strokeWidth=1)
+        .encode(x="a:Q", y="b:Q", detail="line:N", order="order:Q", tooltip=[alt.Tooltip("level:Q", format=".4g", title="loss")])
+    )
+    return (heat + lines + path).properties(width=380, height=320)
 
 
 def landing_chart(rows: list[dict], learning_rate: float) -> alt.LayerChart:

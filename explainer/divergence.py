@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 from explainer.config import RunConfig
 from explainer.fixes import base_config
-from explainer.labels import NAMES
+from explainer.labels import NAMES, figure
 from explainer.report import DIVERGENCE_RULE, divergence, loglog_slope
 from explainer.train import RunResult
 from explainer.view import View
@@ -59,7 +59,7 @@ class Sweep:
             for scaling in SCALINGS
             if (rows := [row for row in self.diverged(scaling) if not row["finite"]])
         )
-        slopes = " and ".join(f"{self.slope(scaling):.2f} on {NAMES[scaling]}" for scaling in SCALINGS)
+        slopes = " and ".join(f"{figure(self.slope(scaling), '.2f')} on {NAMES[scaling]}" for scaling in SCALINGS)
         return (
             f"{verdict} ({EPOCHS} epochs on {SUBSET:,} images each; the rule: {DIVERGENCE_RULE}). "
             + (f"The loss becomes infinite or NaN only where float32 overflows: {overflow}. " if overflow else "")

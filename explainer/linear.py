@@ -88,6 +88,13 @@ def logits_at(theta: np.ndarray, x: np.ndarray) -> np.ndarray:
     return x.reshape(len(x), -1).astype(np.float64) @ kernel + bias
 
 
+def logits_along(x: np.ndarray, *vectors: np.ndarray) -> list[np.ndarray]:
+    """`logits_at(v, x)` for each vector, with one float64 copy of x and one matrix product."""
+    kernels, biases = zip(*(unflatten(v) for v in vectors))
+    z = x.reshape(len(x), -1).astype(np.float64) @ np.concatenate(kernels, axis=1) + np.concatenate(biases)
+    return np.split(z, len(vectors), axis=1)
+
+
 def gradient(theta: np.ndarray, x: np.ndarray, y: np.ndarray, config: RunConfig) -> np.ndarray:
     """Gradient of the mean loss over (x, y) with respect to [kernel, bias]."""
     g = logit_gradient(logits_at(theta, x), y, config)

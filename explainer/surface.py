@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 
+import contourpy
 import numpy as np
 
 from explainer import linear
 from explainer.config import MNIST_TRAIN_SIZE, RunConfig
 from explainer.data import Prepared
 from explainer.labels import figure
+from explainer.logsumexp_plane import logsumexp_sum
 from explainer.report import loglog_slope
 from explainer.train import RunResult, epoch_order
 
@@ -23,7 +23,6 @@ POINTS = ("init", "step", "epoch")
 DIRECTIONS = ("minibatch", "fullbatch")
 SECOND_DIRECTIONS = ("next_minibatch", "random", "hessian")
 EVALUATE_ON = ("minibatch", "train", "test")
-CHUNK = 512  # samples per block of the plane computation
 LANDING_SPAN, LANDING_POINTS = 100.0, 41  # the learning-rate slider: the view's rates / 100 to x 100, log-spaced
 
 
@@ -172,9 +171,20 @@ def line(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean loss and accuracy at theta - t*d for each t."""
     loss = plane(theta, d, np.zeros_like(d), x, y, config, t, np.zeros(1))[:, 0]
-    z0, dz = (np.ascontiguousarray(linear.logits_at(v, x).T, dtype=np.float32) for v in (theta, d))
-    predicted = (z0[:, None, :] - t.astype(np.float32)[None, :, None] * dz[:, None, :]).argmax(axis=0)
-    return loss, (predicted == y.argmax(axis=1)).mean(axis=1)
+    z0, dz = linear.logits_along(x, theta, d)
+    return loss, accuracy_along(z0, dz, y, t)
+
+
+def accuracy_along(z0: np.ndarray, dz: np.ndarray, y: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Accuracy of argmax(z0 - t dz) for each t, a few t at a time (the full product is large)."""
+    labels, z0, dz = y.argmax(axis=1), z0.astype(np.float32), dz.astype(np.float32)
+    steps = t.astype(np.float32)
+    return np.concatenate(
+        [
+            ((z0[None] - steps[k : k + 8, None, None] * dz[None]).argmax(axis=2) == labels).mean(axis=1)
+            for k in range(0, len(t), 8)
+        ]
+    )
 
 
 def plane(theta, d1, d2, x, y, config: RunConfig, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -183,27 +193,16 @@ def plane(theta, d1, d2, x, y, config: RunConfig, a: np.ndarray, b: np.ndarray) 
         return np.array(
             [[linear.losses(linear.logits_at(theta - ai * d1 - bj * d2, x), y, config).mean() for bj in b] for ai in a]
         )
-    # softmax cross-entropy = logsumexp(z) - z_label; the label term is affine in (a, b), so its mean is too
-    z0, dz1, dz2 = (linear.logits_at(v, x) for v in (theta, d1, d2))
+    return plane_of_logits(linear.logits_along(x, theta, d1, d2), y, a, b)
+
+
+def plane_of_logits(logits: list[np.ndarray], y: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Mean softmax cross-entropy at z0 - a_i dz1 - b_j dz2, for logits (z0, dz1, dz2) of the
+    samples whose one-hot labels are y: logsumexp(z) - z_label, the label term affine in (a, b)."""
+    z0, dz1, dz2 = logits
     label = [float((v * y).sum(axis=1).mean()) for v in (z0, dz1, dz2)]
-    # classes first, so the reductions over the 10 classes run elementwise over whole slabs
-    z0, dz1, dz2 = (np.ascontiguousarray(v.T, dtype=np.float32) for v in (z0, dz1, dz2))
-    b32 = b.astype(np.float32)
-
-    def row(step: float) -> np.ndarray:
-        total = np.zeros(len(b))
-        for start in range(0, z0.shape[1], CHUNK):  # chunks small enough to stay in cache
-            part = slice(start, start + CHUNK)
-            along_d1 = (z0[:, part] - np.float32(step) * dz1[:, part])[:, None, :]
-            z = along_d1 - b32[None, :, None] * dz2[:, None, part]
-            top = z.max(axis=0)
-            z -= top
-            np.exp(z, out=z)
-            total += (np.log(z.sum(axis=0)) + top).sum(axis=1, dtype=np.float64)
-        return total / z0.shape[1] - (label[0] - step * label[1] - b * label[2])
-
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # NumPy releases the GIL
-        return np.array(list(pool.map(row, a)))
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return logsumexp_sum(z0, dz1, dz2, a, b) / len(z0) - (label[0] - a[:, None] * label[1] - b[None, :] * label[2])
 
 
 def step_quality(t: np.ndarray, loss: np.ndarray, t_step: float) -> float:
@@ -275,18 +274,23 @@ def median_alphas(rows: list[dict]) -> dict[tuple[str, float], float]:
 
 
 def compute(
-    request: SurfaceRequest, result: RunResult, data: Prepared, learning_rates: tuple[float, ...], plane_points: int = 41
+    request: SurfaceRequest, result: RunResult, data: Prepared, learning_rates: tuple[float, ...], plane_points: int = 101
 ) -> Slices:
     """Everything the loss-surface page draws for one run at one point (exact, from logits)."""
     theta, epoch, step = position(request, result, data)
     d1, d2 = directions(request, theta, data, epoch, step)
     batch = batches_from(request.config, len(data.x_train), epoch, step, 1)[0]
     x, y = evaluation_data(request, data, batch)
+    logits = linear.logits_along(x, theta, d1, d2)  # once: every slice below is read off them
+
+    def loss_at(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if request.config.loss == "probabilities":  # no log-sum-exp to split: point by point
+            return plane(theta, d1, d2, x, y, request.config, a, b)
+        return plane_of_logits(logits, y, a, b)
+
     reach = max(learning_rates)
-    t = np.unique(
-        np.r_[np.linspace(-0.5 * reach, _far_end(theta, d1, x, y, request.config, 3 * reach), 101), 0.0, learning_rates]
-    )
-    loss, accuracy = line(theta, d1, x, y, request.config, t)
+    t = np.unique(np.r_[np.linspace(-0.5 * reach, _far_end(loss_at, 3 * reach), 101), 0.0, learning_rates])
+    loss, accuracy = loss_at(t, np.zeros(1))[:, 0], accuracy_along(logits[0], logits[1], y, t)
     best = int(np.argmin(loss))
     markers = [
         {
@@ -311,21 +315,21 @@ def compute(
         markers=markers,
         plane_a=a,
         plane_b=b,
-        plane_loss=plane(theta, d1, d2, x, y, request.config, a, b),
+        plane_loss=loss_at(a, b),
         iterates=[
             {"step": k, "a": float(-(v - theta) @ d1 / (d1 @ d1)), "b": float(-(v - theta) @ d2 / (d2 @ d2))}
             for k, v in enumerate(iterates)
         ],
         landing_rates=rates,
-        landing_loss=line(theta, d1, x, y, request.config, rates)[0],
+        landing_loss=loss_at(rates, np.zeros(1))[:, 0],
     )
 
 
-def _far_end(theta, d, x, y, config: RunConfig, end: float, growth: float = 4.0, tries: int = 5) -> float:
+def _far_end(loss_at, end: float, growth: float = 4.0, tries: int = 5) -> float:
     """How far the line must reach to contain its minimum: `end`, grown until the loss turns up."""
     for _ in range(tries):
         t = np.linspace(0, end, 41)
-        if np.argmin(plane(theta, d, np.zeros_like(d), x, y, config, t, np.zeros(1))[:, 0]) < len(t) - 1:
+        if np.argmin(loss_at(t, np.zeros(1))[:, 0]) < len(t) - 1:
             break
         end *= growth
     return end
@@ -409,3 +413,17 @@ def landing_sentence(slices: dict[str, Slices], learning_rate: float, names: dic
             f"minimum the landing loss grows as the learning rate to the power {figure(growth, '.2f')}"
         )
     return f"A step of learning rate {learning_rate:g}: " + "; ".join(parts) + "."
+
+
+def contours(slices: Slices, levels: int = 8) -> list[dict]:
+    """Contour lines of the plane's loss at `levels` quantiles, as rows of points (level, line,
+    order, a, b) for the plane chart."""
+    generator = contourpy.contour_generator(x=slices.plane_a, y=slices.plane_b, z=slices.plane_loss.T)
+    rows, line = [], 0
+    for level in np.quantile(slices.plane_loss, np.linspace(0, 1, levels + 2)[1:-1]).tolist():
+        for points in generator.lines(float(level)):
+            rows += [
+                {"level": float(level), "line": line, "order": k, "a": float(x), "b": float(y)} for k, (x, y) in enumerate(points)
+            ]
+            line += 1
+    return rows

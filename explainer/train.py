@@ -106,7 +106,8 @@ def _train_locked(config: RunConfig, mnist: Mnist, backend: ModuleType, progress
         weights.append(tuple(model.layers[-1].get_weights()))
         if not math.isfinite(logs["loss"]):
             diverged = (
-                f"the training loss became {logs['loss']} at epoch {epoch}, step {len(running_loss)}; training stopped there"
+                f"the training loss became {'NaN' if math.isnan(logs['loss']) else 'infinite'} at epoch {epoch}, "
+                f"step {len(running_loss)}; training stopped there"
             )
             history["val_loss"].append(math.nan)
             history["val_accuracy"].append(math.nan)

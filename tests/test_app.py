@@ -106,7 +106,7 @@ def test_diverging_runs_are_reported_not_crashed_on(page):
     test = app(lr="1e35,3e35")
     test.switch_page(page).run()
     assert not test.exception
-    assert any("the training loss became nan" in plain(warning.value) for warning in test.warning)
+    assert any("the training loss became NaN" in plain(warning.value) for warning in test.warning)
 
 
 @pytest.mark.usefixtures("mnist")

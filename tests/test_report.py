@@ -96,9 +96,11 @@ def test_sweep_and_live_charts_carry_their_data():
 
 def test_plane_chart_cells_cover_the_grid():
     a, b = np.linspace(0, 1, 3), np.linspace(-1, 1, 5)
-    spec = charts.plane_chart(a, b, np.arange(15.0).reshape(3, 5), [{"step": 0, "a": 0.0, "b": 0.0}]).to_dict()
+    lines = [{"level": 3.0, "line": 0, "order": k, "a": 0.5, "b": k / 2} for k in range(2)]
+    spec = charts.plane_chart(a, b, 1 + np.arange(15.0).reshape(3, 5), [{"step": 0, "a": 0.0, "b": 0.0}], lines).to_dict()
     cells = next(values for values in spec["datasets"].values() if "a0" in values[0])
     assert len(cells) == 15 and min(cell["a0"] for cell in cells) == pytest.approx(-0.25)
+    assert any(values[0].get("level") == 3.0 for values in spec["datasets"].values())  # the contour lines are drawn
 
 
 def run(engine: str, losses, val_accuracy: float, logit: float, predict: float):

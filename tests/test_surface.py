@@ -159,3 +159,14 @@ def test_page_judgements_on_known_values():
     rows += [{"scaling": "raw", "learning_rate": 0.01, "alpha": math.nan}]
     medians = surface.median_alphas(rows)
     assert medians[("x / 255", 0.01)] == pytest.approx(0.2) and math.isnan(medians[("raw", 0.01)])
+
+
+def test_contour_lines_lie_on_their_level():
+    a = b = np.linspace(-1, 1, 41)
+    bowl = a[:, None] ** 2 + b[None, :] ** 2 + 1.0
+    t = np.zeros(1)
+    plane = surface.Slices(t, t, t, 0.0, 0.0, [], a, b, bowl, [], t, t)
+    rows = surface.contours(plane, levels=3)
+    assert len({row["level"] for row in rows}) == 3
+    for row in rows:  # a circle: a^2 + b^2 = level - 1, to the grid's interpolation
+        assert row["a"] ** 2 + row["b"] ** 2 == pytest.approx(row["level"] - 1, abs=0.01)

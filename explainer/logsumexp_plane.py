@@ -1,0 +1,158 @@
+"""The sum over samples of logsumexp of logits that are affine over a plane, exactly and fast.
+
+Each sample's logits are z(a, b) = z0 - a dz1 - b dz2. Over a rectangle of the plane a logit's
+extremes are at its corners, so a class that stays more than MARGIN below another one everywhere
+weighs less than exp(-MARGIN) and drops out. Then, per sample:
+- one class left: logsumexp is that class's logit, affine; these sum analytically;
+- the logits' spread over the rectangle is small (SPAN): exp factorises along the two axes, so
+  the sum over classes is a small matrix product, once per sample for the whole grid;
+- otherwise (saturated logits that move far, as on raw pixels): tile by tile, with the pruning
+  redone per tile, where most samples are down to one class; the rest cell by cell.
+Logarithms, the costly part, are taken of products of PRODUCT_RUN sums at a time: each sum is
+kept within [exp(-SPAN), 10], so such a product neither overflows nor underflows.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+MARGIN = 40.0  # a class this far below another everywhere weighs < 5e-18 in the sum: dropped
+SPAN = 40.0  # a sample whose logits spread less than this over the rectangle factorises
+TILE = 8  # cells per tile side for the other samples
+PRODUCT_RUN = 16  # sums multiplied before one logarithm: within (e^-SPAN)^16 and 10^16
+
+
+@numba.njit(cache=True, inline="always")
+def _bounds(z0, dz1, dz2, a0, a1, b0, b1, lower, upper) -> None:
+    """Per class, the lowest and the highest logit over the rectangle (at its corners)."""
+    for c in range(z0.shape[0]):
+        w, x = z0[c] - a0 * dz1[c], z0[c] - a1 * dz1[c]
+        p, q, r, t = w - b0 * dz2[c], w - b1 * dz2[c], x - b0 * dz2[c], x - b1 * dz2[c]
+        lower[c], upper[c] = min(min(p, q), min(r, t)), max(max(p, q), max(r, t))
+
+
+@numba.njit(cache=True, inline="always")
+def _live(lower, upper, live) -> tuple[int, float]:
+    """Writes the classes that can come within MARGIN of the largest logit into `live`; returns
+    how many, and the spread from the least the largest logit can be to the most any reaches."""
+    floor, ceiling, count = lower.max(), upper.max(), 0
+    for c in range(len(upper)):
+        if upper[c] >= floor - MARGIN:
+            live[count] = c
+            count += 1
+    return count, ceiling - floor
+
+
+@numba.njit(cache=True)
+def _classify(z0, dz1, dz2, a0, a1, b0, b1):
+    """Per sample: 0 if one class is left (which: `single`), 1 if it factorises, 2 if neither."""
+    n, classes = z0.shape
+    kind, single = np.empty(n, np.int8), np.zeros(n, np.int64)
+    lower, upper, live = np.empty(classes), np.empty(classes), np.empty(classes, np.int64)
+    for s in range(n):
+        _bounds(z0[s], dz1[s], dz2[s], a0, a1, b0, b1, lower, upper)
+        count, spread = _live(lower, upper, live)
+        kind[s] = 0 if count == 1 else 1 if spread < SPAN else 2
+        single[s] = live[0]
+    return kind, single
+
+
+@numba.njit(parallel=True, cache=True)
+def _factorised(z0, dz1, dz2, a, b, parts):
+    """Sum of logsumexp over these samples, whose logits spread less than SPAN: per sample,
+    exp(z - top) = exp(z0 - top - a dz1 + beta) exp(-b dz2 - beta), both factors <= 1; the
+    samples in `parts` interleaved groups, one grid each."""
+    n, classes = z0.shape
+    na, nb = len(a), len(b)
+    out = np.zeros((parts, na, nb))
+    for part in numba.prange(parts):  # each part its own grid: no two threads write one cell
+        rows, columns = np.empty((na, classes)), np.empty((classes, nb))
+        lower, upper = np.empty(classes), np.empty(classes)
+        product, sums, run = np.ones((na, nb)), np.empty(nb), 0
+        for s in range(part, n, parts):
+            _bounds(z0[s], dz1[s], dz2[s], a[0], a[-1], b[0], b[-1], lower, upper)
+            top = upper.max()
+            for c in range(classes):
+                beta = max(-b[0] * dz2[s, c], -b[-1] * dz2[s, c])
+                for i in range(na):
+                    rows[i, c] = np.exp(z0[s, c] - top - a[i] * dz1[s, c] + beta)
+                for j in range(nb):
+                    columns[c, j] = np.exp(-b[j] * dz2[s, c] - beta)
+            for i in range(na):
+                sums[:] = 0.0
+                for c in range(classes):
+                    for j in range(nb):
+                        sums[j] += rows[i, c] * columns[c, j]
+                for j in range(nb):
+                    product[i, j] *= sums[j]
+            out[part] += top
+            run += 1
+            if run == PRODUCT_RUN:
+                out[part] += np.log(product)
+                product[:] = 1.0
+                run = 0
+        out[part] += np.log(product)
+    return out.sum(axis=0)
+
+
+@numba.njit(parallel=True, cache=True)
+def _tiled(z0, dz1, dz2, a, b):
+    """Sum of logsumexp over these samples, tile by tile, with classes pruned per tile."""
+    n, classes = z0.shape
+    na, nb = len(a), len(b)
+    rows, columns = (na + TILE - 1) // TILE, (nb + TILE - 1) // TILE
+    out = np.zeros((na, nb))
+    for tile in numba.prange(rows * columns):  # tiles apart: no two threads write one cell
+        i0, j0 = (tile // columns) * TILE, (tile % columns) * TILE
+        i1, j1 = min(i0 + TILE, na), min(j0 + TILE, nb)
+        lower, upper, live = np.empty(classes), np.empty(classes), np.empty(classes, np.int64)
+        shift, product, run = np.zeros((i1 - i0, j1 - j0)), np.ones((i1 - i0, j1 - j0)), 0
+        c0 = c1 = c2 = 0.0  # the samples down to one class in this tile: that class's logit, summed
+        for s in range(n):
+            _bounds(z0[s], dz1[s], dz2[s], a[i0], a[i1 - 1], b[j0], b[j1 - 1], lower, upper)
+            count, _ = _live(lower, upper, live)
+            if count == 1:
+                c = live[0]
+                c0, c1, c2 = c0 + z0[s, c], c1 + dz1[s, c], c2 + dz2[s, c]
+                continue
+            for i in range(i0, i1):
+                for j in range(j0, j1):
+                    top = -np.inf
+                    for k in range(count):
+                        c = live[k]
+                        top = max(top, z0[s, c] - a[i] * dz1[s, c] - b[j] * dz2[s, c])
+                    total = 0.0
+                    for k in range(count):
+                        c = live[k]
+                        total += np.exp(z0[s, c] - a[i] * dz1[s, c] - b[j] * dz2[s, c] - top)
+                    shift[i - i0, j - j0] += top
+                    product[i - i0, j - j0] *= total  # each in [1, 10]
+            run += 1
+            if run == PRODUCT_RUN:
+                shift += np.log(product)
+                product[:] = 1.0
+                run = 0
+        for i in range(i0, i1):
+            for j in range(j0, j1):
+                out[i, j] = shift[i - i0, j - j0] + np.log(product[i - i0, j - j0]) + c0 - a[i] * c1 - b[j] * c2
+    return out
+
+
+def logsumexp_sum(z0: np.ndarray, dz1: np.ndarray, dz2: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """sum_s logsumexp_c(z0[s, c] - a_i dz1[s, c] - b_j dz2[s, c]) on the grid (len(a), len(b)),
+    for logits of shape (samples, classes); float64 throughout."""
+    z0, dz1, dz2 = (np.ascontiguousarray(v, dtype=np.float64) for v in (z0, dz1, dz2))
+    order_a, order_b = np.argsort(a), np.argsort(b)  # the kernels bound tiles by their corners: ascending axes
+    a, b = np.asarray(a, np.float64)[order_a], np.asarray(b, np.float64)[order_b]
+    kind, single = _classify(z0, dz1, dz2, a[0], a[-1], b[0], b[-1])
+    one = np.nonzero(kind == 0)[0]
+    picked = single[one]
+    total = z0[one, picked].sum() - a[:, None] * dz1[one, picked].sum() - b[None, :] * dz2[one, picked].sum()
+    if (kind == 1).any():
+        total = total + _factorised(z0[kind == 1], dz1[kind == 1], dz2[kind == 1], a, b, numba.get_num_threads())
+    if (kind == 2).any():
+        total = total + _tiled(z0[kind == 2], dz1[kind == 2], dz2[kind == 2], a, b)
+    result = np.empty_like(total)
+    result[np.ix_(order_a, order_b)] = total
+    return result

@@ -57,13 +57,11 @@ for column, (scaling, line) in zip(st.columns(2), slices.items()):
 st.caption("The loss along the step's direction; dashed: where each learning rate's step lands; the diamond: the lowest point.")
 
 st.header("Step quality through epoch 1")
-every = 1
-rows = [
-    dict(row, scaling=NAMES[scaling])
-    for scaling, request in requests.items()
-    for lr in view.learning_rates
-    for row in step_quality(request.config.replace(learning_rate=lr), every)
-]
+runs = {
+    (scaling, lr): request.config.replace(learning_rate=lr) for scaling, request in requests.items() for lr in view.learning_rates
+}
+qualities = step_quality(list(runs.values()), every=1)
+rows = [dict(row, scaling=NAMES[scaling]) for (scaling, _), quality in zip(runs, qualities) for row in quality]
 st.altair_chart(charts.alpha_chart(rows))
 medians = "; ".join(
     f"{scaling}, learning rate {lr:g}: {figure(m, '.3g')}" for (scaling, lr), m in surface.median_alphas(rows).items()

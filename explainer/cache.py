@@ -52,7 +52,8 @@ def run_key(config: RunConfig, fingerprint: str) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class RunStore:
-    """A cache directory: `<key>.npz` entries, `locks/<key>.lock`, `progress/<key>.json`."""
+    """A cache directory: runs as `<key>.npz`, results derived from them as
+    `derived/<key>.npz` (keys starting "derived-"), `locks/<key>.lock`, `progress/<key>.json`."""
 
     directory: Path
 
@@ -61,43 +62,63 @@ class RunStore:
         return cls(cache_dir())
 
     def path(self, key: str) -> Path:
-        return self.directory / f"{key}.npz"
+        folder = self.directory / "derived" if key.startswith("derived-") else self.directory
+        return folder / f"{key}.npz"
 
     def has(self, key: str) -> bool:
         """Whether an entry exists, without reading it (a corrupt one is found by `load`)."""
         return self.path(key).is_file()
 
     def load(self, key: str) -> RunResult | None:
-        """The stored result, or None if absent; a corrupt entry is deleted and reported as absent."""
-        path = self.path(key)
+        """The stored run, or None if absent; a corrupt entry is deleted and reported as absent."""
+        arrays = self.read_arrays(key)
+        if arrays is None:
+            return None
         try:
-            with np.load(path, allow_pickle=False) as npz:
-                meta = json.loads(str(npz["meta"]))
-                arrays = {name: npz[name] for name in ARRAYS}
+            meta = json.loads(str(arrays.pop("meta")))
             if meta.pop("key") != key:
                 raise ValueError("entry stored under another key")
             meta["config"] = RunConfig.from_dict(meta["config"])
-            return RunResult(**meta, **arrays)
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as error:
-            if path.is_file() and not path.is_symlink():
-                path.unlink(missing_ok=True)
-            else:  # not ours to delete: say so, and treat the entry as absent
-                log.warning("skipped %s: not a cache entry (%s)", path, error)
+            return RunResult(**meta, **{name: arrays[name] for name in ARRAYS})
+        except (ValueError, KeyError, TypeError):
+            self.discard(key)
             return None
 
     def store(self, key: str, result: RunResult) -> None:
-        """Write atomically: readers see the whole entry or none. Something other than a file at
-        the entry's path is left alone, and the write fails saying so."""
-        path = self.path(key)
-        if path.exists() and not path.is_file():
-            raise OSError(f"cannot cache this run: {path} is in the way and is not a cache entry; remove it")
+        """Write a run atomically (see `write_arrays`)."""
         fields = {field.name: getattr(result, field.name) for field in dataclasses.fields(result)}
         arrays = {name: fields.pop(name) for name in ARRAYS}
         meta = {**fields, "config": result.config.to_dict(), "key": key}
+        self.write_arrays(key, {"meta": np.array(json.dumps(meta)), **arrays})
+
+    def write_arrays(self, key: str, arrays: dict[str, np.ndarray]) -> None:
+        """Write an entry atomically: readers see the whole entry or none. Something other than
+        a file at the entry's path is left alone, and the write fails saying so."""
+        path = self.path(key)
+        if path.exists() and not path.is_file():
+            raise OSError(f"cannot cache this: {path} is in the way and is not a cache entry; remove it")
         with _atomic(path) as file:
-            np.savez(file, meta=np.array(json.dumps(meta)), **arrays)
+            np.savez(file, **arrays)
+
+    def read_arrays(self, key: str) -> dict[str, np.ndarray] | None:
+        """An entry's arrays, or None if absent; a corrupt entry is deleted and reported absent."""
+        path = self.path(key)
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                return {name: npz[name] for name in npz.files}
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as error:
+            if not path.is_file() or path.is_symlink():  # not ours to delete: say so, treat it as absent
+                log.warning("skipped %s: not a cache entry (%s)", path, error)
+            self.discard(key)
+            return None
+
+    def discard(self, key: str) -> None:
+        """Remove an entry that cannot be used (only a regular file: nothing else is ours)."""
+        path = self.path(key)
+        if path.is_file() and not path.is_symlink():
+            path.unlink(missing_ok=True)
 
     def remove_orphans(self, older_than: float = ORPHAN_SECONDS) -> int:
         """Delete the temporary files of writers that died mid-write; how many there were."""

@@ -27,6 +27,8 @@ import numpy as np
 from explainer.cache import RunStore, run_key
 from explainer.config import RunConfig
 from explainer.data import Mnist, read_mnist
+from explainer.derived import Derivation, DerivedJob, derive_job
+from explainer.logsumexp_plane import logsumexp_sum
 from explainer.model import ENGINE_BACKENDS, import_engine
 from explainer.train import train
 
@@ -85,6 +87,9 @@ def start_worker(backend: str) -> None:
     tiny = Mnist(images, np.arange(64, dtype=np.uint8) % 10, images[:32], np.arange(32, dtype=np.uint8) % 10)
     for engine in engines:
         train(RunConfig(engine=engine, num_epochs=1), tiny)
+    # the loss surface's compiled kernels, loaded (or compiled, the first time on a machine) now
+    logits = np.linspace(-50.0, 50.0, 40).reshape(4, 10)
+    logsumexp_sum(logits, logits, 100 * logits, np.linspace(0, 1, 9), np.linspace(0, 1, 9))
 
 
 def worker_count() -> int:
@@ -129,10 +134,14 @@ def failure(error: BaseException) -> str:
 
 @dataclasses.dataclass(eq=False)
 class _Waiting:
-    """A key in the queue or training: the job, the one future every requester shares, and the
-    sessions that asked for it (None for nobody in particular: the CLI, prefetch)."""
+    """A key in the queue or running: `function(job)` to run on `backend`'s pool, its size in
+    SGD steps (the queue's order), the one future every requester shares, and the sessions that
+    asked for it (None for nobody in particular: the CLI, prefetch)."""
 
-    job: Job
+    function: Callable
+    job: Job | DerivedJob
+    steps: int
+    backend: str
     future: Future
     sessions: set
     ticket: int = 0  # the queue entry that stands for it; older entries are stale
@@ -158,10 +167,11 @@ class TrainingService:
         runs_per_pool: int = RUNS_PER_POOL,
         job: Callable[[Job], str] = train_job,
         session_alive: Callable[[str], bool] = lambda session: True,
+        derive: Callable[[DerivedJob], str] = derive_job,
     ):
         self.store, self.runs_per_pool = store, runs_per_pool
         store.remove_orphans()
-        self._factory, self._job, self._alive = executor_factory, job, session_alive
+        self._factory, self._job, self._derive, self._alive = executor_factory, job, derive, session_alive
         self._capacity = worker_count()
         self._lock = threading.RLock()  # re-entrant: a done callback may run inside `request`
         self._waiting: dict[str, _Waiting] = {}
@@ -175,32 +185,43 @@ class TrainingService:
         """The run for `config` on `mnist`: from the store, joined if queued or training, else
         queued. A failed run is forgotten, so the next request trains it again."""
         key = run_key(config, mnist.fingerprint)
+        job = Job(config, key, mnist.source, self.store)
+        future = self._request(self._job, job, config.training_steps, ENGINE_BACKENDS[config.engine], session)
+        return Run(config, key, future)
+
+    def derive(self, derivation: Derivation, mnist: Mnist, session: str | None = None) -> tuple[str, Future]:
+        """The key of a derived result and the future of its computation in a worker (done if
+        stored); its runs must be in the store. It goes before any training: it takes seconds."""
+        key = derivation.key(mnist.fingerprint)
+        return key, self._request(self._derive, DerivedJob(derivation, key, mnist.source, self.store), 0, "tensorflow", session)
+
+    def _request(self, function: Callable, job, steps: int, backend: str, session: str | None) -> Future:
         with self._lock:
-            waiting = self._waiting.get(key)
+            waiting = self._waiting.get(job.key)
             if waiting is not None:
                 waiting.sessions.add(session)
-                return Run(config, key, waiting.future)
+                return waiting.future
             future = Future()
-            if self.store.has(key):
-                future.set_result(key)
-                return Run(config, key, future)
-            if session is not None and self.queued_steps(session) + config.training_steps > MAX_QUEUED_STEPS_PER_SESSION:
+            if self.store.has(job.key):
+                future.set_result(job.key)
+                return future
+            if session is not None and self.queued_steps(session) + steps > MAX_QUEUED_STEPS_PER_SESSION:
                 future.set_exception(
                     QueueFull(
                         f"this page already has {self.queued_steps(session):,} SGD steps waiting for a worker, and may "
                         f"have at most {MAX_QUEUED_STEPS_PER_SESSION:,}; wait for them to finish, then ask again"
                     )
                 )
-                return Run(config, key, future)
-            waiting = self._waiting[key] = _Waiting(Job(config, key, mnist.source, self.store), future, {session})
+                return future
+            waiting = self._waiting[job.key] = _Waiting(function, job, steps, backend, future, {session})
             self._enqueue(waiting)
             self._dispatch()
-        return Run(config, key, future)
+        return future
 
     def queued_steps(self, session: str) -> int:
         """SGD steps of the runs `session` asked for that have not started yet."""
         with self._lock:
-            return sum(w.job.config.training_steps for w in self._waiting.values() if not w.started and session in w.sessions)
+            return sum(w.steps for w in self._waiting.values() if not w.started and session in w.sessions)
 
     def submit(self, function: Callable, *args, backend: str = "tensorflow") -> Future:
         """Run `function(*args)` on the backend's pool now, outside the queue, replacing the pool
@@ -233,7 +254,7 @@ class TrainingService:
 
     def _enqueue(self, waiting: _Waiting) -> None:
         waiting.ticket = next(self._tickets)
-        heapq.heappush(self._queue, (waiting.job.config.training_steps, waiting.ticket, waiting.job.key))
+        heapq.heappush(self._queue, (waiting.steps, waiting.ticket, waiting.job.key))
 
     def _dispatch(self) -> None:
         """Start the smallest waiting runs while workers are free; drop the ones nobody awaits."""
@@ -250,7 +271,7 @@ class TrainingService:
                     continue
                 waiting.started = True
                 self._running += 1
-                future = self.submit(self._job, waiting.job, backend=ENGINE_BACKENDS[waiting.job.config.engine])
+                future = self.submit(waiting.function, waiting.job, backend=waiting.backend)
                 future.add_done_callback(lambda done, key=key: self._finished(key, done))
 
     def _finished(self, key: str, done: Future) -> None:

@@ -63,7 +63,10 @@ _started: list[TrainingService] = []
 
 
 def _synthetic_service(store: RunStore, **options) -> TrainingService:
-    _started.append(TrainingService(store, synthetic_workers, job=service_jobs.train_synthetic, **options))
+    service = TrainingService(
+        store, synthetic_workers, job=service_jobs.train_synthetic, derive=service_jobs.derive_synthetic, **options
+    )
+    _started.append(service)
     return _started[-1]
 
 

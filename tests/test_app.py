@@ -84,7 +84,7 @@ def test_fixes_page_gives_verdicts_and_checks_the_accepted_answer():
     assert "**inputs scaled to x / 255**" in verdicts  # (one short epoch on 2,000 images does not fix it yet)
     claims = [header.value for header in test.subheader]
     assert any(claim.startswith('"Use softmax, not sigmoid": not supported') for claim in claims)
-    assert len(charts(test)) == 4
+    assert len(charts(test)) == 5  # two matrices, two curves, the divergence sweep
 
 
 @pytest.mark.usefixtures("mnist")

@@ -19,9 +19,11 @@ from explainer.answer import runs_needed as answer_runs
 from explainer.cache import RunStore, cache_dir, run_key
 from explainer.config import RunConfig
 from explainer.data import Mnist, MnistNotDownloaded, MnistUnavailable, download_mnist, load_mnist, prepare
+from explainer.derived import Derivation
+from explainer.derived import load as load_derived
 from explainer.fixes import FixOutcome, base_config, outcomes
 from explainer.labels import describe
-from explainer.mechanism import Mechanism, measure
+from explainer.mechanism import Mechanism
 from explainer.report import DIVERGENCE_RULE, divergence
 from explainer.service import Run, TrainingService, failure
 from explainer.train import RunResult
@@ -188,13 +190,7 @@ def divergence_sweep(view: View) -> divergence_study.Sweep:
 def measured_mechanism(view: View) -> Mechanism:
     """The Why page's measurements for the view, training what they read first."""
     results(plan.mechanism_runs(view), "Mechanism")
-    return _mechanism(view)
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _mechanism(view: View) -> Mechanism:
-    runs = {needed: _load(needed) for needed in plan.mechanism_runs(view)}
-    return measure(view.config, view.learning_rates, runs, load_mnist())
+    return derived([Derivation("mechanism", config=view.config, learning_rates=view.learning_rates)], "The mechanism")[0]
 
 
 def fix_outcomes(view: View) -> list[FixOutcome]:
@@ -210,24 +206,44 @@ def _fix_outcomes(view: View) -> list[FixOutcome]:
     return outcomes(runs, base, view.learning_rates, view.config if view.config != base else None)
 
 
-def surface_views(requests: dict[str, surface.SurfaceRequest], view: View) -> dict:
+def surface_views(requests: dict[str, surface.SurfaceRequest], view: View) -> dict[str, surface.Slices]:
     """The loss-surface computations for each request (one per input scaling), training the
     runs they stand on first; a request the run cannot answer stops the page with why."""
-    learning_rates = view.learning_rates
     results(plan.surface_runs(view), "Loss surface")
+    asked = [Derivation("surface", request=request, learning_rates=view.learning_rates) for request in requests.values()]
+    return dict(zip(requests, derived(asked, "The loss surface", "Choose another point or direction.")))
+
+
+def step_quality(configs: list[RunConfig], every: int) -> list[list[dict]]:
+    """Step quality through epoch 1 of each run (trained by `surface_views`)."""
+    return derived([Derivation("step_quality", config=config, every=every) for config in configs], "Step quality")
+
+
+def derived(derivations: list[Derivation], label: str, hint: str = "") -> list:
+    """Results derived from stored runs: from the store, else computed in the workers while the
+    page waits; when one cannot be computed, the page says why (and `hint`), offers a retry and
+    stops."""
+    data, context = mnist(), get_script_run_ctx()
+    asked = [(d, *service().derive(d, data, context.session_id if context else None)) for d in derivations]
+    pending = [future for _, _, future in asked if not future.done()]
+    if pending:
+        with st.spinner(f"{label}: computing {len(pending)} result(s) in the workers, once..."):
+            concurrent.futures.wait(pending)
+    failed = [future.exception() for _, _, future in asked if future.exception() is not None]
+    if failed:
+        st.error(inert(f"{label}: {failure(failed[0])}. {hint}"))
+        st.button("Try again", key=f"retry {label}", icon=":material/refresh:")
+        st.stop()
     try:
-        return {name: _surface_view(request, learning_rates) for name, request in requests.items()}
-    except ValueError as error:
-        st.error(f"{error}. Choose another point or direction.")
+        return [_derived(key, d.kind, str(service().store.directory)) for d, key, _ in asked]
+    except LookupError as error:
+        st.error(f"{label}: {error}")
         st.stop()
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _surface_view(request: surface.SurfaceRequest, learning_rates: tuple[float, float]) -> surface.Slices:
-    return surface.compute(request, _load(request.config), prepare(load_mnist(), request.config), learning_rates)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def step_quality(config: RunConfig, every: int) -> list[dict]:
-    """Alpha through epoch 1 of a run that `surface_views` has trained."""
-    return surface.alpha_over_epoch(_load(config), prepare(load_mnist(), config), every)
+@st.cache_data(show_spinner=False, max_entries=128)
+def _derived(key: str, kind: str, directory: str):
+    result = load_derived(RunStore(Path(directory)), key, kind)
+    if result is None:  # raising keeps the miss out of st.cache_data
+        raise LookupError("a stored result could not be read and was removed; it is computed again on the next request")
+    return result

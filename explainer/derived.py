@@ -1,0 +1,112 @@
+"""Results derived from stored runs (a loss surface, step quality through an epoch, the
+mechanism's measurements), stored on disk like runs: keyed by what determines them (what is
+asked, the keys of the runs read, which already carry the config, the libraries and the data),
+written atomically, computed in the worker processes and read by the pages."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Mapping
+
+import numpy as np
+
+from explainer import mechanism, surface
+from explainer.cache import RunStore, run_key
+from explainer.config import RunConfig
+from explainer.data import Mnist, prepare, read_mnist
+from explainer.train import RunResult
+
+FORMAT = 1  # bump when a derivation's computation or what it stores changes
+
+
+@dataclasses.dataclass(frozen=True)
+class Derivation:
+    """What to derive: `kind` ("surface", "step_quality" or "mechanism") and its arguments."""
+
+    kind: str
+    request: surface.SurfaceRequest | None = None
+    config: RunConfig | None = None
+    learning_rates: tuple[float, ...] = ()
+    every: int = 1
+
+    def runs(self) -> list[RunConfig]:
+        """The runs it reads (they must be trained first)."""
+        if self.kind == "surface":
+            return [self.request.config]
+        if self.kind == "step_quality":
+            return [self.config]
+        return mechanism.runs_needed(self.config, self.learning_rates)
+
+    def key(self, fingerprint: str) -> str:
+        described = {
+            "format": FORMAT,
+            "kind": self.kind,
+            "request": dataclasses.asdict(self.request) if self.request else None,
+            "learning_rates": list(self.learning_rates),
+            "every": self.every,
+            "runs": [run_key(config, fingerprint) for config in self.runs()],
+        }
+        return "derived-" + hashlib.sha256(json.dumps(described, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+    def compute(self, runs: Mapping[RunConfig, RunResult], mnist: Mnist):
+        """The result, from the trained `runs` (every config of `runs()`)."""
+        if self.kind == "surface":
+            config = self.request.config
+            return surface.compute(self.request, runs[config], prepare(mnist, config), self.learning_rates)
+        if self.kind == "step_quality":
+            return surface.alpha_over_epoch(runs[self.config], prepare(mnist, self.config), self.every)
+        return mechanism.measure(self.config, self.learning_rates, runs, mnist)
+
+
+@dataclasses.dataclass(frozen=True)
+class DerivedJob:
+    """A derivation for a worker, by value and by path, like a training Job."""
+
+    derivation: Derivation
+    key: str
+    mnist_path: str
+    store: RunStore
+
+
+def derive_job(job: DerivedJob) -> str:
+    """In a worker: compute the derivation into its store, unless some process already has."""
+    return derive_into(job, read_mnist(job.mnist_path))
+
+
+def derive_into(job: DerivedJob, mnist: Mnist) -> str:
+    store, derivation = job.store, job.derivation
+    with store.lock(job.key):
+        if load(store, job.key, derivation.kind) is None:
+            runs = {config: store.load(run_key(config, mnist.fingerprint)) for config in derivation.runs()}
+            missing = [config for config, result in runs.items() if result is None]
+            if missing:
+                raise LookupError(f"{len(missing)} run(s) this needs are not in the cache; train them first")
+            save(store, job.key, derivation.compute(runs, mnist))
+    return job.key
+
+
+def save(store: RunStore, key: str, result) -> None:
+    """Write a derived result: its arrays as arrays, everything else as JSON."""
+    fields = dataclasses.asdict(result) if dataclasses.is_dataclass(result) else {"rows": result}
+    arrays = {name: value for name, value in fields.items() if isinstance(value, np.ndarray)}
+    meta = {name: value for name, value in fields.items() if name not in arrays}
+    store.write_arrays(key, {"meta": np.array(json.dumps(meta)), **arrays})
+
+
+def load(store: RunStore, key: str, kind: str):
+    """The derived result stored under `key`, or None (absent, or unreadable and removed)."""
+    stored = store.read_arrays(key)
+    if stored is None:
+        return None
+    fields = {**json.loads(str(stored.pop("meta"))), **stored}
+    try:
+        if kind == "surface":
+            return surface.Slices(**fields)
+        if kind == "mechanism":
+            return mechanism.Mechanism(**fields)
+        return fields["rows"]
+    except (TypeError, KeyError):  # stored by another version of the code
+        store.discard(key)
+        return None

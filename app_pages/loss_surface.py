@@ -5,7 +5,7 @@ import streamlit as st
 from explainer import charts, plan, surface
 from explainer.labels import EVALUATE_ON, LABELS, NAMES, describe, figure
 from ui.pages import PAGES
-from ui.runs import step_quality, surface_views
+from ui.runs import prefetch_surfaces, step_quality, surface_views
 
 view = st.session_state.view
 config, (low, high) = view.config, view.learning_rates
@@ -76,3 +76,4 @@ for column, (scaling, plane) in zip(st.columns(2), slices.items()):
     )
 st.caption(f"The loss on the plane (log colour), its contour lines, and the path of the next SGD steps at learning rate {low:g}.")
 st.page_link(PAGES["fixes"], label="Next: what each fix changes", icon=":material/arrow_forward:")
+prefetch_surfaces(requests, view)

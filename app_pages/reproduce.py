@@ -9,7 +9,7 @@ from explainer.labels import NAMES, describe, figure
 from explainer.view import SWEEP_EPOCHS, SWEEP_LEARNING_RATES, format_learning_rates
 from ui.notices import inert
 from ui.pages import PAGES
-from ui.runs import answer, results
+from ui.runs import answer, prefetch_neighbours, results
 
 view = st.session_state.view
 st.title("Why does the loss grow with the learning rate?")
@@ -70,3 +70,4 @@ st.markdown(
     f"learning rate, while the reported accuracy stays between {figure(lowest, '.4f')} and {figure(highest, '.4f')}."
 )
 st.page_link(PAGES["loss_surface"], label="Next: where each SGD step lands on the loss surface", icon=":material/arrow_forward:")
+prefetch_neighbours(view)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from explainer import answer, divergence, fixes, mechanism, surface
-from explainer.config import ENGINES, RunConfig
+from explainer.config import CHOICES, ENGINES, RunConfig, losses_for
 from explainer.view import SWEEP_EPOCHS, SWEEP_LEARNING_RATES, View
 
 # SGD steps every page of one view may train together: the default view at the longest run the
@@ -66,3 +66,20 @@ def check_budget(configs: Iterable[RunConfig], what: str) -> None:
             f"{what} would train {steps:,} SGD steps in {len(configs)} runs, and may train at most {MAX_VIEW_STEPS:,}: "
             "fewer epochs, fewer training images or a larger batch size bring it within that"
         )
+
+
+def neighbours(view: View) -> list[View]:
+    """The views one sidebar choice away (engine, scaling, activation, loss or optimizer): what a
+    visitor toggles next, so what idle workers train ahead."""
+    found = []
+    for name, options in CHOICES.items():
+        for option in options:
+            if option == getattr(view.config, name):
+                continue
+            changes = {name: option}
+            if name == "activation":  # the sidebar switches the loss with the activation
+                changes["loss"] = view.config.loss if view.config.loss in losses_for(option) else losses_for(option)[0]
+            elif name == "loss" and option not in losses_for(view.config.activation):
+                continue
+            found.append(View(view.learning_rates, view.config.replace(**changes)))
+    return found

@@ -41,6 +41,7 @@ RUNS_PER_POOL = 200
 # largest run length the sidebar allows, so a visitor who clicks faster than runs train is told
 # to wait instead of filling the queue for everybody
 MAX_QUEUED_STEPS_PER_SESSION = 3_000_000
+MAX_PREFETCHED = 64  # runs and results queued ahead of anybody's asking, at most
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,6 +147,7 @@ class _Waiting:
     sessions: set
     ticket: int = 0  # the queue entry that stands for it; older entries are stale
     started: bool = False
+    prefetch: bool = False  # nobody waits for it yet: it goes after everything somebody waits for
 
 
 @dataclasses.dataclass
@@ -158,7 +160,8 @@ class TrainingService:
     """Trains runs into `store` on executors made by `executor_factory(backend)` (any
     concurrent.futures.Executor), one pool per backend, at most `worker_count()` runs at once in
     all, smallest run first, one run per key; a pool serves `runs_per_pool` runs.
-    `session_alive(session)` tells whether a session still waits for its runs."""
+    `session_alive(session)` tells whether a session still waits for its runs; `prefetching`
+    whether runs and results nobody asked for yet are computed ahead."""
 
     def __init__(
         self,
@@ -168,38 +171,49 @@ class TrainingService:
         job: Callable[[Job], str] = train_job,
         session_alive: Callable[[str], bool] = lambda session: True,
         derive: Callable[[DerivedJob], str] = derive_job,
+        prefetching: bool = True,
     ):
         self.store, self.runs_per_pool = store, runs_per_pool
         store.remove_orphans()
         self._factory, self._job, self._derive, self._alive = executor_factory, job, derive, session_alive
+        self.prefetching = prefetching
         self._capacity = worker_count()
         self._lock = threading.RLock()  # re-entrant: a done callback may run inside `request`
         self._waiting: dict[str, _Waiting] = {}
-        self._queue: list[tuple[int, int, str]] = []  # (SGD steps, ticket, key): a heap
+        self._queue: list[tuple[bool, int, int, str]] = []  # (prefetch, SGD steps, ticket, key): a heap
         self._tickets = itertools.count()
         self._running = 0
         self._pools: dict[str, _Pool] = {}
         self.pools_started = 0
 
-    def request(self, config: RunConfig, mnist: Mnist, session: str | None = None) -> Run:
+    def request(self, config: RunConfig, mnist: Mnist, session: str | None = None, prefetch: bool = False) -> Run:
         """The run for `config` on `mnist`: from the store, joined if queued or training, else
-        queued. A failed run is forgotten, so the next request trains it again."""
+        queued (after everything waited for, if `prefetch`: nobody waits for it yet). A failed
+        run is forgotten, so the next request trains it again."""
         key = run_key(config, mnist.fingerprint)
         job = Job(config, key, mnist.source, self.store)
-        future = self._request(self._job, job, config.training_steps, ENGINE_BACKENDS[config.engine], session)
+        future = self._request(self._job, job, config.training_steps, ENGINE_BACKENDS[config.engine], session, prefetch)
         return Run(config, key, future)
 
-    def derive(self, derivation: Derivation, mnist: Mnist, session: str | None = None) -> tuple[str, Future]:
+    def derive(
+        self, derivation: Derivation, mnist: Mnist, session: str | None = None, prefetch: bool = False
+    ) -> tuple[str, Future]:
         """The key of a derived result and the future of its computation in a worker (done if
         stored); its runs must be in the store. It goes before any training: it takes seconds."""
         key = derivation.key(mnist.fingerprint)
-        return key, self._request(self._derive, DerivedJob(derivation, key, mnist.source, self.store), 0, "tensorflow", session)
+        job = DerivedJob(derivation, key, mnist.source, self.store)
+        return key, self._request(self._derive, job, 0, "tensorflow", session, prefetch)
 
-    def _request(self, function: Callable, job, steps: int, backend: str, session: str | None) -> Future:
+    def _request(self, function: Callable, job, steps: int, backend: str, session: str | None, prefetch: bool) -> Future:
         with self._lock:
             waiting = self._waiting.get(job.key)
             if waiting is not None:
-                waiting.sessions.add(session)
+                if not prefetch:
+                    waiting.sessions.add(session)
+                    if waiting.prefetch and not waiting.started:  # somebody waits for it now: to the front
+                        waiting.prefetch = False
+                        self._enqueue(waiting)
+                        self._dispatch()
                 return waiting.future
             future = Future()
             if self.store.has(job.key):
@@ -213,7 +227,11 @@ class TrainingService:
                     )
                 )
                 return future
-            waiting = self._waiting[job.key] = _Waiting(function, job, steps, backend, future, {session})
+            if prefetch and (not self.prefetching or sum(w.prefetch for w in self._waiting.values()) >= MAX_PREFETCHED):
+                future.cancel()  # enough is queued ahead already
+                return future
+            sessions = set() if prefetch else {session}
+            waiting = self._waiting[job.key] = _Waiting(function, job, steps, backend, future, sessions, prefetch=prefetch)
             self._enqueue(waiting)
             self._dispatch()
         return future
@@ -254,17 +272,17 @@ class TrainingService:
 
     def _enqueue(self, waiting: _Waiting) -> None:
         waiting.ticket = next(self._tickets)
-        heapq.heappush(self._queue, (waiting.steps, waiting.ticket, waiting.job.key))
+        heapq.heappush(self._queue, (waiting.prefetch, waiting.steps, waiting.ticket, waiting.job.key))
 
     def _dispatch(self) -> None:
         """Start the smallest waiting runs while workers are free; drop the ones nobody awaits."""
         with self._lock:
             while self._running < self._capacity and self._queue:
-                _, ticket, key = heapq.heappop(self._queue)
+                _, _, ticket, key = heapq.heappop(self._queue)
                 waiting = self._waiting.get(key)
                 if waiting is None or waiting.started or waiting.ticket != ticket:
                     continue
-                if None not in waiting.sessions and not any(self._alive(session) for session in waiting.sessions):
+                if not waiting.prefetch and None not in waiting.sessions and not any(map(self._alive, waiting.sessions)):
                     waiting.future.cancel()
                 if not waiting.future.set_running_or_notify_cancel():  # cancelled while it waited
                     del self._waiting[key]

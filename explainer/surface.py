@@ -427,3 +427,20 @@ def contours(slices: Slices, levels: int = 8) -> list[dict]:
             ]
             line += 1
     return rows
+
+
+def neighbours(request: SurfaceRequest) -> list[SurfaceRequest]:
+    """The requests one control away (where to stand, either direction, the data): what a
+    reader picks next on the page, so what idle workers compute ahead."""
+    found = []
+    for name, options in (
+        ("point", POINTS),
+        ("direction", DIRECTIONS),
+        ("second", SECOND_DIRECTIONS),
+        ("evaluate_on", EVALUATE_ON),
+    ):
+        for option in options:
+            if option != getattr(request, name):
+                index = default_index(request.config, option) if name == "point" else request.index
+                found.append(dataclasses.replace(request, **{name: option, "index": index}))
+    return found

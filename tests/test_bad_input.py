@@ -2,9 +2,9 @@
 adversarial pass over links and the sidebar, each through AppTest on every page (synthetic data)."""
 
 import pytest
-from pages_helper import page, plain, said
+from pages_helper import SHORT, page, plain, said
 
-from explainer import plan
+from explainer import gate, plan
 from explainer.labels import UNDEFINED
 
 pytestmark = pytest.mark.usefixtures("store")
@@ -15,23 +15,30 @@ def notices(test) -> list[str]:
     return [plain(warning.value) for warning in test.warning if "from the link" in plain(warning.value)]
 
 
-@pytest.mark.parametrize(
-    "query, setting, bound",
-    [
-        ({"num_epochs": "21", "train_subset": "100"}, "num_epochs='21'", "from 1 to 20"),
-        ({"num_epochs": "1000000", "train_subset": "500"}, "num_epochs='1000000'", "from 1 to 20"),
-        ({"batch_size": "2147483648"}, "batch_size='2147483648'", "from 1 to 60,000"),
-        ({"batch_size": "1", "num_epochs": "10", "train_subset": "6001"}, "batch_size='1'", "at most 60,000"),
-        ({"batch_size": "1", "num_epochs": "1", "scaling": "standardized"}, "batch_size=1", f"at most {plan.MAX_VIEW_STEPS:,}"),
-        ({"seed": "2147483648"}, "seed='2147483648'", "from 0 to 2,147,483,647"),
-        ({"lr": "0.01,0.010000000000000002"}, "lr='0.01,0.010000000000000002'", "at least 1.5 times the lower"),
-    ],
-)
+OUT_OF_BOUNDS = [
+    ({"num_epochs": "21", "train_subset": "100"}, "num_epochs='21'", "from 1 to 20"),
+    ({"num_epochs": "1000000", "train_subset": "500"}, "num_epochs='1000000'", "from 1 to 20"),
+    ({"batch_size": "2147483648"}, "batch_size='2147483648'", "from 1 to 60,000"),
+    ({"batch_size": "1", "num_epochs": "10", "train_subset": "6001"}, "batch_size='1'", "at most 60,000"),
+    ({"batch_size": "1", "num_epochs": "1", "scaling": "standardized"}, "batch_size=1", f"at most {plan.MAX_VIEW_STEPS:,}"),
+    ({"seed": "2147483648"}, "seed='2147483648'", "from 0 to 2,147,483,647"),
+    ({"lr": "0.01,0.010000000000000002"}, "lr='0.01,0.010000000000000002'", "at least 1.5 times the lower"),
+]
+
+
+@pytest.mark.parametrize("query, setting, bound", OUT_OF_BOUNDS)
 def test_a_value_out_of_bounds_gets_a_notice_naming_it_and_the_bound(query, setting, bound):
-    test = page(**query)
-    [notice] = notices(test)
+    [notice] = [notice.text for notice in gate.from_link({**SHORT, **query})[1]]
     assert setting in notice and bound in notice
-    assert test.metric  # the page shows its figures for the view it could have
+
+
+@pytest.mark.parametrize("index, path", [(6, "app_pages/why.py"), (5, "app_pages/reproduce.py")])  # the default view: cached
+def test_a_page_shows_the_notice_and_the_view_it_could_have(index, path):
+    query, setting, bound = OUT_OF_BOUNDS[index]
+    test = page(path, **query)
+    [notice] = notices(test)
+    assert setting in notice and bound in notice and not test.error
+    assert test.dataframe or test.metric  # the page's figures, for the view the link could have
 
 
 @pytest.mark.parametrize(
@@ -64,7 +71,7 @@ def test_a_notice_stays_until_its_setting_changes_or_it_is_dismissed():
     assert notices(test) == [] and not test.exception
 
 
-@pytest.mark.parametrize("path", PAGES)
+@pytest.mark.parametrize("path", [PAGES[0], PAGES[3]])  # the notices are the frame's, the same on every page
 def test_text_from_a_link_is_never_markdown(path):
     query = {"engine": "[click](http://example.invalid)", "loss": "![img](http://127.0.0.1:9/x.png)", ":red[x]": "1"}
     test = page(path, **query)

@@ -187,3 +187,17 @@ def test_a_session_may_not_queue_without_bound(store, synthetic, monkeypatch):
     other = service.request(RunConfig(seed=9), synthetic, "b")  # another session is not affected
     recorder.release.set()
     assert other.future.result(timeout=30) and all(run.future.result(timeout=30) for run in runs[:4])
+
+
+def test_prefetch_never_goes_before_a_run_somebody_waits_for(store, synthetic):
+    recorder = Recorder()
+    service = TrainingService(store, lambda backend: ThreadPoolExecutor(1), job=recorder)
+    first = service.request(RunConfig(seed=0), synthetic, "a")  # holds the one worker
+    ahead = [service.request(RunConfig(num_epochs=1, seed=seed), synthetic, prefetch=True) for seed in (1, 2, 3)]
+    waited = service.request(RunConfig(num_epochs=20, seed=4), synthetic, "b")  # larger, but somebody waits
+    promoted = service.request(RunConfig(num_epochs=1, seed=3), synthetic, "c")  # asked for now: no longer a prefetch
+    assert promoted.future is ahead[2].future
+    recorder.release.set()
+    for run in (first, waited, *ahead):
+        run.future.result(timeout=30)
+    assert [config.seed for config in recorder.started] == [0, 3, 4, 1, 2]  # waited-for ones first, smallest first

@@ -170,3 +170,12 @@ def test_contour_lines_lie_on_their_level():
     assert len({row["level"] for row in rows}) == 3
     for row in rows:  # a circle: a^2 + b^2 = level - 1, to the grid's interpolation
         assert row["a"] ** 2 + row["b"] ** 2 == pytest.approx(row["level"] - 1, abs=0.01)
+
+
+def test_neighbours_change_one_control():
+    request = surface.SurfaceRequest(RunConfig(num_epochs=2))
+    near = surface.neighbours(request)
+    assert len(near) == 2 + 1 + 2 + 2 and len(set(near)) == len(near)
+    assert all(
+        sum(getattr(n, f) != getattr(request, f) for f in ("point", "direction", "second", "evaluate_on")) == 1 for n in near
+    )

@@ -40,3 +40,14 @@ def test_default_runs_cover_every_page():
         (c.engine, c.learning_rate) for c in runs if c.num_epochs == 10
     }
     assert len({c.learning_rate for c in runs if c.num_epochs == 1}) >= 5
+
+
+def test_neighbours_are_one_sidebar_choice_away():
+    from explainer.plan import neighbours
+
+    near = neighbours(View())
+    differences = [{n for n, v in view.config.to_dict().items() if v != View().config.to_dict()[n]} for view in near]
+    assert all(diff <= {"engine", "scaling", "activation", "loss", "optimizer"} for diff in differences)
+    assert all(len(diff - {"loss"}) == 1 or diff == {"loss"} for diff in differences)
+    assert {view.config.scaling for view in near} == {"raw", "unit", "standardized"} and len(set(near)) == len(near)
+    assert View(config=RunConfig(activation="linear", loss="from_logits")) in near  # the loss follows a linear output

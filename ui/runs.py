@@ -219,6 +219,31 @@ def step_quality(configs: list[RunConfig], every: int) -> list[list[dict]]:
     return derived([Derivation("step_quality", config=config, every=every) for config in configs], "Step quality")
 
 
+def prefetch(configs: list[RunConfig] = (), derivations: list[Derivation] = ()) -> None:
+    """Queue runs and results nobody asked for yet, behind everything somebody waits for: what a
+    reader is likely to ask next. Returns at once; the page never waits for them."""
+    data = mnist()
+    for config in configs:
+        service().request(config, data, prefetch=True)
+    for derivation in derivations:
+        service().derive(derivation, data, prefetch=True)
+
+
+def prefetch_neighbours(view: View) -> None:
+    """Train ahead what the landing page shows for every view one sidebar choice away."""
+    prefetch(configs=[config for near in plan.neighbours(view) for config in answer_runs(near) + plan.reproduce_runs(near)])
+
+
+def prefetch_surfaces(requests: dict[str, surface.SurfaceRequest], view: View) -> None:
+    """Compute ahead the surfaces one control away on the loss-surface page."""
+    lrs = view.learning_rates
+    prefetch(
+        derivations=[
+            Derivation("surface", request=near, learning_rates=lrs) for r in requests.values() for near in surface.neighbours(r)
+        ]
+    )
+
+
 def derived(derivations: list[Derivation], label: str, hint: str = "") -> list:
     """Results derived from stored runs: from the store, else computed in the workers while the
     page waits; when one cannot be computed, the page says why (and `hint`), offers a retry and

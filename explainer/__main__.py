@@ -8,17 +8,22 @@ import dataclasses
 import json
 import math
 import sys
+import time
+
+from rich.console import Console
+from rich.progress import MofNCompleteColumn, Progress
 
 from explainer import surface
-from explainer.cache import RunStore, cache_dir
+from explainer.cache import RunStore
 from explainer.config import CHOICES, ENGINES, RunConfig
-from explainer.data import MnistNotDownloaded, MnistUnavailable, download_mnist, load_mnist, prepare
+from explainer.data import Mnist, MnistNotDownloaded, MnistUnavailable, download_mnist, load_mnist, prepare
 from explainer.fixes import RULES, matrix_rows, outcomes, runs_needed
-from explainer.plan import default_runs
+from explainer.plan import all_views, view_derivations, view_runs
 from explainer.question import LEARNING_RATES, is_question_setup, reported
 from explainer.report import compare, keras_line
 from explainer.service import TrainingService, failure
 from explainer.train import RunResult
+from explainer.view import View
 
 JSON_FIELDS = ("fix", "learning_rate", "loss", "accuracy", "val_loss", "val_accuracy", "verdict")
 
@@ -31,6 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         parser.error(str(error))
     service = TrainingService(RunStore.default())
+    if args.command == "warm":
+        try:
+            return warm(service, all_views() if args.all else [View()])
+        finally:
+            service.shutdown()
     try:
         results = train_all(service, configs)
     except (MnistUnavailable, RunFailed) as error:
@@ -38,9 +48,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         service.shutdown()
-    if args.command == "warm":
-        print(f"{len(results)} runs are in the cache at {cache_dir()}")
-        return 0
     if args.command == "fixes":
         return _report_fixes(args, results)
     if args.command == "surface":
@@ -79,8 +86,9 @@ def _parser() -> argparse.ArgumentParser:
     slice_.add_argument("--direction", choices=surface.DIRECTIONS, default="minibatch")
     slice_.add_argument("--evaluate-on", choices=surface.EVALUATE_ON, default="train")
     slice_.set_defaults(configs=lambda args: [_surface_request(args).config])
-    warm = commands.add_parser("warm", help="train every run the app's default view shows (pre-warms the cache)")
-    warm.set_defaults(configs=lambda args: default_runs(), json=None)
+    warm = commands.add_parser("warm", help="train and compute everything the app's default view shows (pre-warms the cache)")
+    warm.add_argument("--all", action="store_true", help="every combination of the sidebar's choices, not just the default")
+    warm.set_defaults(configs=lambda args: [], json=None)
     run = commands.add_parser("run", help="train one configuration")
     defaults = RunConfig()
     for name, allowed in CHOICES.items():
@@ -163,6 +171,52 @@ def _run_configs(args) -> list[RunConfig]:
     ]
 
 
+def warm(service: TrainingService, views: list[View]) -> int:
+    """Train every run and compute every derived result of `views`, in parallel on the workers,
+    what is cached skipped, with a progress bar; then the time taken and the cache's size."""
+    started = time.perf_counter()
+    try:
+        mnist = _mnist(service)
+    except MnistUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    configs = list(dict.fromkeys(config for view in views for config in view_runs(view)))
+    derivations = list(dict.fromkeys(d for view in views for d in view_derivations(view)))
+    failed = []
+    with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=Console(stderr=True)) as progress:
+        asks = {  # derived results read runs: asked for once every run is done
+            "training": lambda: [service.request(config, mnist).future for config in configs],
+            "deriving": lambda: [service.derive(derivation, mnist)[1] for derivation in derivations],
+        }
+        for what, ask in asks.items():
+            futures = ask()
+            task = progress.add_task(what, total=len(futures))
+            for future in concurrent.futures.as_completed(futures):
+                progress.advance(task)
+                if future.exception() is not None:
+                    failed.append(failure(future.exception()))
+    size = sum(path.stat().st_size for path in service.store.directory.rglob("*.npz"))
+    print(
+        f"{len(configs)} runs and {len(derivations)} derived results of {len(views)} view(s) in the cache at "
+        f"{service.store.directory} ({size / 2**20:,.0f} MB), in {time.perf_counter() - started:,.0f} s"
+    )
+    for message in dict.fromkeys(failed):
+        print(f"failed: {message}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _mnist(service: TrainingService) -> Mnist:
+    """MNIST, downloaded once by a worker if Keras' cache lacks it (MnistUnavailable if not)."""
+    try:
+        return load_mnist()
+    except MnistNotDownloaded:
+        print("downloading MNIST with Keras' loader...", file=sys.stderr)
+        error = service.submit(download_mnist).exception()
+        if error is not None:
+            raise MnistUnavailable(failure(error)) from None
+        return load_mnist()
+
+
 class RunFailed(RuntimeError):
     """A run raised in its worker, or its worker died."""
 
@@ -170,14 +224,7 @@ class RunFailed(RuntimeError):
 def train_all(service: TrainingService, configs: list[RunConfig]) -> list[RunResult]:
     """Every config's result, training the missing ones in parallel on the service's workers;
     one line on stderr per run as it finishes, naming it."""
-    try:
-        mnist = load_mnist()
-    except MnistNotDownloaded:
-        print("downloading MNIST with Keras' loader...", file=sys.stderr)
-        error = service.submit(download_mnist).exception()
-        if error is not None:
-            raise MnistUnavailable(failure(error)) from None
-        mnist = load_mnist()
+    mnist = _mnist(service)
     runs = [service.request(config, mnist) for config in configs]
     cached = sum(run.future.done() for run in runs)
     if cached:

@@ -24,7 +24,7 @@ from explainer.data import Mnist
 from explainer.model import ENGINE_PACKAGES
 from explainer.train import Progress, RunResult, train
 
-FORMAT = 4  # bump when RunResult or the training procedure changes
+FORMAT = 5  # bump when RunResult or the training procedure changes
 ARRAYS = ("step_loss", "kernels", "biases")
 # a temporary file older than this belongs to a writer that died (a write takes well under a second)
 ORPHAN_SECONDS = 300
@@ -98,7 +98,7 @@ class RunStore:
         if path.exists() and not path.is_file():
             raise OSError(f"cannot cache this: {path} is in the way and is not a cache entry; remove it")
         with _atomic(path) as file:
-            np.savez(file, **arrays)
+            np.savez_compressed(file, **arrays)  # a quarter smaller: warm --all stores ~1,600 runs
 
     def read_arrays(self, key: str) -> dict[str, np.ndarray] | None:
         """An entry's arrays, or None if absent; a corrupt entry is deleted and reported absent."""

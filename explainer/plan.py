@@ -4,10 +4,12 @@ the default view's."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 
 from explainer import answer, divergence, fixes, mechanism, surface
-from explainer.config import CHOICES, ENGINES, RunConfig, losses_for
+from explainer.config import ACTIVATIONS, CHOICES, ENGINES, OPTIMIZERS, SCALINGS, RunConfig, losses_for
+from explainer.derived import Derivation
 from explainer.view import SWEEP_EPOCHS, SWEEP_LEARNING_RATES, View
 
 # SGD steps every page of one view may train together: the default view at the longest run the
@@ -52,9 +54,23 @@ def view_runs(view: View) -> list[RunConfig]:
     return list(dict.fromkeys(config for page in pages for config in page(view)))
 
 
-def default_runs() -> list[RunConfig]:
-    """What `python -m explainer warm` pre-trains: every run of the default view."""
-    return view_runs(View())
+def view_derivations(view: View) -> list[Derivation]:
+    """Every derived result the view's pages show with their controls as they open: the
+    mechanism, and per input scaling the loss surface and the step quality at both rates."""
+    found = [Derivation("mechanism", config=view.config, learning_rates=view.learning_rates)]
+    for config in surface_configs(view).values():
+        found.append(Derivation("surface", request=surface.SurfaceRequest(config), learning_rates=view.learning_rates))
+        found += [Derivation("step_quality", config=config.replace(learning_rate=lr)) for lr in view.learning_rates]
+    return found
+
+
+def all_views() -> list[View]:
+    """Every combination of the sidebar's choices at the default learning rates and run length."""
+    return [
+        View(config=RunConfig(engine=engine, scaling=scaling, optimizer=optimizer, activation=activation, loss=loss))
+        for engine, scaling, optimizer, activation in itertools.product(ENGINES, SCALINGS, OPTIMIZERS, ACTIVATIONS)
+        for loss in losses_for(activation)
+    ]
 
 
 def check_budget(configs: Iterable[RunConfig], what: str) -> None:

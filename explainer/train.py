@@ -174,7 +174,9 @@ def _per_step(running_mean: np.ndarray, batch_sizes: np.ndarray) -> np.ndarray:
     """Each step's batch loss from Keras' batch-size-weighted running mean after each step."""
     seen = np.cumsum(batch_sizes[: len(running_mean)], dtype=np.float64)
     totals = running_mean.astype(np.float64) * seen
-    return np.diff(np.r_[0.0, totals]) / batch_sizes[: len(running_mean)]
+    # float32, as Keras' own losses are: what the float64 recovery adds is round-off, and a stored
+    # run is half as large
+    return (np.diff(np.r_[0.0, totals]) / batch_sizes[: len(running_mean)]).astype(np.float32)
 
 
 def _final_accuracies(model, data: DeviceData) -> tuple[float, float]:

@@ -91,7 +91,7 @@ def test_interrupted_write_leaves_no_entry(store, cache_dir, monkeypatch):
     def fail(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(np, "savez", fail)
+    monkeypatch.setattr(np, "savez_compressed", fail)
     with pytest.raises(KeyboardInterrupt):
         store.store("abc", make_result())
     assert list(cache_dir.iterdir()) == []

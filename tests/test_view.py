@@ -3,7 +3,7 @@
 import pytest
 
 from explainer.config import RunConfig
-from explainer.plan import default_runs
+from explainer.plan import all_views, view_derivations, view_runs
 from explainer.view import View, from_query, parse_learning_rates, to_query
 
 
@@ -33,7 +33,7 @@ def test_learning_rate_pairs_are_validated(text):
 
 
 def test_default_runs_cover_every_page():
-    runs = default_runs()
+    runs = view_runs(View())
     assert len(runs) == len(set(runs))
     assert {c.optimizer for c in runs} == {"sgd", "rmsprop", "adam"} and any(not c.arithmetic_optimization for c in runs)
     assert {(engine, lr) for engine in ("tf_keras", "keras3") for lr in (0.01, 0.03)} <= {
@@ -51,3 +51,11 @@ def test_neighbours_are_one_sidebar_choice_away():
     assert all(len(diff - {"loss"}) == 1 or diff == {"loss"} for diff in differences)
     assert {view.config.scaling for view in near} == {"raw", "unit", "standardized"} and len(set(near)) == len(near)
     assert View(config=RunConfig(activation="linear", loss="from_logits")) in near  # the loss follows a linear output
+
+
+def test_warming_everything_covers_every_sidebar_combination():
+    views = all_views()
+    assert len(views) == 3 * 3 * 3 * 5 and len(set(views)) == len(views)  # engines, scalings, optimizers, outputs
+    kinds = [d.kind for d in view_derivations(View())]
+    assert kinds == ["mechanism", "surface", "step_quality", "step_quality", "surface", "step_quality", "step_quality"]
+    assert [d.kind for d in view_derivations(View(config=RunConfig(optimizer="adam")))] == ["mechanism"]  # no SGD, no surface

@@ -38,7 +38,14 @@ def main(argv: list[str] | None = None) -> int:
     service = TrainingService(RunStore.default())
     if args.command == "warm":
         try:
-            return warm(service, all_views() if args.all else [View()])
+            views = [
+                View(view.learning_rates, view.config.replace(num_epochs=args.epochs, train_subset=args.subset))
+                for view in (all_views() if args.all else [View()])
+            ]
+        except ValueError as error:
+            parser.error(str(error))
+        try:
+            return warm(service, views)
         finally:
             service.shutdown()
     try:
@@ -88,6 +95,8 @@ def _parser() -> argparse.ArgumentParser:
     slice_.set_defaults(configs=lambda args: [_surface_request(args).config])
     warm = commands.add_parser("warm", help="train and compute everything the app's default view shows (pre-warms the cache)")
     warm.add_argument("--all", action="store_true", help="every combination of the sidebar's choices, not just the default")
+    warm.add_argument("--epochs", type=int, default=RunConfig().num_epochs, help="the views' run length (default: %(default)s)")
+    warm.add_argument("--subset", type=int, default=None, help="train the views on the first N images only")
     warm.set_defaults(configs=lambda args: [], json=None)
     run = commands.add_parser("run", help="train one configuration")
     defaults = RunConfig()

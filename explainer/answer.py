@@ -65,13 +65,14 @@ def _logits(run: RunResult) -> Claim:
 
 def _saturation(run: RunResult, data: Prepared) -> Claim:
     epoch = min(1, len(run.kernels) - 1)
+    after = "the first epoch" if epoch else "initialisation"
     share = measures.softmax_saturated_fraction(linear.logits(run.kernels[epoch], run.biases[epoch], data.x_train))
     holds = share >= SATURATED_SHARE
     text = (
-        f"The inputs are raw pixels, 0 to 255, so each step moves the logits by hundreds: after {epoch} epoch(s), "
+        f"The inputs are raw pixels, 0 to 255, so each step moves the logits by hundreds: after {after}, "
         f"{figure(share, '.1%')} of the training images have a largest softmax probability above 0.999."
         if holds
-        else f"After {epoch} epoch(s) only {figure(share, '.1%')} of the training images have a largest softmax "
+        else f"After {after} only {figure(share, '.1%')} of the training images have a largest softmax "
         "probability above 0.999: the outputs are not saturated here, which the explanation needs."
     )
     return Claim(text, holds, "why")

@@ -28,8 +28,8 @@ from explainer.cache import RunStore, run_key
 from explainer.config import RunConfig
 from explainer.data import Mnist, read_mnist
 from explainer.derived import Derivation, DerivedJob, derive_job
-from explainer.logsumexp_plane import logsumexp_sum
 from explainer.model import ENGINE_BACKENDS, import_engine
+from explainer.plane_kernels import logsumexp_sum
 from explainer.train import train
 
 WORKERS_VARIABLE = "EXPLAINER_WORKERS"

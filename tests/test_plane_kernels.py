@@ -4,7 +4,8 @@ sample is saturated, where none is, and in between."""
 import numpy as np
 import pytest
 
-from explainer.logsumexp_plane import logsumexp_sum
+from explainer import linear
+from explainer.plane_kernels import clipped_sum, logsumexp_sum
 
 
 def reference(z0, dz1, dz2, a, b) -> np.ndarray:
@@ -35,3 +36,17 @@ def test_a_single_row_and_a_single_point():
     a, b = np.linspace(0, 1, 9), np.zeros(1)
     np.testing.assert_allclose(logsumexp_sum(z0, dz1, dz2, a, b), reference(z0, dz1, dz2, a, b), rtol=1e-11)
     np.testing.assert_allclose(logsumexp_sum(z0, dz1, dz2, a[:1], b), reference(z0, dz1, dz2, a[:1], b), rtol=1e-11)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "softmax"])
+@pytest.mark.parametrize("scale", [1.0, 50.0])  # outputs in between, and saturated (ties at 1.0, clipped)
+def test_the_clipped_kernel_is_keras_loss_on_the_outputs(activation, scale):
+    rng = np.random.default_rng(int(scale))
+    z0, dz1, dz2 = (rng.normal(size=(200, 10)) * scale for _ in range(3))
+    y = np.eye(10)[rng.integers(10, size=200)]
+    a, b = np.linspace(-1, 1, 7), np.linspace(-0.5, 0.5, 5)
+    expected = [
+        [linear.clipped_crossentropy(linear.activation_outputs(z0 - ai * dz1 - bj * dz2, activation), y).sum() for bj in b]
+        for ai in a
+    ]
+    np.testing.assert_allclose(clipped_sum(z0, dz1, dz2, y.argmax(axis=1), a, b, activation), expected, rtol=1e-6)

@@ -1,0 +1,118 @@
+"""The shared demo as its visitors meet it: a real `streamlit run app.py` in Chromium. Prints
+`name: value` lines:
+
+warm_all_s           `python -m explainer warm --all` into the cache (only when it was not warm)
+cache_mb             the warm cache's size on disk
+first_page_s         per page, on a freshly started server over the warm cache: until its last
+                     section is drawn (goal <= 1.5)
+toggle_s             per single sidebar change from the default view (goal <= 1 each)
+cold_first_page_s    an empty cache, the first visitor of the default page: until the page shows
+                     something (its title and what it is training)
+cold_answer_s        the same visit, until the answer's sentences are there
+
+Usage: python -m bench.bench_demo --cache DIR (warmed with `warm --all` first if it is not).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from bench.bench_app import click, settle
+from bench.serve import CHROMIUM, CHROMIUM_ARGS, streamlit_server
+
+ROOT = Path(__file__).parents[1]
+PAGES = {  # each page's path and its last section
+    "reproduce": ("", "log-log slope"),
+    "loss_surface": ("loss_surface", "The plane of d1 and d2"),
+    "fixes": ("fixes", "The accepted answer, checked"),
+    "why": ("why", "6. The misclassified images"),
+}
+# the single sidebar changes from the default view: (radio group, option label)
+TOGGLES = [
+    ("Keras engine", "Keras 3 (today"),
+    ("Keras engine", "Keras 3 on JAX"),
+    ("Input scaling", "x / 255"),
+    ("Input scaling", "standardized per pixel"),
+    ("Output activation", "softmax"),
+    ("Output activation", "linear (logits)"),
+    ("Cross-entropy", "on clipped probabilities"),
+    ("Optimizer", "RMSprop"),
+    ("Optimizer", "Adam"),
+]
+TIMEOUT_MS = 600_000
+
+
+def shown(page, text: str) -> None:
+    page.get_by_text(text).first.wait_for(timeout=TIMEOUT_MS)
+
+
+def warm(cache: str) -> None:
+    """Warm the cache with `warm --all` unless a previous run did; print what it took."""
+    marker = Path(cache) / "warm-all.done"
+    if not marker.exists():
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "explainer", "warm", "--all"], cwd=ROOT, check=True)
+        print(f"warm_all_s: {time.perf_counter() - started:.0f}", flush=True)
+        marker.touch()
+    size = sum(path.stat().st_size for path in Path(cache).rglob("*.npz"))
+    print(f"cache_mb: {size / 2**20:.0f}", flush=True)
+
+
+def warm_figures(browser, cache: str) -> None:
+    with streamlit_server({"EXPLAINER_CACHE_DIR": cache}) as (url, _):
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        for name, (path, last) in PAGES.items():
+            started = time.perf_counter()
+            page.goto(f"{url}/{path}")
+            shown(page, last)
+            print(f"first_page_s {name}: {time.perf_counter() - started:.2f}", flush=True)
+        page.goto(url)
+        shown(page, PAGES["reproduce"][1])
+        settle(page)
+        for group, label in TOGGLES:
+            started = time.perf_counter()
+            click(page, group, label)
+            settle(page)
+            print(f"toggle_s {group} -> {label}: {time.perf_counter() - started:.2f}", flush=True)
+            page.goto(url)  # back to the default view for the next single change
+            shown(page, PAGES["reproduce"][1])
+            settle(page)
+
+
+def cold_figures(browser) -> None:
+    with tempfile.TemporaryDirectory() as empty, streamlit_server({"EXPLAINER_CACHE_DIR": empty}) as (url, _):
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        started = time.perf_counter()
+        page.goto(url)
+        shown(page, "Why does the loss grow with the learning rate?")
+        page.locator("[data-testid='stStatusWidgetRunningIcon']").first.wait_for(timeout=TIMEOUT_MS)
+        print(f"cold_first_page_s: {time.perf_counter() - started:.1f}", flush=True)
+        shown(page, "Keras computes the cross-entropy")
+        print(f"cold_answer_s: {time.perf_counter() - started:.1f}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cache", required=True, help="the cache directory to warm and serve from")
+    args = parser.parse_args()
+    os.environ["EXPLAINER_CACHE_DIR"] = args.cache
+    warm(args.cache)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            warm_figures(browser, args.cache)
+            cold_figures(browser)
+        finally:
+            browser.close()
+
+
+if __name__ == "__main__":
+    main()

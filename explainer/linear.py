@@ -82,23 +82,44 @@ def unflatten(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return theta[:-10].reshape(784, 10), theta[-10:]
 
 
+CHUNK_ROWS = 8192  # images made float64 at a time: all 60,000 at once would be a 376 MB copy
+
+
+def images_times(x: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """The images as float64 rows (n, 784) times `matrix` (784, k), a chunk of rows at a time."""
+    flat = x.reshape(len(x), -1)
+    out = np.empty((len(x), matrix.shape[1]))
+    for start in range(0, len(x), CHUNK_ROWS):
+        out[start : start + CHUNK_ROWS] = flat[start : start + CHUNK_ROWS].astype(np.float64) @ matrix
+    return out
+
+
+def images_transposed_times(x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """The images' float64 rows, transposed (784, n), times `g` (n, k), a chunk at a time."""
+    flat = x.reshape(len(x), -1)
+    return sum(
+        flat[start : start + CHUNK_ROWS].astype(np.float64).T @ g[start : start + CHUNK_ROWS]
+        for start in range(0, len(x), CHUNK_ROWS)
+    )
+
+
 def logits_at(theta: np.ndarray, x: np.ndarray) -> np.ndarray:
     """x @ kernel + bias for the weights (or a direction) as one vector."""
     kernel, bias = unflatten(theta)
-    return x.reshape(len(x), -1).astype(np.float64) @ kernel + bias
+    return images_times(x, kernel) + bias
 
 
 def logits_along(x: np.ndarray, *vectors: np.ndarray) -> list[np.ndarray]:
-    """`logits_at(v, x)` for each vector, with one float64 copy of x and one matrix product."""
+    """`logits_at(v, x)` for each vector, with one matrix product."""
     kernels, biases = zip(*(unflatten(v) for v in vectors))
-    z = x.reshape(len(x), -1).astype(np.float64) @ np.concatenate(kernels, axis=1) + np.concatenate(biases)
+    z = images_times(x, np.concatenate(kernels, axis=1)) + np.concatenate(biases)
     return np.split(z, len(vectors), axis=1)
 
 
 def gradient(theta: np.ndarray, x: np.ndarray, y: np.ndarray, config: RunConfig) -> np.ndarray:
     """Gradient of the mean loss over (x, y) with respect to [kernel, bias]."""
     g = logit_gradient(logits_at(theta, x), y, config)
-    return np.concatenate([(x.reshape(len(x), -1).astype(np.float64).T @ g).ravel(), g.sum(axis=0)])
+    return np.concatenate([images_transposed_times(x, g).ravel(), g.sum(axis=0)])
 
 
 def hessian_vector(theta: np.ndarray, vector: np.ndarray, x: np.ndarray, y: np.ndarray, config: RunConfig) -> np.ndarray:
@@ -110,4 +131,4 @@ def hessian_vector(theta: np.ndarray, vector: np.ndarray, x: np.ndarray, y: np.n
     p = softmax(logits_at(theta, x))
     u = logits_at(vector, x)
     g = (p * u - p * (p * u).sum(axis=1, keepdims=True)) / len(x)
-    return np.concatenate([(x.reshape(len(x), -1).astype(np.float64).T @ g).ravel(), g.sum(axis=0)])
+    return np.concatenate([images_transposed_times(x, g).ravel(), g.sum(axis=0)])

@@ -190,11 +190,12 @@ def _loss_path(result, data) -> dict:
 
 def _inputs(data, seed: int, pairs: int = 5000) -> dict:
     """Squared norms of the images and dot products between random pairs of them."""
-    x = data.x_train.reshape(len(data.x_train), -1).astype(np.float64)
+    x = data.x_train.reshape(len(data.x_train), -1)
     first, second = np.random.default_rng(seed).integers(len(x), size=(2, pairs))
+    squared = [(chunk.astype(np.float64) ** 2).sum(axis=1) for chunk in np.array_split(x, max(1, len(x) // linear.CHUNK_ROWS))]
     return {
-        "mean_squared_norm": float((x**2).sum(axis=1).mean()),
-        "mean_pair_dot": float((x[first] * x[second]).sum(axis=1).mean()),
+        "mean_squared_norm": float(np.concatenate(squared).mean()),
+        "mean_pair_dot": float((x[first].astype(np.float64) * x[second]).sum(axis=1).mean()),
         "sigmoid_one_threshold": measures.sigmoid_one_threshold(),
     }
 

@@ -236,6 +236,12 @@ class TrainingService:
             self._dispatch()
         return future
 
+    @property
+    def idle(self) -> bool:
+        """Nothing queued or running: prefetch included."""
+        with self._lock:
+            return not self._waiting
+
     def queued_steps(self, session: str) -> int:
         """SGD steps of the runs `session` asked for that have not started yet."""
         with self._lock:

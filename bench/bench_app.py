@@ -6,8 +6,10 @@ worker_peak_mb     the largest resident memory of any worker process, sampled th
 toggle_cold_s      one toggle (to x / 255) at the default run length: its 4 runs trained and shown
 toggle_cold_page_s the same toggle until the whole page is done (the 7-run sweep included)
 toggle_warm_s      a toggle back to the trained view
-single_s           one session opening an untrained view (1 epoch: 9 runs)
-concurrent_8_s     8 sessions opening another untrained view at once; with exceptions and trained_once
+single_s           one session opening an untrained view (1 epoch)
+concurrent_8_s     8 sessions opening another untrained view at once; then the CPU seconds it took
+                   in the server, its workers and the browser, the exception boxes shown, and
+                   trained_once: no cache entry was written twice during the whole benchmark
 """
 
 from __future__ import annotations
@@ -25,8 +27,6 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
 from bench.serve import CHROMIUM, CHROMIUM_ARGS, streamlit_server
-from explainer.config import RunConfig
-from explainer.view import SWEEP_EPOCHS, SWEEP_LEARNING_RATES, View
 
 ROOT = Path(__file__).parents[1]
 RUNNING = "[data-testid='stStatusWidgetRunningIcon']"
@@ -42,18 +42,39 @@ TOGGLES = {
 TIMEOUT_MS = 600_000
 
 
-class WorkerPeak(threading.Thread):
-    """Samples the resident memory of every process under the server, twice a second."""
+class Sampler(threading.Thread):
+    """Twice a second: the resident memory of every process under the server, the CPU time of
+    the server, of its workers and of the browser (per process, so that workers replaced in
+    between are counted), and which file each cache entry is (written twice: trained twice)."""
 
-    def __init__(self, pid: int):
+    def __init__(self, pid: int, cache: Path):
         super().__init__(daemon=True)
-        self.server, self.peak_mb, self.stopped = psutil.Process(pid), 0.0, threading.Event()
+        self.server, self.cache, self.stopped = psutil.Process(pid), cache, threading.Event()
+        self.peak_mb, self.cpu, self.files = 0.0, {}, {}
 
     def run(self) -> None:
         while not self.stopped.wait(0.5):
-            for child in self.server.children(recursive=True):
-                with contextlib.suppress(psutil.Error):  # a worker may exit between the two calls
-                    self.peak_mb = max(self.peak_mb, child.memory_info().rss / 2**20)
+            groups = {"server": [self.server], "workers": self.server.children(recursive=True)}
+            groups["browser"] = psutil.Process().children(recursive=True)
+            for group, processes in groups.items():
+                for process in processes:
+                    with contextlib.suppress(psutil.Error):  # a process may exit between the calls
+                        times = process.cpu_times()
+                        self.cpu[group, process.pid] = times.user + times.system
+                        if group == "workers":
+                            self.peak_mb = max(self.peak_mb, process.memory_info().rss / 2**20)
+            for entry in self.cache.glob("*.npz"):
+                with contextlib.suppress(OSError):
+                    self.files.setdefault(entry.name, set()).add(entry.stat().st_ino)
+
+    def cpu_seconds(self) -> dict[str, float]:
+        totals = dict.fromkeys(("server", "workers", "browser"), 0.0)
+        for (group, _), seconds in list(self.cpu.items()):
+            totals[group] += seconds
+        return totals
+
+    def written_twice(self) -> int:
+        return sum(len(inodes) > 1 for inodes in list(self.files.values()))
 
 
 def settle(page) -> None:
@@ -96,23 +117,6 @@ def visit(browser, url: str):
     return page
 
 
-def distinct_runs(config: RunConfig) -> int:
-    """Runs the Reproduce page trains for a view: both engines at both rates, and the sweep."""
-    view = View(config=config)
-    sweep = [config.replace(learning_rate=lr, num_epochs=SWEEP_EPOCHS) for lr in SWEEP_LEARNING_RATES]
-    return len(set(view.run_configs("tf_keras") + view.run_configs("keras3") + sweep))
-
-
-def cpu_seconds(processes: list[psutil.Process]) -> float:
-    """User and system CPU time of the processes (and of their children that have exited)."""
-    total = 0.0
-    for process in processes:
-        with contextlib.suppress(psutil.Error):
-            times = process.cpu_times()
-            total += times.user + times.system + times.children_user + times.children_system
-    return total
-
-
 def timed(action) -> float:
     started = time.perf_counter()
     action()
@@ -125,8 +129,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as cache, sync_playwright() as playwright, contextlib.ExitStack() as stack:
         url, pid = stack.enter_context(streamlit_server({"EXPLAINER_CACHE_DIR": cache}))
-        peak = WorkerPeak(pid)
-        peak.start()
+        sampler = Sampler(pid, Path(cache))
+        sampler.start()
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = visit(browser, url)  # the default view, trained first (not measured)
@@ -158,27 +162,19 @@ def main() -> None:
 
             single = timed(lambda: all_finished([visit(browser, f"{url}/?num_epochs=1&seed=101")]))
             print(f"single_s: {single:.1f}", flush=True)
-            entries = len(list(Path(cache).glob("*.npz")))
-            server, me = psutil.Process(pid), psutil.Process()
-            # where the CPU goes: the server alone, its workers, and the browser (this process's children)
-            parts = {
-                "server": lambda: cpu_seconds([server]) - cpu_seconds(server.children(recursive=True)),
-                "workers": lambda: cpu_seconds(server.children(recursive=True)),
-                "browser": lambda: cpu_seconds(me.children(recursive=True)),
-            }
-            before = {name: measure() for name, measure in parts.items()}
+            before = sampler.cpu_seconds()
             started = time.perf_counter()
             pages = [visit(browser, f"{url}/?num_epochs=1&seed=102") for _ in range(8)]
             all_finished(pages)
             print(f"concurrent_8_s: {time.perf_counter() - started:.1f}", flush=True)
-            for name, measure in parts.items():
-                print(f"concurrent_cpu_{name}_s: {measure() - before[name]:.1f}")
+            time.sleep(1)  # one more sample
+            for name, seconds in sampler.cpu_seconds().items():
+                print(f"concurrent_cpu_{name}_s: {seconds - before[name]:.1f}")
             print(f"concurrent_exceptions: {sum(each.locator(EXCEPTION).count() for each in pages)}")
-            added = len(list(Path(cache).glob("*.npz"))) - entries
-            print(f"trained_once: {str(added == distinct_runs(RunConfig(num_epochs=1, seed=102))).lower()}")
-            print(f"worker_peak_mb: {peak.peak_mb:.0f}")
+            print(f"trained_once: {str(sampler.written_twice() == 0).lower()}")
+            print(f"worker_peak_mb: {sampler.peak_mb:.0f}")
         finally:
-            peak.stopped.set()
+            sampler.stopped.set()
             browser.close()
 
 

@@ -21,7 +21,7 @@ import numpy as np
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from explainer import linear, surface
+from explainer import linear, slicing, surface
 from explainer.cache import cached_train
 from explainer.config import RunConfig
 from explainer.data import load_mnist, prepare
@@ -68,16 +68,16 @@ def main() -> None:
     mnist = load_mnist()
     result, data = cached_train(config, mnist), prepare(mnist, config)
     request = surface.SurfaceRequest(config, point="epoch", index=1)
-    theta, epoch, step = surface.position(request, result, data)
-    d1, d2 = surface.directions(request, theta, data, epoch, step)
+    theta, epoch, step = slicing.position(request, result, data)
+    d1, d2 = slicing.directions(request, theta, data, epoch, step)
     axis = np.linspace(-0.015, 0.09, args.points)
-    surface.plane(theta, d1, d2, data.x_train[:100], data.y_train[:100], config, axis[:3], axis[:3])  # compiled kernels loaded
+    slicing.plane(theta, d1, d2, data.x_train[:100], data.y_train[:100], config, axis[:3], axis[:3])  # compiled kernels loaded
 
     grid = None
 
     def compute() -> None:
         nonlocal grid
-        grid = surface.plane(theta, d1, d2, data.x_train, data.y_train, config, axis, axis)
+        grid = slicing.plane(theta, d1, d2, data.x_train, data.y_train, config, axis, axis)
 
     grid_seconds = timed(compute)
     model = build_model(config)
@@ -94,7 +94,7 @@ def main() -> None:
     print(f"grid_seconds: {grid_seconds:.2f}")
     print(f"speedup: {keras_seconds / grid_seconds:.0f}")
     print(f"max_relative_error: {error:.1e}")
-    print(f"alpha_epoch_seconds: {timed(lambda: surface.alpha_over_epoch(result, data, 1)):.2f}")
+    print(f"alpha_epoch_seconds: {timed(lambda: slicing.alpha_over_epoch(result, data, 1)):.2f}")
     with tempfile.TemporaryDirectory() as directory:
         os.environ["EXPLAINER_CACHE_DIR"] = directory
         first, change, prefetched = page_seconds(args.page_epochs)

@@ -13,7 +13,7 @@ import time
 from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress
 
-from explainer import surface
+from explainer import slicing, surface
 from explainer.cache import RunStore
 from explainer.config import CHOICES, ENGINES, RunConfig
 from explainer.data import Mnist, MnistNotDownloaded, MnistUnavailable, download_mnist, load_mnist, prepare
@@ -140,7 +140,7 @@ def _surface_request(args) -> surface.SurfaceRequest:
 
 def _report_surface(args, result: RunResult) -> int:
     request = _surface_request(args)
-    view = surface.compute(request, result, prepare(load_mnist(), request.config), tuple(args.lr), plane_points=3)
+    view = slicing.compute(request, result, prepare(load_mnist(), request.config), tuple(args.lr), plane_points=3)
     print(
         f"{request.config.label()}, at {request.point} {request.index}: loss {float(view.loss[view.t == 0][0]):.6g} at t = 0, "
         f"lowest {view.best_loss:.6g} at t = {view.best_t:.4g}"

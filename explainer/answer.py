@@ -40,14 +40,31 @@ def runs_needed(view: View) -> list[RunConfig]:
     return list(dict.fromkeys([*View(view.learning_rates, base).run_configs(), *fixed, *jax]))
 
 
-def claims(view: View, runs: Mapping[RunConfig, RunResult], data: Prepared) -> list[Claim]:
-    """The answer for the view's learning rates, from `runs` (every config of `runs_needed`);
-    `data` is the question's setup's prepared data (raw pixels)."""
+def saturation_run(view: View) -> RunConfig:
+    """The run whose saturation the answer states: the question's setup at the lower rate."""
+    return base_config(view.config).replace(learning_rate=view.learning_rates[0])
+
+
+def saturation_epoch(run: RunResult) -> int:
+    """The epoch the saturation is stated after: the first, or initialisation for a run without one."""
+    return min(1, len(run.kernels) - 1)
+
+
+def saturated_share(run: RunResult, data: Prepared) -> float:
+    """The share of `data`'s training images whose largest softmax probability exceeds 0.999
+    after `saturation_epoch`; it reads every image, so a worker computes it."""
+    epoch = saturation_epoch(run)
+    return measures.softmax_saturated_fraction(linear.logits(run.kernels[epoch], run.biases[epoch], data.x_train))
+
+
+def claims(view: View, runs: Mapping[RunConfig, RunResult], saturated: float) -> list[Claim]:
+    """The answer for the view's learning rates, from `runs` (every config of `runs_needed`) and
+    the `saturated_share` of the `saturation_run`."""
     base = base_config(view.config)
     low, high = (runs[base.replace(learning_rate=lr)] for lr in view.learning_rates)
     unit = [runs[fix_config("unit", base, lr)] for lr in view.learning_rates]
     jax = [runs[base.replace(engine="keras3_jax", learning_rate=lr)] for lr in view.learning_rates]
-    return [_logits(low), _saturation(low, data), _scaling(low, high), _artifact(low), _fix(unit), _jax(jax)]
+    return [_logits(low), _saturation(low, saturated), _scaling(low, high), _artifact(low), _fix(unit), _jax(jax)]
 
 
 def _logits(run: RunResult) -> Claim:
@@ -63,10 +80,8 @@ def _logits(run: RunResult) -> Claim:
     return Claim(text, holds, "why")
 
 
-def _saturation(run: RunResult, data: Prepared) -> Claim:
-    epoch = min(1, len(run.kernels) - 1)
-    after = "the first epoch" if epoch else "initialisation"
-    share = measures.softmax_saturated_fraction(linear.logits(run.kernels[epoch], run.biases[epoch], data.x_train))
+def _saturation(run: RunResult, share: float) -> Claim:
+    after = "the first epoch" if saturation_epoch(run) else "initialisation"
     holds = share >= SATURATED_SHARE
     text = (
         f"The inputs are raw pixels, 0 to 255, so each step moves the logits by hundreds: after {after}, "

@@ -1,29 +1,28 @@
 """Results derived from stored runs (a loss surface, step quality through an epoch, the
-mechanism's measurements), stored on disk like runs: keyed by what determines them (what is
-asked, the keys of the runs read, which already carry the config, the libraries and the data),
-written atomically, computed in the worker processes and read by the pages."""
+mechanism's measurements, the answer's saturation), stored on disk like runs: keyed by what
+determines them (what is asked, the keys of the runs read, which already carry the config, the
+libraries and the data), written atomically, computed in the worker processes (`compute`) and
+read by the pages."""
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 import json
-from collections.abc import Mapping
 
 import numpy as np
 
 from explainer import mechanism, surface
 from explainer.cache import RunStore, run_key
 from explainer.config import RunConfig
-from explainer.data import Mnist, prepare, read_mnist
-from explainer.train import RunResult
 
 FORMAT = 1  # bump when a derivation's computation or what it stores changes
 
 
 @dataclasses.dataclass(frozen=True)
 class Derivation:
-    """What to derive: `kind` ("surface", "step_quality" or "mechanism") and its arguments."""
+    """What to derive: `kind` ("surface", "step_quality", "mechanism" or "saturation", the
+    answer's share of saturated images) and its arguments."""
 
     kind: str
     request: surface.SurfaceRequest | None = None
@@ -35,7 +34,7 @@ class Derivation:
         """The runs it reads (they must be trained first)."""
         if self.kind == "surface":
             return [self.request.config]
-        if self.kind == "step_quality":
+        if self.kind in ("step_quality", "saturation"):
             return [self.config]
         return mechanism.runs_needed(self.config, self.learning_rates)
 
@@ -50,15 +49,6 @@ class Derivation:
         }
         return "derived-" + hashlib.sha256(json.dumps(described, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
-    def compute(self, runs: Mapping[RunConfig, RunResult], mnist: Mnist):
-        """The result, from the trained `runs` (every config of `runs()`)."""
-        if self.kind == "surface":
-            config = self.request.config
-            return surface.compute(self.request, runs[config], prepare(mnist, config), self.learning_rates)
-        if self.kind == "step_quality":
-            return surface.alpha_over_epoch(runs[self.config], prepare(mnist, self.config), self.every)
-        return mechanism.measure(self.config, self.learning_rates, runs, mnist)
-
 
 @dataclasses.dataclass(frozen=True)
 class DerivedJob:
@@ -68,23 +58,6 @@ class DerivedJob:
     key: str
     mnist_path: str
     store: RunStore
-
-
-def derive_job(job: DerivedJob) -> str:
-    """In a worker: compute the derivation into its store, unless some process already has."""
-    return derive_into(job, read_mnist(job.mnist_path))
-
-
-def derive_into(job: DerivedJob, mnist: Mnist) -> str:
-    store, derivation = job.store, job.derivation
-    with store.lock(job.key):
-        if load(store, job.key, derivation.kind) is None:
-            runs = {config: store.load(run_key(config, mnist.fingerprint)) for config in derivation.runs()}
-            missing = [config for config, result in runs.items() if result is None]
-            if missing:
-                raise LookupError(f"{len(missing)} run(s) this needs are not in the cache; train them first")
-            save(store, job.key, derivation.compute(runs, mnist))
-    return job.key
 
 
 def save(store: RunStore, key: str, result) -> None:

@@ -9,7 +9,7 @@ from importlib import metadata
 
 import numpy as np
 
-from explainer import linear, measures, surface
+from explainer import linear, measures, replay
 from explainer.config import ENGINES, RunConfig
 from explainer.data import FIRST_BATCH, Mnist, prepare
 from explainer.model import CLIP_EPSILON
@@ -204,8 +204,8 @@ def _step_sizes(result, data, steps: int = 50) -> dict:
     """How far one SGD step moves the logits of the next batch's images, over the first steps of
     epoch 1 (SGD replayed from the run's initial weights)."""
     config = result.config
-    batches = surface.batches_from(config, len(data.x_train), 1, 0, steps + 1)
-    iterates = surface.sgd_iterates(linear.flatten(result.kernels[0], result.biases[0]), batches[:-1], data, config)
+    batches = replay.batches_from(config, len(data.x_train), 1, 0, steps + 1)
+    iterates = replay.sgd_iterates(linear.flatten(result.kernels[0], result.biases[0]), batches[:-1], data, config)
     moves = np.concatenate(
         [
             np.abs(linear.logits_at(after - before, data.x_train[batch])).max(axis=1)

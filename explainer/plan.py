@@ -56,8 +56,10 @@ def view_runs(view: View) -> list[RunConfig]:
 
 def view_derivations(view: View) -> list[Derivation]:
     """Every derived result the view's pages show with their controls as they open: the
-    mechanism, and per input scaling the loss surface and the step quality at both rates."""
-    found = [Derivation("mechanism", config=view.config, learning_rates=view.learning_rates)]
+    answer's saturation, the mechanism, and per input scaling the loss surface and the step
+    quality at both rates."""
+    found = [Derivation("saturation", config=answer.saturation_run(view))]
+    found.append(Derivation("mechanism", config=view.config, learning_rates=view.learning_rates))
     for config in surface_configs(view).values():
         found.append(Derivation("surface", request=surface.SurfaceRequest(config), learning_rates=view.learning_rates))
         found += [Derivation("step_quality", config=config.replace(learning_rate=lr)) for lr in view.learning_rates]

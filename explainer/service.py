@@ -1,12 +1,12 @@
 """Training outside the caller's process: worker processes train runs into a RunStore.
 
 Any number of sessions asking for one run share one future; other processes on the same store
-wait on the key's file lock instead of training it again. Workers import TensorFlow, the caller
-never does. Runs wait in one queue, smallest first, and start only when a worker is free, so a
-small run is never stuck behind a long one; runs nobody waits for any more (their sessions left)
-are dropped before they start. A pool is retired after a bounded number of runs, so that
-whatever a worker keeps goes back to the system with it; a pool whose worker died is replaced on
-the next request.
+wait on the key's file lock instead of training it again. Workers import TensorFlow and the
+compiled kernels, the caller never does (see InWorker). Runs wait in one queue, smallest first,
+and start only when a worker is free, so a small run is never stuck behind a long one; runs
+nobody waits for any more (their sessions left) are dropped before they start. A pool is
+retired after a bounded number of runs, so that whatever a worker keeps goes back to the system
+with it; a pool whose worker died is replaced on the next request.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import heapq
+import importlib
 import itertools
 import multiprocessing
 import os
@@ -27,9 +28,8 @@ import numpy as np
 from explainer.cache import RunStore, run_key
 from explainer.config import RunConfig
 from explainer.data import Mnist, read_mnist
-from explainer.derived import Derivation, DerivedJob, derive_job
+from explainer.derived import Derivation, DerivedJob
 from explainer.model import ENGINE_BACKENDS, import_engine
-from explainer.plane_kernels import logsumexp_sum
 from explainer.train import train
 
 WORKERS_VARIABLE = "EXPLAINER_WORKERS"
@@ -42,6 +42,7 @@ RUNS_PER_POOL = 200
 # to wait instead of filling the queue for everybody
 MAX_QUEUED_STEPS_PER_SESSION = 3_000_000
 MAX_PREFETCHED = 64  # runs and results queued ahead of anybody's asking, at most
+DERIVED_BACKEND = "tensorflow"  # whose workers compute derived results (the mechanism runs tf.keras there)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +61,18 @@ def train_job(job: Job) -> str:
     return job.key
 
 
+@dataclasses.dataclass(frozen=True)
+class InWorker:
+    """A function named by module and name, imported where it is called: the server hands it to
+    the workers without importing what it needs (the compiled kernels: numba alone is 55 MB)."""
+
+    module: str
+    name: str
+
+    def __call__(self, *args):
+        return getattr(importlib.import_module(self.module), self.name)(*args)
+
+
 def use_backend(backend: str) -> None:
     """In a new worker, before Keras is imported: the backend Keras 3 runs on there. A JAX worker
     cannot import TensorFlow (Keras 3 would, merely to seed it: 400 MB and its start-up noise)."""
@@ -71,7 +84,8 @@ def use_backend(backend: str) -> None:
 def start_worker(backend: str) -> None:
     """A worker's start, before any run: its backend chosen (Keras 3 reads KERAS_BACKEND once,
     at import), imported quietly on one thread, and a tiny run on each of its engines, which pays
-    the first-trace costs (about 1 s per engine) up front."""
+    the first-trace costs (about 1 s per engine) up front; where derived results are computed,
+    the compiled kernels loaded too."""
     use_backend(backend)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     # one core per worker (measured: 4 ten-epoch runs on 2 workers take 8.5 s with one thread
@@ -88,9 +102,8 @@ def start_worker(backend: str) -> None:
     tiny = Mnist(images, np.arange(64, dtype=np.uint8) % 10, images[:32], np.arange(32, dtype=np.uint8) % 10)
     for engine in engines:
         train(RunConfig(engine=engine, num_epochs=1), tiny)
-    # the loss surface's compiled kernels, loaded (or compiled, the first time on a machine) now
-    logits = np.linspace(-50.0, 50.0, 40).reshape(4, 10)
-    logsumexp_sum(logits, logits, 100 * logits, np.linspace(0, 1, 9), np.linspace(0, 1, 9))
+    if backend == DERIVED_BACKEND:
+        InWorker("explainer.compute", "load_kernels")()
 
 
 def worker_count() -> int:
@@ -170,7 +183,7 @@ class TrainingService:
         runs_per_pool: int = RUNS_PER_POOL,
         job: Callable[[Job], str] = train_job,
         session_alive: Callable[[str], bool] = lambda session: True,
-        derive: Callable[[DerivedJob], str] = derive_job,
+        derive: Callable[[DerivedJob], str] = InWorker("explainer.compute", "derive_job"),
         prefetching: bool = True,
     ):
         self.store, self.runs_per_pool = store, runs_per_pool
@@ -202,7 +215,7 @@ class TrainingService:
         stored); its runs must be in the store. It goes before any training: it takes seconds."""
         key = derivation.key(mnist.fingerprint)
         job = DerivedJob(derivation, key, mnist.source, self.store)
-        return key, self._request(self._derive, job, 0, "tensorflow", session, prefetch)
+        return key, self._request(self._derive, job, 0, DERIVED_BACKEND, session, prefetch)
 
     def _request(self, function: Callable, job, steps: int, backend: str, session: str | None, prefetch: bool) -> Future:
         with self._lock:

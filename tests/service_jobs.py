@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from explainer import cache, derived
+from explainer import cache, compute
 from explainer import train as training
 from explainer.config import RunConfig
 from explainer.data import Mnist
@@ -53,7 +53,7 @@ def train_reused_then_fresh(first: RunConfig, other: RunConfig) -> list[RunResul
 
 def derive_synthetic(job) -> str:
     """A derived result computed, in a worker, on `synthetic_mnist()` instead of the file."""
-    return derived.derive_into(job, synthetic_mnist())
+    return compute.derive_into(job, synthetic_mnist())
 
 
 def train_synthetic(job: Job) -> str:

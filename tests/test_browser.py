@@ -26,9 +26,11 @@ class Server:
     pid: int
 
 
-def mapped_tensorflow(pid: int) -> bool:
-    """Whether TensorFlow's shared library is mapped into the process."""
-    return "libtensorflow" in Path(f"/proc/{pid}/maps").read_text()
+def mapped(pid: int) -> set[str]:
+    """Which of the workers' heavy libraries are mapped into the process: TensorFlow, JAX's XLA
+    and numba's LLVM."""
+    maps = Path(f"/proc/{pid}/maps").read_text()
+    return {library for library in ("libtensorflow", "jaxlib", "llvmlite") if library in maps}
 
 
 @pytest.fixture(scope="module")
@@ -106,8 +108,8 @@ def test_training_happens_in_workers_never_in_the_server(server, page):
     wait_for_app(page)
     assert page.locator("[data-testid='stException']").count() == 0
     workers = psutil.Process(server.pid).children(recursive=True)
-    assert any(mapped_tensorflow(worker.pid) for worker in workers)
-    assert not mapped_tensorflow(server.pid)
+    assert set().union(*(mapped(worker.pid) for worker in workers)) == {"libtensorflow", "jaxlib", "llvmlite"}
+    assert mapped(server.pid) == set()
 
 
 def test_text_from_a_link_renders_as_text(server, page):

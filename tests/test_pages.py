@@ -9,8 +9,10 @@ import pytest
 from pages_helper import chart_rows, page, plain
 
 from explainer import fixes, measures, report
+from explainer.answer import saturated_share
 from explainer.cache import RunStore, run_key
 from explainer.config import CHOICES, ENGINES, RunConfig
+from explainer.data import prepare
 from explainer.labels import FIX_NAMES, HEADERS, figure
 from ui.pages import PAGES
 
@@ -79,6 +81,8 @@ def test_the_answer_comes_first_with_the_stored_runs_numbers(store, synthetic):
     low, high = stored(store, synthetic, learning_rate=0.01), stored(store, synthetic, learning_rate=0.03)
     answer = [plain(block.value) for block in test.markdown[1:7]]
     assert figure(low.first_batch_loss, ".4g") in answer[0]
+    share = saturated_share(low, prepare(synthetic, low.config))  # the workers' figure, computed again here
+    assert f"{figure(share, '.1%')} of the training images" in answer[1]
     assert f"{figure(measures.norm_ratio(low.kernels[-1], high.kernels[-1]), '.3g')} times larger" in answer[2]
     unit = stored(store, synthetic, learning_rate=0.01, scaling="unit")
     assert figure(unit.history["loss"][-1], ".3g") in answer[4]

@@ -117,10 +117,11 @@ def test_worker_count_comes_from_the_environment(monkeypatch):
 
 
 def test_the_server_side_never_imports_tensorflow():
-    """What app.py and the pages import (ui and explainer), without TensorFlow or Keras."""
+    """What app.py and the pages import (ui and explainer), without TensorFlow, Keras, JAX or the
+    compiled kernels (numba)."""
     code = (
-        "import sys, ui.runs, explainer.service, explainer.mechanism, explainer.fixes, explainer.surface, explainer.view; "
-        "print(sorted(name for name in ('tensorflow', 'keras', 'tf_keras') if name in sys.modules))"
+        "import sys, ui.runs, ui.pages, ui.notices, explainer.gate, explainer.labels; "
+        "print(sorted(name for name in ('tensorflow', 'keras', 'tf_keras', 'jax', 'numba') if name in sys.modules))"
     )
     completed = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stderr

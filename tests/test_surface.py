@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from explainer import linear, surface
+from explainer import linear, replay, slicing, surface
 from explainer.config import RunConfig
 from explainer.data import prepare
 from explainer.model import build_model
@@ -31,10 +31,10 @@ SETUPS = [
 def test_slice_is_keras_own_loss(synthetic, config):
     result, data = train(config, synthetic), prepare(synthetic, config)
     request = surface.SurfaceRequest(config, point="step", index=2, evaluate_on="test")  # not yet fitted
-    theta, epoch, step = surface.position(request, result, data)
-    d1, _ = surface.directions(request, theta, data, epoch, step)
+    theta, epoch, step = slicing.position(request, result, data)
+    d1, _ = slicing.directions(request, theta, data, epoch, step)
     t = np.array([0.0, 0.3 * config.learning_rate, config.learning_rate, 2 * config.learning_rate])
-    loss, _ = surface.line(theta, d1, data.x_test, data.y_test, config, t)
+    loss, _ = slicing.line(theta, d1, data.x_test, data.y_test, config, t)
     for value, step_length in zip(loss, t):
         kernel, bias = linear.unflatten(theta - step_length * d1)
         expected = keras_loss(config, kernel.astype(np.float32), bias.astype(np.float32), data.x_test, data.y_test)
@@ -59,14 +59,14 @@ def test_plane_agrees_with_brute_force_and_the_line(synthetic):
     rng = np.random.default_rng(2)
     theta, d1, d2 = (rng.normal(size=7850) * scale for scale in (0.01, 0.001, 0.001))
     a, b = np.linspace(-1, 2, 7), np.linspace(-1, 1, 5)
-    grid = surface.plane(theta, d1, d2, data.x_test, data.y_test, config, a, b)
+    grid = slicing.plane(theta, d1, d2, data.x_test, data.y_test, config, a, b)
     assert grid.shape == (7, 5)
     brute = [
         [linear.losses(linear.logits_at(theta - ai * d1 - bj * d2, data.x_test), data.y_test, config).mean() for bj in b]
         for ai in a
     ]
     np.testing.assert_allclose(grid, brute, rtol=1e-4)
-    line, accuracy = surface.line(theta, d1, data.x_test, data.y_test, config, a)
+    line, accuracy = slicing.line(theta, d1, data.x_test, data.y_test, config, a)
     np.testing.assert_allclose(line, grid[:, 2], rtol=1e-6)  # b[2] == 0
     assert accuracy.shape == a.shape and np.all((accuracy >= 0) & (accuracy <= 1))
 
@@ -84,12 +84,12 @@ def test_hessian_vector_products_match_gradient_differences(synthetic):
 def test_alpha_on_a_known_quadratic():
     t = np.linspace(-1, 4, 501)
     loss = (t - 1.0) ** 2 + 3
-    assert surface.step_quality(t, loss, 0.0) == pytest.approx(-1)
-    assert surface.step_quality(t, loss, 0.5) == pytest.approx(-0.25)
-    assert surface.step_quality(t, loss, 1.0) == pytest.approx(0, abs=1e-9)
-    assert surface.step_quality(t, loss, 2.0) == pytest.approx(1)
-    assert surface.step_quality(t, loss, 3.0) == pytest.approx(4)
-    assert math.isnan(surface.step_quality(t, (t + 1) ** 2, 1.0))  # rising from the start: no descent
+    assert slicing.step_quality(t, loss, 0.0) == pytest.approx(-1)
+    assert slicing.step_quality(t, loss, 0.5) == pytest.approx(-0.25)
+    assert slicing.step_quality(t, loss, 1.0) == pytest.approx(0, abs=1e-9)
+    assert slicing.step_quality(t, loss, 2.0) == pytest.approx(1)
+    assert slicing.step_quality(t, loss, 3.0) == pytest.approx(4)
+    assert math.isnan(slicing.step_quality(t, (t + 1) ** 2, 1.0))  # rising from the start: no descent
 
 
 def test_second_directions_are_orthogonal_and_scaled(synthetic):
@@ -97,8 +97,8 @@ def test_second_directions_are_orthogonal_and_scaled(synthetic):
     result, data = train(config, synthetic), prepare(synthetic, config)
     for second in surface.SECOND_DIRECTIONS:
         request = surface.SurfaceRequest(config, point="step", index=2, second=second, evaluate_on="minibatch")
-        theta, epoch, step = surface.position(request, result, data)
-        d1, d2 = surface.directions(request, theta, data, epoch, step)
+        theta, epoch, step = slicing.position(request, result, data)
+        d1, d2 = slicing.directions(request, theta, data, epoch, step)
         assert abs(d1 @ d2) < 1e-9 * (d1 @ d1) and np.linalg.norm(d2) == pytest.approx(np.linalg.norm(d1))
 
 
@@ -106,9 +106,9 @@ def test_a_zero_gradient_is_reported(synthetic):
     config = RunConfig(num_epochs=1)  # the synthetic classes are separable: after an epoch every sample is fitted
     result, data = train(config, synthetic), prepare(synthetic, config)
     request = surface.SurfaceRequest(config, point="epoch", index=1)
-    theta, epoch, step = surface.position(request, result, data)
+    theta, epoch, step = slicing.position(request, result, data)
     with pytest.raises(ValueError, match="gradient is exactly zero"):
-        surface.directions(request, theta, data, epoch, step)
+        slicing.directions(request, theta, data, epoch, step)
 
 
 def test_requests_are_validated():
@@ -128,20 +128,20 @@ def test_replayed_sgd_follows_keras(mnist):
     saturated dynamics amplify round-off, so 50 steps are compared, to 1e-3."""
     config = RunConfig(num_epochs=1, train_subset=4000)
     result, data = train(config, mnist), prepare(mnist, config)
-    batches = surface.batches_from(config, len(data.x_train), 1, 0, 50)
-    iterates = surface.sgd_iterates(linear.flatten(result.kernels[0], result.biases[0]), batches, data, config)
+    batches = replay.batches_from(config, len(data.x_train), 1, 0, 50)
+    iterates = replay.sgd_iterates(linear.flatten(result.kernels[0], result.biases[0]), batches, data, config)
     replayed = [
         linear.losses(linear.logits_at(theta, data.x_train[batch]), data.y_train[batch], config).mean()
         for theta, batch in zip(iterates, batches)
     ]
     np.testing.assert_allclose(replayed, result.step_loss[:50], rtol=1e-3)
-    epoch_end = surface.sgd_iterates(
+    epoch_end = replay.sgd_iterates(
         linear.flatten(result.kernels[0], result.biases[0]),
-        surface.batches_from(config, len(data.x_train), 1, 0, result.steps_per_epoch),
+        replay.batches_from(config, len(data.x_train), 1, 0, result.steps_per_epoch),
         data,
         config,
     )[-1]
-    assert surface.batches_from(config, len(data.x_train), 2, 0, 1)[0].shape == (32,)
+    assert replay.batches_from(config, len(data.x_train), 2, 0, 1)[0].shape == (32,)
     assert np.linalg.norm(epoch_end - linear.flatten(result.kernels[1], result.biases[1])) < 0.05 * np.linalg.norm(epoch_end)
 
 

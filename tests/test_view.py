@@ -57,5 +57,16 @@ def test_warming_everything_covers_every_sidebar_combination():
     views = all_views()
     assert len(views) == 3 * 3 * 3 * 5 and len(set(views)) == len(views)  # engines, scalings, optimizers, outputs
     kinds = [d.kind for d in view_derivations(View())]
-    assert kinds == ["mechanism", "surface", "step_quality", "step_quality", "surface", "step_quality", "step_quality"]
-    assert [d.kind for d in view_derivations(View(config=RunConfig(optimizer="adam")))] == ["mechanism"]  # no SGD, no surface
+    assert kinds == [
+        "saturation",
+        "mechanism",
+        "surface",
+        "step_quality",
+        "step_quality",
+        "surface",
+        "step_quality",
+        "step_quality",
+    ]
+    adam = view_derivations(View(config=RunConfig(optimizer="adam")))
+    assert [d.kind for d in adam] == ["saturation", "mechanism"]  # no SGD, no surface
+    assert adam[0].config == RunConfig()  # the answer is about the question's setup

@@ -14,11 +14,11 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from explainer import charts, plan, surface
 from explainer import divergence as divergence_study
-from explainer.answer import Claim, claims
+from explainer.answer import Claim, claims, saturation_run
 from explainer.answer import runs_needed as answer_runs
 from explainer.cache import RunStore, cache_dir, run_key
 from explainer.config import RunConfig
-from explainer.data import Mnist, MnistNotDownloaded, MnistUnavailable, download_mnist, load_mnist, prepare
+from explainer.data import Mnist, MnistNotDownloaded, MnistUnavailable, download_mnist, load_mnist
 from explainer.derived import Derivation
 from explainer.derived import load as load_derived
 from explainer.fixes import FixOutcome, base_config, outcomes
@@ -171,13 +171,8 @@ def _load(config: RunConfig) -> RunResult:
 def answer(view: View) -> list[Claim]:
     """The answer-first sentences for the view, training the runs they read first."""
     results(answer_runs(view), "The answer")
-    return _claims(view)
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _claims(view: View) -> list[Claim]:
-    runs = {needed: _load(needed) for needed in answer_runs(view)}
-    return claims(view, runs, prepare(load_mnist(), base_config(view.config)))
+    saturated = derived([Derivation("saturation", config=saturation_run(view))], "The answer")[0]
+    return claims(view, {needed: _load(needed) for needed in answer_runs(view)}, saturated)
 
 
 def divergence_sweep(view: View) -> divergence_study.Sweep:

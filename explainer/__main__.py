@@ -191,7 +191,7 @@ def warm(service: TrainingService, views: list[View]) -> int:
         return 1
     configs = list(dict.fromkeys(config for view in views for config in view_runs(view)))
     derivations = list(dict.fromkeys(d for view in views for d in view_derivations(view)))
-    failed = []
+    failed, undefined = [], []
     with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=Console(stderr=True)) as progress:
         asks = {  # derived results read runs: asked for once every run is done
             "training": lambda: [service.request(config, mnist).future for config in configs],
@@ -202,13 +202,16 @@ def warm(service: TrainingService, views: list[View]) -> int:
             task = progress.add_task(what, total=len(futures))
             for future in concurrent.futures.as_completed(futures):
                 progress.advance(task)
-                if future.exception() is not None:
-                    failed.append(failure(future.exception()))
+                error = future.exception()
+                if error is not None:
+                    (undefined if isinstance(error, surface.Undefined) else failed).append(failure(error))
     size = sum(path.stat().st_size for path in service.store.directory.rglob("*.npz"))
     print(
         f"{len(configs)} runs and {len(derivations)} derived results of {len(views)} view(s) in the cache at "
         f"{service.store.directory} ({size / 2**20:,.0f} MB), in {time.perf_counter() - started:,.0f} s"
     )
+    for message in dict.fromkeys(undefined):  # what the page states at that point, not a fault
+        print(f"undefined here ({undefined.count(message)} result(s)): {message}")
     for message in dict.fromkeys(failed):
         print(f"failed: {message}", file=sys.stderr)
     return 1 if failed else 0

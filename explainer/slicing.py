@@ -12,7 +12,7 @@ from explainer import linear, replay
 from explainer.config import RunConfig
 from explainer.data import Prepared
 from explainer.plane_kernels import clipped_sum, logsumexp_sum
-from explainer.surface import Slices, SurfaceRequest, landing_rates
+from explainer.surface import Slices, SurfaceRequest, Undefined, landing_rates
 from explainer.train import RunResult
 
 CLIPPED_PLANE_POINTS = 41  # the plane's side for the clipped-outputs loss (measured: ~7 s over 60,000 images)
@@ -41,7 +41,7 @@ def directions(
     else:
         d1 = linear.gradient(theta, data.x_train, data.y_train, config)
     if not np.any(d1):
-        raise ValueError(
+        raise Undefined(
             "the gradient is exactly zero at this point (every sample fitted, or every probability clipped), "
             "so there is no step to follow"
         )
@@ -71,7 +71,7 @@ def top_hessian_direction(theta: np.ndarray, x: np.ndarray, y: np.ndarray, confi
     for _ in range(iterations):
         product = linear.hessian_vector(theta, vector / np.linalg.norm(vector), x, y, config)
         if not np.all(np.isfinite(product)) or not np.any(product):
-            raise ValueError("the loss has no usable curvature here (saturated or clipped): choose another second direction")
+            raise Undefined("the loss has no usable curvature here (saturated or clipped): choose another second direction")
         vector = product
     return vector
 

@@ -22,6 +22,11 @@ EVALUATE_ON = ("minibatch", "train", "test")
 LANDING_SPAN, LANDING_POINTS = 100.0, 41  # the learning-rate slider: the view's rates / 100 to x 100, log-spaced
 
 
+class Undefined(ValueError):
+    """The slice asked for does not exist at this point (no gradient to follow, no curvature):
+    a fact about the run, which the page states, not a failure."""
+
+
 @dataclasses.dataclass(frozen=True)
 class SurfaceRequest:
     """Where to stand and which way to look.

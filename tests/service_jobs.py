@@ -13,6 +13,7 @@ from explainer import train as training
 from explainer.config import RunConfig
 from explainer.data import Mnist
 from explainer.service import Job
+from explainer.surface import Undefined
 from explainer.train import Progress, RunResult, train
 
 
@@ -112,3 +113,15 @@ def train_through_the_lock(directory: str, key: str, log: str) -> float:
 
     cache.train = slow_train
     return cache.RunStore(Path(directory)).train(RunConfig(), key, mnist=None).seconds
+
+
+def derive_undefined_surfaces(job) -> str:
+    """derive_synthetic, except that every loss surface is undefined (as where no gradient is left)."""
+    if job.derivation.kind == "surface":
+        raise Undefined("the gradient is exactly zero at this point")
+    return derive_synthetic(job)
+
+
+def derive_failing(job) -> str:
+    """A derivation that raises as a fault would (not a fact about the run)."""
+    raise OSError("no disk left")

@@ -32,3 +32,21 @@ def test_warm_trains_and_derives_a_tiny_grid_once(tmp_path, synthetic, monkeypat
     entries = sorted(tmp_path.rglob("*.npz"))
     again = TrainingService(store, lambda backend: pytest.fail("nothing is left to train"), **jobs)
     assert cli.warm(again, views) == 0 and sorted(tmp_path.rglob("*.npz")) == entries
+
+
+def test_warm_states_undefined_surfaces_and_fails_only_on_faults(tmp_path, synthetic, monkeypatch, capsys):
+    """A loss surface that does not exist at its point is what the page states there: warm says
+    so and succeeds (the container's build runs it); a derivation that raises otherwise fails it."""
+    monkeypatch.setattr(cli, "load_mnist", lambda: synthetic)
+    views, store = [View(config=RunConfig(num_epochs=1, train_subset=64))], RunStore(tmp_path)
+    for derive, status, expected in (
+        (service_jobs.derive_undefined_surfaces, 0, "undefined here (2 result(s)): the gradient is exactly zero at this point"),
+        (service_jobs.derive_failing, 1, "failed: no disk left"),
+    ):
+        service = TrainingService(store, synthetic_workers, job=service_jobs.train_synthetic, derive=derive)
+        try:
+            assert cli.warm(service, views) == status
+        finally:
+            service.shutdown()
+        captured = capsys.readouterr()
+        assert expected in captured.out + captured.err

@@ -5,7 +5,8 @@ warm_all_s           `python -m explainer warm --all` into the cache (only when 
 cache_mb             the warm cache's size on disk
 first_page_s         per page, on a freshly started server over the warm cache: until its last
                      section is drawn (goal <= 1.5)
-toggle_s             per single sidebar change from the default view (goal <= 1 each)
+toggle_s             per single sidebar change from the default view, until the server reports its
+                     script run finished (goal <= 1 each)
 cold_first_page_s    an empty cache, the first visitor of the default page: until the page shows
                      something (its title and what it is training)
 cold_answer_s        the same visit, until the answer's sentences are there
@@ -26,7 +27,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from bench.bench_app import click, settle
-from bench.serve import CHROMIUM, CHROMIUM_ARGS, streamlit_server
+from bench.serve import CHROMIUM, CHROMIUM_ARGS, ScriptRuns, streamlit_server
 
 ROOT = Path(__file__).parents[1]
 PAGES = {  # each page's path and its last section
@@ -69,6 +70,7 @@ def warm(cache: str) -> None:
 def warm_figures(browser, cache: str) -> None:
     with streamlit_server({"EXPLAINER_CACHE_DIR": cache}) as (url, _):
         page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        runs = ScriptRuns(page)
         for name, (path, last) in PAGES.items():
             started = time.perf_counter()
             page.goto(f"{url}/{path}")
@@ -78,10 +80,8 @@ def warm_figures(browser, cache: str) -> None:
         shown(page, PAGES["reproduce"][1])
         settle(page)
         for group, label in TOGGLES:
-            started = time.perf_counter()
-            click(page, group, label)
-            settle(page)
-            print(f"toggle_s {group} -> {label}: {time.perf_counter() - started:.2f}", flush=True)
+            seconds = runs.after(lambda: click(page, group, label))  # noqa: B023 (called at once)
+            print(f"toggle_s {group} -> {label}: {seconds:.2f}", flush=True)
             page.goto(url)  # back to the default view for the next single change
             shown(page, PAGES["reproduce"][1])
             settle(page)

@@ -13,7 +13,10 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
 ROOT = Path(__file__).parents[1]
+SCRIPT_FINISHED = ForwardMsg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY
 CHROMIUM = "/usr/bin/chromium"
 # no background networking: this machine refuses it, many connections at a time
 CHROMIUM_ARGS = [
@@ -52,3 +55,29 @@ def streamlit_server(env: dict[str, str] | None = None) -> Iterator[tuple[str, i
     finally:
         process.terminate()
         process.wait(timeout=60)
+
+
+class ScriptRuns:
+    """The script runs a page's server reports finished (Streamlit's `script_finished` message on
+    the page's websocket): when a rerun is over, whether or not anything on the page showed it."""
+
+    def __init__(self, page):
+        self.page, self.finished = page, 0
+        page.on("websocket", lambda socket: socket.on("framereceived", self._received))
+
+    def _received(self, payload) -> None:
+        if isinstance(payload, bytes):
+            message = ForwardMsg()
+            message.ParseFromString(payload)
+            if message.WhichOneof("type") == "script_finished" and message.script_finished == SCRIPT_FINISHED:
+                self.finished += 1
+
+    def after(self, action, timeout_s: float = 600) -> float:
+        """Seconds from `action()` to the end of the next script run it starts."""
+        before, started = self.finished, time.perf_counter()
+        action()
+        while self.finished == before:
+            if time.perf_counter() - started > timeout_s:
+                raise TimeoutError("no script run finished")
+            self.page.wait_for_timeout(20)  # Playwright delivers the frames while it waits
+        return time.perf_counter() - started

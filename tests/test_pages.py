@@ -80,7 +80,7 @@ def test_the_answer_comes_first_with_the_stored_runs_numbers(store, synthetic):
     test = page("app_pages/reproduce.py")
     low, high = stored(store, synthetic, learning_rate=0.01), stored(store, synthetic, learning_rate=0.03)
     answer = [plain(block.value) for block in test.markdown[1:7]]
-    assert figure(low.first_batch_loss, ".4g") in answer[0]
+    assert f"a training loss of {figure(low.history['loss'][-1], '.4g')} per image" in answer[0]
     share = saturated_share(low, prepare(synthetic, low.config))  # the workers' figure, computed again here
     assert f"{figure(share, '.1%')} of the training images" in answer[1]
     assert f"{figure(measures.norm_ratio(low.kernels[-1], high.kernels[-1]), '.3g')} times larger" in answer[2]

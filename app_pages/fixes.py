@@ -46,7 +46,7 @@ st.markdown(answer.divergence_sentence())
 swept = divergence_sweep(view)
 st.altair_chart(charts.divergence_chart(swept.rows))
 st.markdown(swept.finding())
-st.caption("What real divergence would look like, searched for: the final loss of each rate from 1e-4 to 1e38 (log-log).")
+st.caption("What real divergence would look like, searched for: the final loss of each rate of the sweep (log-log).")
 claim = '"Use softmax, not sigmoid"'
 st.subheader(f"{claim}: {'not supported for training' if answer.softmax_identical else 'supported: training changes'}")
 st.markdown(answer.softmax_sentence())

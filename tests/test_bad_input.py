@@ -95,3 +95,12 @@ def test_diverged_runs_get_one_warning_that_lists_them_and_states_the_rule(path)
     warnings = [plain(w.value) for w in test.warning if "Diverged runs" in plain(w.value)]
     assert len(warnings) == 1
     assert "rises in each of its last 3 epochs" in warnings[0] and warnings[0].count("became NaN") >= 2
+
+
+def test_the_divergence_sweep_states_its_overflows_without_a_page_warning():
+    """The sweep's rates up to 1e38 are meant to overflow: its finding says where, and the page
+    keeps its warning for runs the reader asked for."""
+    test = page("app_pages/fixes.py")
+    text = " ".join(plain(block.value) for block in test.markdown)
+    assert "The loss becomes infinite or NaN only where float32 overflows" in text
+    assert not [w for w in test.warning if "Diverged runs" in plain(w.value)]

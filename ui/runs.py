@@ -72,9 +72,10 @@ def begin_page() -> None:
     _page.warning, _page.diverged = st.empty(), {}
 
 
-def results(configs: list[RunConfig], label: str) -> list[RunResult]:
+def results(configs: list[RunConfig], label: str, warn_diverged: bool = True) -> list[RunResult]:
     """Results for `configs`, training missing ones in the workers while the page shows their
-    progress; when a run failed, the page says why, offers a retry and stops."""
+    progress; when a run failed, the page says why, offers a retry and stops. Diverged runs are
+    listed in the warning above the page unless `warn_diverged` is off (runs meant to diverge)."""
     data = mnist()
     context = get_script_run_ctx()
     runs = [service().request(config, data, context.session_id if context else None) for config in configs]
@@ -93,7 +94,8 @@ def results(configs: list[RunConfig], label: str) -> list[RunResult]:
         st.error(f"{label}: {error}")
         st.button("Train it again", key=f"reload {label}", icon=":material/refresh:")
         st.stop()
-    _warn_diverged(found)
+    if warn_diverged:
+        _warn_diverged(found)
     return found
 
 
@@ -176,9 +178,10 @@ def answer(view: View) -> list[Claim]:
 
 
 def divergence_sweep(view: View) -> divergence_study.Sweep:
-    """Whether any learning rate makes the model diverge, training the sweep's runs first."""
+    """Whether any learning rate makes the model diverge, training the sweep's runs first; the
+    runs that overflow are the sweep's finding, stated in it, not a warning above the page."""
     configs = divergence_study.runs_needed(view)
-    results(configs, "Divergence sweep")
+    results(configs, "Divergence sweep", warn_diverged=False)
     return divergence_study.sweep({config: _load(config) for config in configs}, view)
 
 

@@ -42,7 +42,8 @@ RUNS_PER_POOL = 200
 # to wait instead of filling the queue for everybody
 MAX_QUEUED_STEPS_PER_SESSION = 3_000_000
 MAX_PREFETCHED = 64  # runs and results queued ahead of anybody's asking, at most
-DERIVED_BACKEND = "tensorflow"  # whose workers compute derived results (the mechanism runs tf.keras there)
+# whose workers compute derived results: they are NumPy and numba only, so any backend's would do
+DERIVED_BACKEND = "tensorflow"
 
 
 @dataclasses.dataclass(frozen=True)

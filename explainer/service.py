@@ -198,6 +198,7 @@ class TrainingService:
         self._tickets = itertools.count()
         self._running = 0
         self._pools: dict[str, _Pool] = {}
+        self._stopped = False
         self.pools_started = 0
 
     def request(self, config: RunConfig, mnist: Mnist, session: str | None = None, prefetch: bool = False) -> Run:
@@ -284,11 +285,12 @@ class TrainingService:
 
     def shutdown(self) -> None:
         with self._lock:
+            self._stopped = True
             for waiting in self._waiting.values():
                 waiting.future.cancel()
-            for pool in self._pools.values():
-                pool.executor.shutdown(wait=True, cancel_futures=True)
-            self._pools.clear()
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:  # without the lock: a run finishing meanwhile takes it in its callback
+            pool.executor.shutdown(wait=True, cancel_futures=True)
 
     def _enqueue(self, waiting: _Waiting) -> None:
         waiting.ticket = next(self._tickets)
@@ -297,7 +299,7 @@ class TrainingService:
     def _dispatch(self) -> None:
         """Start the smallest waiting runs while workers are free; drop the ones nobody awaits."""
         with self._lock:
-            while self._running < self._capacity and self._queue:
+            while not self._stopped and self._running < self._capacity and self._queue:
                 _, _, ticket, key = heapq.heappop(self._queue)
                 waiting = self._waiting.get(key)
                 if waiting is None or waiting.started or waiting.ticket != ticket:

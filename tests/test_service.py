@@ -107,6 +107,26 @@ def test_a_raising_run_returns_its_message(store, synthetic):
     service.shutdown()
 
 
+def test_shutdown_returns_while_a_run_finishes_and_starts_nothing_more(store, synthetic):
+    started, release = threading.Event(), threading.Event()
+
+    def slow(job):
+        started.set()
+        release.wait(30)
+        return service_jobs.pid_job(job)
+
+    service = TrainingService(store, lambda backend: ThreadPoolExecutor(1), job=slow)
+    first, queued = (service.request(RunConfig(seed=seed), synthetic) for seed in (0, 1))
+    assert started.wait(30)
+    stopper = threading.Thread(target=service.shutdown)
+    stopper.start()
+    time.sleep(0.3)  # shutdown is waiting for the pool by now
+    release.set()  # the run finishes meanwhile: its callback takes the service's lock
+    stopper.join(timeout=30)
+    assert not stopper.is_alive(), "shutdown deadlocked with a finishing run"
+    assert first.future.result() and queued.future.cancelled() and not service._pools
+
+
 def test_worker_count_comes_from_the_environment(monkeypatch):
     assert worker_count() == 1
     monkeypatch.delenv("EXPLAINER_WORKERS")

@@ -13,7 +13,6 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +20,7 @@ from filelock import FileLock
 
 from explainer.config import RunConfig
 from explainer.data import Mnist
-from explainer.model import ENGINE_PACKAGES
+from explainer.model import engine_versions
 from explainer.train import Progress, RunResult, train
 
 FORMAT = 5  # bump when RunResult or the training procedure changes
@@ -45,7 +44,7 @@ def run_key(config: RunConfig, fingerprint: str) -> str:
         "format": FORMAT,
         "config": config.key(),
         "data": fingerprint,
-        "packages": {package: metadata.version(package) for package in ENGINE_PACKAGES[config.engine]},
+        "packages": engine_versions(config.engine),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import os
 import sys
+from importlib import metadata
 from types import ModuleType
 
 import numpy as np
@@ -22,6 +24,18 @@ ENGINE_PACKAGES = {
     "keras3": ("tensorflow", "keras"),
     "keras3_jax": ("jax", "jaxlib", "keras"),
 }
+
+
+@functools.cache
+def _installed(package: str) -> str:
+    # looking a version up scans every installed distribution (about 5 ms each): a page asks for
+    # dozens of keys, and what a process has imported does not change while it runs
+    return metadata.version(package)
+
+
+def engine_versions(engine: str) -> dict[str, str]:
+    """The installed versions of the engine's libraries (its backend, its Keras)."""
+    return {package: _installed(package) for package in ENGINE_PACKAGES[engine]}
 
 
 def import_engine(engine: str) -> ModuleType:

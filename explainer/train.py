@@ -8,7 +8,6 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from importlib import metadata
 from types import ModuleType
 
 import numpy as np
@@ -16,7 +15,7 @@ import numpy as np
 from explainer import jax_loops, tf_loops
 from explainer.config import RunConfig
 from explainer.data import DeviceData, Mnist, device_data
-from explainer.model import ENGINE_BACKENDS, ENGINE_PACKAGES, initial_weights
+from explainer.model import ENGINE_BACKENDS, engine_versions, initial_weights
 
 # Keras seeding and TensorFlow options are process-global: one run at a time in a process
 TRAINING_LOCK = threading.RLock()
@@ -137,11 +136,6 @@ def _train_locked(config: RunConfig, mnist: Mnist, backend: ModuleType, progress
 def epoch_order(rng: np.random.Generator, n: int) -> np.ndarray:
     """The next epoch's sample order: the one rule for the trainer and every replay of it."""
     return rng.permutation(n)
-
-
-def engine_versions(engine: str) -> dict[str, str]:
-    """The installed versions of the engine's libraries (its backend, its Keras)."""
-    return {package: metadata.version(package) for package in ENGINE_PACKAGES[engine]}
 
 
 def architecture(config: RunConfig) -> RunConfig:

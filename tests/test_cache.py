@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from explainer import cache
+from explainer import cache, model
 from explainer.config import RunConfig
 from explainer.train import Progress, RunResult
 
@@ -102,8 +102,12 @@ def test_key_depends_on_config_data_and_versions(monkeypatch):
     assert cache.run_key(RunConfig(), "data1") == base
     assert cache.run_key(RunConfig(seed=1), "data1") != base
     assert cache.run_key(RunConfig(), "data2") != base
-    monkeypatch.setattr(cache.metadata, "version", lambda package: "0.0-other")
-    assert cache.run_key(RunConfig(), "data1") != base
+    monkeypatch.setattr(model.metadata, "version", lambda package: "0.0-other")
+    model._installed.cache_clear()  # versions are looked up once per process
+    try:
+        assert cache.run_key(RunConfig(), "data1") != base
+    finally:
+        model._installed.cache_clear()
 
 
 def test_concurrent_callers_share_one_training(cache_dir, synthetic, monkeypatch):

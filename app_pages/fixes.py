@@ -3,7 +3,7 @@
 import streamlit as st
 
 from explainer import charts, fixes, question
-from explainer.labels import FIX_NAMES, VERDICT_WORDS, describe, table
+from explainer.labels import FIX_NAMES, VERDICT_WORDS, describe, setup, table
 from ui.pages import PAGES
 from ui.runs import divergence_sweep, fix_outcomes
 
@@ -11,7 +11,7 @@ view = st.session_state.view
 base = fixes.base_config(view.config)
 st.title("What each fix really changes")
 st.markdown(
-    f"Each fix is applied alone to the question's setup ({describe(base)}) and trained at both learning rates"
+    f"Each fix is applied alone to {setup(base)} and trained at both learning rates"
     + (f"; the sidebar's combination ({describe(view.config)}) comes last." if view.config != base else ".")
 )
 found = fix_outcomes(view)

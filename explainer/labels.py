@@ -133,6 +133,12 @@ def describe(config: RunConfig) -> str:
     return ", ".join(parts) or "the question's setup"
 
 
+def setup(config: RunConfig) -> str:
+    """ "the question's setup", followed by how `config` differs from it, if it does."""
+    differences = describe(config)
+    return differences if differences == describe(RunConfig()) else f"the question's setup ({differences})"
+
+
 def table(rows: Iterable[dict]) -> list[dict]:
     """Rows for a reader: headings in words (HEADERS), codes in words, yes/no for switches."""
     words = {**NAMES, **FIX_NAMES, **VERDICT_WORDS, **OPTIMIZER_NAMES}

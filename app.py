@@ -9,7 +9,7 @@ from explainer.view import View, config_from_widgets, format_learning_rates, par
 from ui import notices, runs
 from ui.pages import PAGES, TITLES
 
-st.set_page_config(page_title="Why does the loss grow with the learning rate?", page_icon="📉", layout="wide")
+st.set_page_config(page_title="Why does the loss grow with the learning rate?", page_icon=":material/trending_up:", layout="wide")
 
 
 def start_from_url() -> None:

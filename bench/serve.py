@@ -32,12 +32,14 @@ CHROMIUM_ARGS = [
 
 
 @contextlib.contextmanager
-def streamlit_server(env: dict[str, str] | None = None) -> Iterator[tuple[str, int]]:
-    """(url, pid) of a healthy server, stopped on exit; RuntimeError if it never gets healthy."""
+def streamlit_server(env: dict[str, str] | None = None, preloaded: bool = False) -> Iterator[tuple[str, int]]:
+    """(url, pid) of a healthy server, stopped on exit; RuntimeError if it never gets healthy.
+    `preloaded`: started as the container starts it (deploy/serve.py), the pages' imports done."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
+    streamlit = ["deploy/serve.py"] if preloaded else ["-m", "streamlit"]
+    command = [sys.executable, *streamlit, "run", "app.py", "--server.headless", "true"]
     command += ["--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
     process = subprocess.Popen(
         command, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

@@ -137,15 +137,16 @@ def test_worker_count_comes_from_the_environment(monkeypatch):
 
 
 def test_the_server_side_never_imports_tensorflow():
-    """What app.py and the pages import (ui and explainer), without TensorFlow, Keras, JAX or the
-    compiled kernels (numba)."""
+    """What app.py and the pages import (deploy/serve.py's preload imports exactly that, before the
+    container's server starts), without TensorFlow, Keras, JAX or the compiled kernels (numba)."""
     code = (
-        "import sys, ui.runs, ui.pages, ui.notices, explainer.gate, explainer.labels; "
-        "print(sorted(name for name in ('tensorflow', 'keras', 'tf_keras', 'jax', 'numba') if name in sys.modules))"
+        "import runpy, sys; runpy.run_path('deploy/serve.py')['preload'](); "
+        "print(all(name in sys.modules for name in ('altair', 'ui.runs', 'explainer.charts', 'explainer.plan')), "
+        "sorted(name for name in ('tensorflow', 'keras', 'tf_keras', 'jax', 'numba') if name in sys.modules))"
     )
     completed = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stderr
-    assert completed.stdout.strip() == "[]"
+    assert completed.stdout.strip() == "True []"
 
 
 def test_a_pool_that_cannot_start_fails_the_run_not_the_caller(store, synthetic):

@@ -33,10 +33,12 @@ from explainer.model import ENGINE_BACKENDS, import_engine
 from explainer.train import train
 
 WORKERS_VARIABLE = "EXPLAINER_WORKERS"
-# runs a pool serves before it is replaced, so that whatever a worker keeps goes back to the
-# system; measured, a worker grows by 8 MB over 200 runs, and a new pool costs its first visitor
-# ~6 s (TensorFlow imported, first traces), so it is replaced rarely
-RUNS_PER_POOL = 200
+# runs each worker of a pool serves before the pool is replaced, so that whatever a worker keeps
+# goes back to the system. Measured on one TensorFlow worker training the sidebar's distinct
+# configurations: 0.98 GB at start, 1.35 GB after 25-50 runs, 1.47 after 100, 1.73 after 200
+# (each new architecture keeps its traces). A new pool costs the run that waits for it ~6 s
+# (TensorFlow imported, first traces), so not much fewer.
+RUNS_PER_WORKER = 50
 # SGD steps one session may have waiting (not yet started) at once: three views' worth at the
 # largest run length the sidebar allows, so a visitor who clicks faster than runs train is told
 # to wait instead of filling the queue for everybody
@@ -173,7 +175,8 @@ class _Pool:
 class TrainingService:
     """Trains runs into `store` on executors made by `executor_factory(backend)` (any
     concurrent.futures.Executor), one pool per backend, at most `worker_count()` runs at once in
-    all, smallest run first, one run per key; a pool serves `runs_per_pool` runs.
+    all, smallest run first, one run per key; a pool serves `runs_per_pool` runs (by default
+    RUNS_PER_WORKER for each of its workers).
     `session_alive(session)` tells whether a session still waits for its runs; `prefetching`
     whether runs and results nobody asked for yet are computed ahead."""
 
@@ -181,13 +184,13 @@ class TrainingService:
         self,
         store: RunStore,
         executor_factory: Callable[[str], Executor] = process_pool,
-        runs_per_pool: int = RUNS_PER_POOL,
+        runs_per_pool: int | None = None,
         job: Callable[[Job], str] = train_job,
         session_alive: Callable[[str], bool] = lambda session: True,
         derive: Callable[[DerivedJob], str] = InWorker("explainer.compute", "derive_job"),
         prefetching: bool = True,
     ):
-        self.store, self.runs_per_pool = store, runs_per_pool
+        self.store, self.runs_per_pool = store, runs_per_pool or RUNS_PER_WORKER * worker_count()
         store.remove_orphans()
         self._factory, self._job, self._derive, self._alive = executor_factory, job, derive, session_alive
         self.prefetching = prefetching

@@ -127,6 +127,12 @@ def test_shutdown_returns_while_a_run_finishes_and_starts_nothing_more(store, sy
     assert first.future.result() and queued.future.cancelled() and not service._pools
 
 
+def test_a_pool_serves_a_fixed_number_of_runs_per_worker(store, monkeypatch):
+    assert TrainingService(store).runs_per_pool == service_module.RUNS_PER_WORKER
+    monkeypatch.setenv("EXPLAINER_WORKERS", "3")
+    assert TrainingService(store).runs_per_pool == 3 * service_module.RUNS_PER_WORKER
+
+
 def test_worker_count_comes_from_the_environment(monkeypatch):
     assert worker_count() == 1
     monkeypatch.delenv("EXPLAINER_WORKERS")

@@ -12,8 +12,9 @@ from explainer import answer, mechanism, slicing
 from explainer.cache import run_key
 from explainer.config import RunConfig
 from explainer.data import Mnist, prepare, read_mnist
-from explainer.derived import Derivation, DerivedJob, load, save
+from explainer.derived import Derivation, DerivedJob, load, save, save_undefined
 from explainer.plane_kernels import logsumexp_sum
+from explainer.surface import Undefined
 from explainer.train import RunResult
 
 
@@ -42,7 +43,11 @@ def derive_into(job: DerivedJob, mnist: Mnist) -> str:
             missing = [config for config, result in runs.items() if result is None]
             if missing:
                 raise LookupError(f"{len(missing)} run(s) this needs are not in the cache; train them first")
-            save(store, job.key, compute(derivation, runs, mnist))
+            try:
+                save(store, job.key, compute(derivation, runs, mnist))
+            except Undefined as undefined:
+                save_undefined(store, job.key, str(undefined))
+                raise
     return job.key
 
 

@@ -17,6 +17,7 @@ from explainer.cache import RunStore, run_key
 from explainer.config import RunConfig
 
 FORMAT = 1  # bump when a derivation's computation or what it stores changes
+UNDEFINED = "undefined"  # the one field of a result that does not exist at its point
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,12 +69,21 @@ def save(store: RunStore, key: str, result) -> None:
     store.write_arrays(key, {"meta": np.array(json.dumps(meta)), **arrays})
 
 
+def save_undefined(store: RunStore, key: str, reason: str) -> None:
+    """Record that the result does not exist at its point (surface.Undefined), and why: a fact
+    about its runs, stored like a result so that no visit computes it again."""
+    store.write_arrays(key, {"meta": np.array(json.dumps({UNDEFINED: reason}))})
+
+
 def load(store: RunStore, key: str, kind: str):
-    """The derived result stored under `key`, or None (absent, or unreadable and removed)."""
+    """The derived result stored under `key`, or None (absent, or unreadable and removed); raises
+    surface.Undefined for a result stored as undefined."""
     stored = store.read_arrays(key)
     if stored is None:
         return None
     fields = {**json.loads(str(stored.pop("meta"))), **stored}
+    if UNDEFINED in fields:
+        raise surface.Undefined(fields[UNDEFINED])
     try:
         if kind == "surface":
             return surface.Slices(**fields)

@@ -131,6 +131,9 @@ def test_a_one_image_run_degrades_to_messages():
     assert {metric.value for metric in test.metric if metric.label == "loss ratio, last epoch"} == {"1.00"}
     test.switch_page("app_pages/loss_surface.py").run()
     assert not test.exception and "the gradient is exactly zero" in plain(test.error[0].value)
+    assert "Try again" not in [button.label for button in test.button]  # a fact about the run: nothing to retry
+    test.run()  # the next visit reads it from the store
+    assert not test.exception and "the gradient is exactly zero" in plain(test.error[0].value)
     test.switch_page("app_pages/fixes.py").run()
     assert not test.exception and "The accepted answer, checked" in [header.value for header in test.main.header]
     test.switch_page("app_pages/why.py").run()

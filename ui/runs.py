@@ -244,24 +244,27 @@ def prefetch_surfaces(requests: dict[str, surface.SurfaceRequest], view: View) -
 
 def derived(derivations: list[Derivation], label: str, hint: str = "") -> list:
     """Results derived from stored runs: from the store, else computed in the workers while the
-    page waits; when one cannot be computed, the page says why (and `hint`), offers a retry and
-    stops."""
+    page waits; when one does not exist here or cannot be computed, the page says why (and
+    `hint`), offers a retry if trying again may help, and stops."""
     data, context = mnist(), get_script_run_ctx()
     asked = [(d, *service().derive(d, data, context.session_id if context else None)) for d in derivations]
     pending = [future for _, _, future in asked if not future.done()]
     if pending:
         with st.spinner(f"{label}: computing {len(pending)} result(s) in the workers, once..."):
             concurrent.futures.wait(pending)
-    failed = [future.exception() for _, _, future in asked if future.exception() is not None]
-    if failed:
-        st.error(inert(f"{label}: {failure(failed[0])}. {hint}"))
+    # a result that does not exist at its point is stored as such, and read below like any other
+    faults = [error for _, _, future in asked if not isinstance(error := future.exception(), surface.Undefined | None)]
+    if faults:
+        st.error(inert(f"{label}: {failure(faults[0])}. {hint}"))
         st.button("Try again", key=f"retry {label}", icon=":material/refresh:")
         st.stop()
     try:
         return [_derived(key, d.kind, str(service().store.directory)) for d, key, _ in asked]
+    except surface.Undefined as undefined:  # a fact about the run: trying again changes nothing
+        st.error(inert(f"{label}: {undefined}. {hint}"))
     except LookupError as error:
         st.error(f"{label}: {error}")
-        st.stop()
+    st.stop()
 
 
 @st.cache_data(show_spinner=False, max_entries=128)

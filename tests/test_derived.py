@@ -1,0 +1,30 @@
+"""Derived results on disk: one that does not exist at its point is stored as such, so that no
+visit computes it again, and read back as surface.Undefined."""
+
+import pytest
+
+from explainer import compute, derived
+from explainer.cache import RunStore, run_key
+from explainer.config import RunConfig
+from explainer.derived import Derivation, DerivedJob
+from explainer.surface import Undefined
+
+
+def test_an_undefined_result_is_computed_once_and_read_back_as_undefined(tmp_path, synthetic, monkeypatch):
+    store, config = RunStore(tmp_path), RunConfig(num_epochs=1, train_subset=64)
+    store.train(config, run_key(config, synthetic.fingerprint), synthetic)
+    derivation = Derivation("saturation", config=config)
+    job = DerivedJob(derivation, derivation.key(synthetic.fingerprint), synthetic.source, store)
+    calls = []
+
+    def undefined(*args):
+        calls.append(args)
+        raise Undefined("the gradient is exactly zero at this point")
+
+    monkeypatch.setattr(compute, "compute", undefined)
+    for _ in range(2):
+        with pytest.raises(Undefined, match="gradient is exactly zero"):
+            compute.derive_into(job, synthetic)
+    assert len(calls) == 1 and store.has(job.key)
+    with pytest.raises(Undefined, match="gradient is exactly zero"):
+        derived.load(store, job.key, derivation.kind)

@@ -134,7 +134,7 @@ def describe(config: RunConfig) -> str:
 
 
 def setup(config: RunConfig) -> str:
-    """ "the question's setup", followed by how `config` differs from it, if it does."""
+    """The question's setup in words, followed by how `config` differs from it, if it does."""
     differences = describe(config)
     return differences if differences == describe(RunConfig()) else f"the question's setup ({differences})"
 

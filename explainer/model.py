@@ -28,8 +28,8 @@ ENGINE_PACKAGES = {
 
 @functools.cache
 def _installed(package: str) -> str:
-    # looking a version up scans every installed distribution (about 5 ms each): a page asks for
-    # dozens of keys, and what a process has imported does not change while it runs
+    # a lookup reads the installed distributions' metadata (about 0.25 ms): a page asks for
+    # hundreds of keys with its prefetch, and what a process has imported does not change
     return metadata.version(package)
 
 

@@ -37,7 +37,7 @@ WORKERS_VARIABLE = "EXPLAINER_WORKERS"
 # goes back to the system. Measured on one TensorFlow worker training the sidebar's distinct
 # configurations: 0.98 GB at start, 1.35 GB after 25-50 runs, 1.47 after 100, 1.73 after 200
 # (each new architecture keeps its traces). A new pool costs the run that waits for it ~6 s
-# (TensorFlow imported, first traces), so not much fewer.
+# (TensorFlow imported, first traces), so it is not replaced more often.
 RUNS_PER_WORKER = 50
 # SGD steps one session may have waiting (not yet started) at once: three views' worth at the
 # largest run length the sidebar allows, so a visitor who clicks faster than runs train is told

@@ -31,13 +31,28 @@ CHROMIUM_ARGS = [
 ]
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def healthy(url: str, seconds: float = 60) -> bool:
+    """Whether the Streamlit server at `url` answers "ok" on /_stcore/health within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                return True
+        time.sleep(0.25)
+    return False
+
+
 @contextlib.contextmanager
 def streamlit_server(env: dict[str, str] | None = None, preloaded: bool = False) -> Iterator[tuple[str, int]]:
     """(url, pid) of a healthy server, stopped on exit; RuntimeError if it never gets healthy.
     `preloaded`: started as the container starts it (deploy/serve.py), the pages' imports done."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     streamlit = ["deploy/serve.py"] if preloaded else ["-m", "streamlit"]
     command = [sys.executable, *streamlit, "run", "app.py", "--server.headless", "true"]
     command += ["--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
@@ -46,12 +61,7 @@ def streamlit_server(env: dict[str, str] | None = None, preloaded: bool = False)
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(240):
-            with contextlib.suppress(OSError):
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            time.sleep(0.25)
-        else:
+        if not healthy(url):
             raise RuntimeError("streamlit did not become healthy within a minute")
         yield url, process.pid
     finally:

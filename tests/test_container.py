@@ -5,19 +5,15 @@ baked cache: it never waits for a computation, and no baked entry is written aga
 CONTAINER_BASE names the base image where Docker Hub is out of reach (.ci/run builds one with
 deploy/base.sh)."""
 
-import contextlib
 import os
 import shutil
-import socket
 import subprocess
-import time
-import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 
-from bench.serve import CHROMIUM, CHROMIUM_ARGS
+from bench.serve import CHROMIUM, CHROMIUM_ARGS, free_port, healthy
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).parents[1]
@@ -30,12 +26,6 @@ def engine(*args: str, timeout: float = 120) -> str:
     done = subprocess.run([ENGINE, *args], capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, f"{ENGINE} {args[0]}: {done.stderr[-3000:]}"
     return done.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def cached_entries(container: str) -> set[str]:
@@ -82,12 +72,7 @@ def served(image):
     engine("run", "--detach", "--name", name, "--publish", f"127.0.0.1:{port}:8501", image)
     try:
         url = f"http://127.0.0.1:{port}"
-        for _ in range(480):
-            with contextlib.suppress(OSError):
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            time.sleep(0.25)
-        else:
+        if not healthy(url, seconds=120):
             pytest.fail(f"the container never answered on /_stcore/health: {engine('logs', name)[-3000:]}")
         yield url, name
     finally:

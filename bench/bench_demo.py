@@ -124,7 +124,7 @@ def warm_figures(browser, cache: str) -> None:
 
 def cold_figures(browser) -> None:
     with tempfile.TemporaryDirectory() as empty, streamlit_server({"EXPLAINER_CACHE_DIR": empty}, preloaded=True) as (url, _):
-        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        page, _ = new_tab(browser)
         started = time.perf_counter()
         page.goto(url)
         shown(page, "Why does the loss grow with the learning rate?")

@@ -1,5 +1,5 @@
 """`streamlit ARGS...` in a process that has already imported what app.py and its pages import and
-read MNIST: the first visitor after a start does not wait for that (about 0.5-0.9 s on 2 cores,
+read MNIST: the first visitor after a start does not wait for that (about 0.6 s on 2 cores,
 `bench/bench_demo.py`). deploy/serve.sh runs it; it imports nothing a page does not."""
 
 import ast

@@ -4,6 +4,7 @@ import streamlit as st
 
 from explainer import charts, fixes, question
 from explainer.labels import FIX_NAMES, VERDICT_WORDS, describe, setup, table
+from ui.figures import chart
 from ui.pages import PAGES
 from ui.runs import divergence_sweep, fix_outcomes
 
@@ -20,8 +21,8 @@ st.markdown("\n".join(f"- {fixes.sentence(outcome)}" for outcome in found))
 with st.expander("How the verdicts are decided"):
     st.markdown("\n".join(f"- **{VERDICT_WORDS[verdict]}**: {rule}" for verdict, rule in fixes.RULES.items()))
 left, right = st.columns(2)
-left.altair_chart(charts.fix_matrix(rows, "loss", log_color=True))
-right.altair_chart(charts.fix_matrix(rows, "val_accuracy"))
+chart(left, (view,), charts.fix_matrix, rows, "loss", log_color=True)
+chart(right, (view,), charts.fix_matrix, rows, "val_accuracy")
 st.caption(
     "Each fix at each learning rate, coloured by its final training loss (log scale) and its reported validation accuracy."
 )
@@ -31,8 +32,8 @@ st.header("One fix against the question's setup")
 choices = [outcome.fix for outcome in found if outcome.fix != "baseline"]
 fix = st.selectbox("Fix", choices, format_func=FIX_NAMES.get, key="fix_curve")
 curves = fixes.curve_rows(found, fix)
-st.altair_chart(charts.epoch_chart(curves, "loss", log_scale=True))
-st.altair_chart(charts.epoch_chart(curves, "accuracy"))
+chart(st, (view, fix), charts.epoch_chart, curves, "loss", log_scale=True)
+chart(st, (view, fix), charts.epoch_chart, curves, "accuracy")
 st.caption("The fix (one colour) beside the question's setup (the other), per epoch; the dash is the learning rate.")
 if fix in fixes.FIXES:
     st.markdown("The question's code with this fix, ready to copy:")
@@ -44,7 +45,7 @@ claim = '"The learning rate is too high, hence the divergence"'
 st.subheader(f"{claim}: {'supported' if answer.divergence else 'not supported'}")
 st.markdown(answer.divergence_sentence())
 swept = divergence_sweep(view)
-st.altair_chart(charts.divergence_chart(swept.rows))
+chart(st, (view,), charts.divergence_chart, swept.rows)
 st.markdown(swept.finding())
 st.caption("What real divergence would look like, searched for: the final loss of each rate of the sweep (log-log).")
 claim = '"Use softmax, not sigmoid"'

@@ -4,6 +4,7 @@ import streamlit as st
 
 from explainer import charts, plan, surface
 from explainer.labels import EVALUATE_ON, LABELS, NAMES, describe, figure
+from ui.figures import chart
 from ui.pages import PAGES
 from ui.runs import prefetch_surfaces, step_quality, surface_views
 
@@ -42,14 +43,14 @@ st.header("Slide the learning rate")
 rate = st.select_slider(
     "Learning rate of the step", list(slices["raw"].landing_rates), value=high, format_func="{:g}".format, key="landing_rate"
 )
-st.altair_chart(charts.landing_chart(surface.landing_rows(slices, NAMES), rate))
+chart(st, (view, *requests.values(), rate), charts.landing_chart, surface.landing_rows(slices, NAMES), rate)
 st.markdown(surface.landing_sentence(slices, rate, NAMES))
 st.caption("The loss where one SGD step lands, for each learning rate (log-log); dotted: the loss before the step.")
 
 st.header("One step, along the line")
 for column, (scaling, line) in zip(st.columns(2), slices.items()):
     column.subheader(NAMES[scaling])
-    column.altair_chart(charts.slice_chart(line.t, line.loss, line.markers, line.best_t, line.best_loss))
+    chart(column, (view, requests[scaling]), charts.slice_chart, line.t, line.loss, line.markers, line.best_t, line.best_loss)
     for metric_column, marker in zip(column.columns(len(line.markers)), line.markers):
         help_text = "-1 no progress, 0 the line's minimum, +1 the same loss on the far side, above 1 an overshoot"
         metric_column.metric(f"step quality at lr {marker['learning_rate']:g}", figure(marker["alpha"], ".3g"), help=help_text)
@@ -62,7 +63,7 @@ runs = {
 }
 qualities = step_quality(list(runs.values()), every=1)
 rows = [dict(row, scaling=NAMES[scaling]) for (scaling, _), quality in zip(runs, qualities) for row in quality]
-st.altair_chart(charts.alpha_chart(rows))
+chart(st, tuple(runs.values()), charts.alpha_chart, rows)
 medians = "; ".join(
     f"{scaling}, learning rate {lr:g}: {figure(m, '.3g')}" for (scaling, lr), m in surface.median_alphas(rows).items()
 )
@@ -71,8 +72,15 @@ st.caption(f"Every step of epoch 1, on its own mini-batch (symmetric log scale).
 st.header("The plane of d1 and d2")
 for column, (scaling, plane) in zip(st.columns(2), slices.items()):
     column.subheader(NAMES[scaling])
-    column.altair_chart(
-        charts.plane_chart(plane.plane_a, plane.plane_b, plane.plane_loss, plane.iterates, surface.contours(plane))
+    chart(
+        column,
+        (view, requests[scaling]),
+        charts.plane_chart,
+        plane.plane_a,
+        plane.plane_b,
+        plane.plane_loss,
+        plane.iterates,
+        surface.contours(plane),
     )
 st.caption(f"The loss on the plane (log colour), its contour lines, and the path of the next SGD steps at learning rate {low:g}.")
 st.page_link(PAGES["fixes"], label="Next: what each fix changes", icon=":material/arrow_forward:")

@@ -7,6 +7,7 @@ from explainer import charts, gate, plan, question, report
 from explainer.config import BOUNDS, ENGINES
 from explainer.labels import NAMES, describe, figure
 from explainer.view import SWEEP_EPOCHS, SWEEP_LEARNING_RATES, format_learning_rates
+from ui.figures import chart
 from ui.notices import inert
 from ui.pages import PAGES
 from ui.runs import answer, prefetch_neighbours, results
@@ -41,12 +42,12 @@ for column, engine in zip(st.columns(len(ENGINES)), ENGINES):
 
 reported = question.reported_for(view.config, view.learning_rates)
 rows = report.epoch_rows(runs, reported)
-st.altair_chart(charts.epoch_chart(rows, "loss", log_scale=True))
+chart(st, (view,), charts.epoch_chart, rows, "loss", log_scale=True)
 st.caption(
     "Training and validation loss per epoch, log scale: colour is where the numbers come from, the dash the learning "
     "rate. " + ("The question's own numbers are drawn too." if reported else "The question reported numbers only for its setup.")
 )
-st.altair_chart(charts.epoch_chart(rows, "accuracy"))
+chart(st, (view,), charts.epoch_chart, rows, "accuracy")
 st.caption("The accuracy Keras reports per epoch: the same loss, three different accuracies.")
 st.download_button("Download the histories (CSV)", pd.DataFrame(rows).to_csv(index=False), "histories.csv", "text/csv")
 
@@ -62,7 +63,7 @@ except ValueError as error:
     st.stop()
 swept = report.sweep(results(sweep_runs, "Sweep"))
 lowest, highest = swept.accuracy_range
-st.altair_chart(charts.sweep_chart(swept.points))
+chart(st, tuple(sweep_runs), charts.sweep_chart, swept.points)
 st.metric("log-log slope of final loss against learning rate", figure(swept.slope, ".2f"))
 st.markdown(
     f"Over {len(swept.points)} learning rates from {sweep_runs[0].learning_rate:g} to {sweep_runs[-1].learning_rate:g} the "

@@ -4,6 +4,7 @@ import streamlit as st
 
 from explainer import charts, steps
 from explainer.labels import describe, table
+from ui.figures import chart
 from ui.pages import PAGES
 from ui.runs import measured_mechanism
 
@@ -22,21 +23,25 @@ st.dataframe(table(m.step_sizes), hide_index=True)
 st.markdown(steps.step_sizes(m, view.config.batch_size))
 
 st.header(steps.TITLES[2])
-st.altair_chart(
-    charts.pair(
+chart(
+    st,
+    (view, "saturation"),
+    lambda: charts.pair(
         charts.lines(m.saturation, "epoch", "softmax_saturated", "learning_rate", y_title="share with largest softmax > 0.999"),
         charts.lines(m.saturation, "epoch", "sigmoid_ties", "learning_rate", y_title="share with tied sigmoid outputs"),
-    )
+    ),
 )
 st.caption("Per epoch (0 is the initialisation), at each learning rate: the training images whose outputs are saturated.")
 st.markdown(steps.saturation(m))
 
 st.header(steps.TITLES[3])
-st.altair_chart(
-    charts.pair(
+chart(
+    st,
+    (view, "scaling"),
+    lambda: charts.pair(
         charts.lines(m.scaling, "epoch", "norm_ratio", "optimizer", y_title="weight norm, higher rate / lower rate"),
         charts.lines(m.collapse, "epoch", "loss_over_lr", "learning_rate", log_y=True, y_title="training loss / learning rate"),
-    )
+    ),
 )
 st.caption(
     "Left: how much larger the weights are at the higher rate. Right: the loss divided by the rate, which scaling predicts flat."
@@ -49,7 +54,7 @@ st.dataframe(table(m.artifact), hide_index=True)
 st.markdown(steps.artifact(m))
 
 st.header(steps.TITLES[5])
-st.altair_chart(charts.histogram(m.histogram))
+chart(st, (view,), charts.histogram, m.histogram)
 st.caption(
     "How many test images have each per-image loss, at each learning rate: the correct ones near 0, the wrong ones far out."
 )

@@ -44,7 +44,8 @@ def page_seconds(epochs: int) -> tuple[float, float, float]:
     test.query_params.update(num_epochs=str(epochs))
     test.run()
     test.switch_page("app_pages/loss_surface.py").run()  # trains what the page needs (not measured)
-    st.cache_data.clear()  # as in a fresh process: nothing derived is kept
+    runs._derived.cache_clear()  # as in a fresh process: nothing derived is kept, no chart built
+    st.cache_resource.clear()
     fresh = AppTest.from_file(str(ROOT / "app.py"), default_timeout=1800)
     fresh.query_params.update(num_epochs=str(epochs))
     fresh.run()

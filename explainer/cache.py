@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -38,6 +39,7 @@ def cache_dir() -> Path:
     return Path(base) / "keras-lr-explainer"
 
 
+@functools.lru_cache(maxsize=4096)  # a page asks for dozens of runs per visit, most of them stored
 def run_key(config: RunConfig, fingerprint: str) -> str:
     """What determines a result: the config, the installed engine's libraries, the data."""
     parts = {

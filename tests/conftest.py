@@ -54,7 +54,7 @@ def synthetic_cache(tmp_path_factory):
     (its workers start once): a run is trained once."""
     directory = tmp_path_factory.mktemp("pages")
     yield directory
-    runs._service.clear()  # st.cache_resource: shuts nothing down by itself
+    runs._services.clear()  # shuts nothing down by itself
     for service in _started:
         service.shutdown()
 

@@ -103,11 +103,13 @@ def test_key_depends_on_config_data_and_versions(monkeypatch):
     assert cache.run_key(RunConfig(seed=1), "data1") != base
     assert cache.run_key(RunConfig(), "data2") != base
     monkeypatch.setattr(model.metadata, "version", lambda package: "0.0-other")
-    model._installed.cache_clear()  # versions are looked up once per process
+    model._installed.cache_clear()  # versions are looked up, and keys computed, once per process
+    cache.run_key.cache_clear()
     try:
         assert cache.run_key(RunConfig(), "data1") != base
     finally:
         model._installed.cache_clear()
+        cache.run_key.cache_clear()
 
 
 def test_concurrent_callers_share_one_training(cache_dir, synthetic, monkeypatch):

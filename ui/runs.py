@@ -4,6 +4,7 @@ they train; measurements derived from stored runs, cached per process."""
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import threading
 import time
 from pathlib import Path
@@ -31,6 +32,11 @@ from explainer.view import View
 from ui.notices import inert
 
 POLL_SECONDS = 0.3
+# what one process keeps of what pages show, shared by every session: a view's pages read about 60
+# runs (0.4 MB each) and 7 derived results (a loss surface is about 0.5 MB)
+VIEWS_KEPT = 64
+RUNS_KEPT = 256
+DERIVED_KEPT = 128
 CHART_SECONDS = 1.5  # the live chart is redrawn at most this often: each redraw costs the server and the browser
 _page = threading.local()  # one script run's warnings: each session runs its script in its own thread
 
@@ -40,14 +46,25 @@ def _session_alive(session: str) -> bool:
     return not Runtime.exists() or Runtime.instance().is_active_session(session)
 
 
-@st.cache_resource(show_spinner=False)
-def _service(directory: str) -> TrainingService:
-    """One service per cache directory for the whole server: every session shares its runs."""
-    return TrainingService(RunStore(Path(directory)), session_alive=_session_alive)
+_services: dict[str, TrainingService] = {}
+_services_lock = threading.Lock()
 
 
 def service() -> TrainingService:
-    return _service(str(cache_dir()))
+    """One service per cache directory for the whole server: every session shares its runs. A
+    plain dict, not st.cache_resource: a page asks for it dozens of times, and Streamlit's cache
+    inspects and hashes its arguments on every call (measured: 15% of the server's CPU)."""
+    directory = str(cache_dir())
+    with _services_lock:
+        if directory not in _services:
+            _services[directory] = TrainingService(RunStore(Path(directory)), session_alive=_session_alive)
+        return _services[directory]
+
+
+def where() -> tuple[str, str]:
+    """The store and the data a page's results come from: part of every per-process cache key
+    of what a page shows, so that another store or data set never shares an entry."""
+    return str(service().store.directory), load_mnist().fingerprint
 
 
 def mnist() -> Mnist:
@@ -157,10 +174,13 @@ def _watch(pending: list[Run], label: str) -> None:
         )
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+# Results are kept as they are, shared by every session (st.cache_data would copy each one on
+# every read: a run is about 0.4 MB of weights), and never changed by a reader; an LRU cache, as
+# for the service, since a page reads dozens of them per visit
+@functools.lru_cache(maxsize=RUNS_KEPT)
 def _stored(key: str, directory: str) -> RunResult:
     result = RunStore(Path(directory)).load(key)
-    if result is None:  # raising keeps the miss out of st.cache_data
+    if result is None:  # raising keeps the miss out of the cache
         raise LookupError("a stored run could not be read and was removed; it is trained again on the next request")
     return result
 
@@ -174,6 +194,11 @@ def answer(view: View) -> list[Claim]:
     """The answer-first sentences for the view, training the runs they read first."""
     results(answer_runs(view), "The answer")
     saturated = derived([Derivation("saturation", config=saturation_run(view))], "The answer")[0]
+    return _claims(view, saturated, where())
+
+
+@st.cache_resource(show_spinner=False, max_entries=VIEWS_KEPT)
+def _claims(view: View, saturated: float, source: tuple[str, str]) -> list[Claim]:
     return claims(view, {needed: _load(needed) for needed in answer_runs(view)}, saturated)
 
 
@@ -194,11 +219,11 @@ def measured_mechanism(view: View) -> Mechanism:
 def fix_outcomes(view: View) -> list[FixOutcome]:
     """Every fix against the question's setup (and the sidebar's combination), training first."""
     results(plan.fix_runs(view), "Fixes")
-    return _fix_outcomes(view)
+    return _fix_outcomes(view, where())
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def _fix_outcomes(view: View) -> list[FixOutcome]:
+@st.cache_resource(show_spinner=False, max_entries=VIEWS_KEPT)
+def _fix_outcomes(view: View, source: tuple[str, str]) -> list[FixOutcome]:
     base = base_config(view.config)
     runs = {config: _load(config) for config in plan.fix_runs(view)}
     return outcomes(runs, base, view.learning_rates, view.config if view.config != base else None)
@@ -229,7 +254,13 @@ def prefetch(configs: list[RunConfig] = (), derivations: list[Derivation] = ()) 
 
 def prefetch_neighbours(view: View) -> None:
     """Train ahead what the landing page shows for every view one sidebar choice away."""
-    prefetch(configs=[config for near in plan.neighbours(view) for config in answer_runs(near) + plan.reproduce_runs(near)])
+    prefetch(configs=_neighbour_runs(view))
+
+
+@st.cache_resource(show_spinner=False, max_entries=VIEWS_KEPT)
+def _neighbour_runs(view: View) -> list[RunConfig]:
+    """Planned once per view: a hundred configurations, each built and validated."""
+    return [config for near in plan.neighbours(view) for config in answer_runs(near) + plan.reproduce_runs(near)]
 
 
 def prefetch_surfaces(requests: dict[str, surface.SurfaceRequest], view: View) -> None:
@@ -267,9 +298,9 @@ def derived(derivations: list[Derivation], label: str, hint: str = "") -> list:
     st.stop()
 
 
-@st.cache_data(show_spinner=False, max_entries=128)
+@functools.lru_cache(maxsize=DERIVED_KEPT)
 def _derived(key: str, kind: str, directory: str):
     result = load_derived(RunStore(Path(directory)), key, kind)
-    if result is None:  # raising keeps the miss out of st.cache_data
+    if result is None:  # raising keeps the miss out of the cache
         raise LookupError("a stored result could not be read and was removed; it is computed again on the next request")
     return result

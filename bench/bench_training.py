@@ -1,12 +1,25 @@
-"""Seconds per epoch of Keras' default `model.fit` and of the project's trainer, same config; a
-cache hit; and how much one process (as a worker) grows over 20 runs."""
+"""Seconds per epoch of Keras' default `model.fit` and of the project's trainer, same config, each
+engine in a process of its backend; a cache hit; and how much one process (as a worker) grows
+over 20 runs. Prints `name: value` lines:
+
+worker_growth_mb                 resident memory a TensorFlow process gains over --runs runs
+fit_s_per_epoch ENGINE           Keras' default fit, the first epoch (tracing) left out
+trainer_s_per_epoch ENGINE       this project's trainer, the same way
+cache_hit_ms                     a 10-epoch run read back from the store
+speedup                          fit's seconds over the trainer's, all engines together
+
+Usage: python -m bench.bench_training [--epochs 3] [--engine ...] [--runs 20]
+"""
 
 from __future__ import annotations
 
 import argparse
+import functools
+import multiprocessing
 import os
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import psutil
@@ -14,7 +27,8 @@ import psutil
 from explainer.cache import cached_train
 from explainer.config import ENGINES, RunConfig
 from explainer.data import load_mnist, prepare
-from explainer.model import build_model, import_engine
+from explainer.model import ENGINE_BACKENDS, build_model, import_engine
+from explainer.service import use_backend
 from explainer.train import Progress, train
 
 
@@ -69,21 +83,32 @@ def cache_hit_milliseconds(config: RunConfig) -> float:
         return (time.perf_counter() - started) * 1000
 
 
+def engine_seconds(engine: str, epochs: int) -> tuple[float, float]:
+    """(fit, trainer) seconds per epoch for `engine`, in a process of its own backend: a process
+    runs one Keras backend, so the JAX engine cannot share this one with TensorFlow's."""
+    config = RunConfig(engine=engine, num_epochs=epochs)
+    start = functools.partial(use_backend, ENGINE_BACKENDS[engine])
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=start) as process:
+        return process.submit(fit_seconds_per_epoch, config).result(), process.submit(trainer_seconds_per_epoch, config).result()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--epochs", type=int, default=3, help="epochs per measurement, >= 2 (default: %(default)s)")
     parser.add_argument("--engine", nargs="+", choices=ENGINES, default=list(ENGINES))
     parser.add_argument("--runs", type=int, default=20, help="runs for the memory growth figure (default: %(default)s)")
     args = parser.parse_args()
-    print(f"worker_growth_mb: {growth_megabytes(args.runs):.0f} over {args.runs} runs")
+    if args.epochs < 2:
+        parser.error("--epochs must be at least 2: the first epoch (tracing) is left out")
+    print(f"worker_growth_mb: {growth_megabytes(args.runs):.0f}", flush=True)
     totals = np.zeros(2)
     for engine in args.engine:
-        config = RunConfig(engine=engine, num_epochs=args.epochs)
-        seconds = np.array([fit_seconds_per_epoch(config), trainer_seconds_per_epoch(config)])
+        seconds = np.array(engine_seconds(engine, args.epochs))
         totals += seconds
-        print(f"{engine}: fit {seconds[0]:.3f} s/epoch, trainer {seconds[1]:.3f} s/epoch, ratio {seconds[0] / seconds[1]:.1f}x")
-    print(f"cache hit, 10-epoch run: {cache_hit_milliseconds(RunConfig()):.1f} ms")
-    print(f"speedup: {totals[0] / totals[1]:.1f}x")
+        print(f"fit_s_per_epoch {engine}: {seconds[0]:.3f}", flush=True)
+        print(f"trainer_s_per_epoch {engine}: {seconds[1]:.3f}", flush=True)
+    print(f"cache_hit_ms: {cache_hit_milliseconds(RunConfig()):.1f}")
+    print(f"speedup: {totals[0] / totals[1]:.1f}")
 
 
 if __name__ == "__main__":

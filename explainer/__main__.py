@@ -21,7 +21,7 @@ from explainer.fixes import RULES, matrix_rows, outcomes, runs_needed
 from explainer.plan import all_views, view_derivations, view_runs
 from explainer.question import LEARNING_RATES, is_question_setup, reported
 from explainer.report import compare, keras_line
-from explainer.service import TrainingService, failure
+from explainer.service import Run, TrainingService, failure
 from explainer.train import RunResult
 from explainer.view import View
 
@@ -235,8 +235,20 @@ class RunFailed(RuntimeError):
 
 def train_all(service: TrainingService, configs: list[RunConfig]) -> list[RunResult]:
     """Every config's result, training the missing ones in parallel on the service's workers;
-    one line on stderr per run as it finishes, naming it."""
+    one line on stderr per run as it finishes, naming it. A stored run that cannot be read is
+    removed on reading and trained again at once, every such run together."""
     mnist = _mnist(service)
+    for _ in range(2):
+        runs = _train_missing(service, configs, mnist)
+        results = [service.store.load(run.key) for run in runs]
+        damaged = [run.config.label() for run, result in zip(runs, results) if result is None]
+        if not damaged:
+            return results
+        print(f"{len(damaged)} stored run(s) could not be read and were removed; training them again", file=sys.stderr)
+    raise RunFailed(f"the stored run ({damaged[0]}) could not be read even after training it again")
+
+
+def _train_missing(service: TrainingService, configs: list[RunConfig], mnist: Mnist) -> list[Run]:
     runs = [service.request(config, mnist) for config in configs]
     cached = sum(run.future.done() for run in runs)
     if cached:
@@ -247,7 +259,7 @@ def train_all(service: TrainingService, configs: list[RunConfig]) -> list[RunRes
         if future.exception() is not None:
             raise RunFailed(f"the run ({run.config.label()}) failed: {failure(future.exception())}")
         print(f"[{done}/{len(pending)}] trained {run.config.label()}", file=sys.stderr)
-    return [service.store.load(run.key) for run in runs]
+    return runs
 
 
 def _print_run(result: RunResult) -> None:

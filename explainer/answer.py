@@ -31,18 +31,28 @@ class Claim:
     page: str
 
 
-def runs_needed(view: View) -> list[RunConfig]:
-    """The question's setup (sidebar's engine and run length) at both rates, the same with
-    x / 255, and Keras 3 on JAX."""
+def sentence_runs(view: View) -> list[list[RunConfig]]:
+    """The runs each sentence of the answer reads, in the answer's order: the question's setup
+    (the sidebar's engine and run length) at the lower rate or both, the same with x / 255, and
+    Keras 3 on JAX."""
     base = base_config(view.config)
-    fixed = [fix_config("unit", base, lr) for lr in view.learning_rates]
+    question = View(view.learning_rates, base).run_configs()
+    unit = [fix_config("unit", base, lr) for lr in view.learning_rates]
     jax = [base.replace(engine="keras3_jax", learning_rate=lr) for lr in view.learning_rates]
-    return list(dict.fromkeys([*View(view.learning_rates, base).run_configs(), *fixed, *jax]))
+    return [question[:1], question[:1], question, question[:1], unit, jax]
+
+
+SATURATION_SENTENCE = 1  # the one sentence that also reads the `saturated_share` of the `saturation_run`
+
+
+def runs_needed(view: View) -> list[RunConfig]:
+    """Every run the answer reads, once each."""
+    return list(dict.fromkeys(config for configs in sentence_runs(view) for config in configs))
 
 
 def saturation_run(view: View) -> RunConfig:
     """The run whose saturation the answer states: the question's setup at the lower rate."""
-    return base_config(view.config).replace(learning_rate=view.learning_rates[0])
+    return sentence_runs(view)[SATURATION_SENTENCE][0]
 
 
 def saturation_epoch(run: RunResult) -> int:
@@ -57,17 +67,20 @@ def saturated_share(run: RunResult, data: Prepared) -> float:
     return measures.softmax_saturated_fraction(linear.logits(run.kernels[epoch], run.biases[epoch], data.x_train))
 
 
+def claim(index: int, view: View, runs: Mapping[RunConfig, RunResult], saturated: float | None) -> Claim:
+    """The answer's sentence `index` for the view, from `runs` (at least the sentence's own
+    `sentence_runs`) and, for the SATURATION_SENTENCE, the `saturated_share` of the `saturation_run`."""
+    read = [runs[config] for config in sentence_runs(view)[index]]
+    return _SAYINGS[index](read, saturated)
+
+
 def claims(view: View, runs: Mapping[RunConfig, RunResult], saturated: float) -> list[Claim]:
-    """The answer for the view's learning rates, from `runs` (every config of `runs_needed`) and
-    the `saturated_share` of the `saturation_run`."""
-    base = base_config(view.config)
-    low, high = (runs[base.replace(learning_rate=lr)] for lr in view.learning_rates)
-    unit = [runs[fix_config("unit", base, lr)] for lr in view.learning_rates]
-    jax = [runs[base.replace(engine="keras3_jax", learning_rate=lr)] for lr in view.learning_rates]
-    return [_logits(low), _saturation(low, saturated), _scaling(low, high), _artifact(low), _fix(unit), _jax(jax)]
+    """The whole answer for the view, from `runs` (every config of `runs_needed`)."""
+    return [claim(index, view, runs, saturated) for index in range(len(_SAYINGS))]
 
 
-def _logits(run: RunResult) -> Claim:
+def _logits(runs: list[RunResult], _saturated: float | None) -> Claim:
+    (run,) = runs
     # the epoch's mean loss: a cross-entropy on clipped probabilities is at most the bound for
     # every image, so for their mean too
     loss, bound = run.history["loss"][-1], PROBABILITY_LOSS_BOUND
@@ -82,7 +95,8 @@ def _logits(run: RunResult) -> Claim:
     return Claim(text, holds, "why")
 
 
-def _saturation(run: RunResult, share: float) -> Claim:
+def _saturation(runs: list[RunResult], share: float) -> Claim:
+    (run,) = runs
     after = "the first epoch" if saturation_epoch(run) else "initialisation"
     holds = share >= SATURATED_SHARE
     text = (
@@ -95,7 +109,8 @@ def _saturation(run: RunResult, share: float) -> Claim:
     return Claim(text, holds, "why")
 
 
-def _scaling(low: RunResult, high: RunResult) -> Claim:
+def _scaling(runs: list[RunResult], _saturated: float | None) -> Claim:
+    low, high = runs
     lr_ratio = high.config.learning_rate / low.config.learning_rate
     norms = measures.norm_ratio(low.kernels[-1], high.kernels[-1])
     losses = ratio(high.history["loss"][-1], low.history["loss"][-1])
@@ -111,7 +126,8 @@ def _scaling(low: RunResult, high: RunResult) -> Claim:
     return Claim(text, holds, "loss_surface")
 
 
-def _artifact(run: RunResult) -> Claim:
+def _artifact(runs: list[RunResult], _saturated: float | None) -> Claim:
+    (run,) = runs
     reported = run.history["val_accuracy"][-1]
     holds = reports(reported, run.logit_accuracy) and reported - run.predict_accuracy > ARTIFACT_GAP
     text = (
@@ -125,7 +141,7 @@ def _artifact(run: RunResult) -> Claim:
     return Claim(text, holds, "why")
 
 
-def _fix(unit: list[RunResult]) -> Claim:
+def _fix(unit: list[RunResult], _saturated: float | None) -> Claim:
     low, high = unit
     lr_ratio = high.config.learning_rate / low.config.learning_rate
     losses = ratio(high.history["loss"][-1], low.history["loss"][-1])
@@ -142,7 +158,7 @@ def _fix(unit: list[RunResult]) -> Claim:
     return Claim(text, holds, "fixes")
 
 
-def _jax(jax: list[RunResult]) -> Claim:
+def _jax(jax: list[RunResult], _saturated: float | None) -> Claim:
     low, high = jax
     lr_ratio = high.config.learning_rate / low.config.learning_rate
     losses = ratio(high.history["loss"][-1], low.history["loss"][-1])
@@ -157,3 +173,6 @@ def _jax(jax: list[RunResult]) -> Claim:
         f"{figure(high.history['loss'][-1], '.3g')}: here it does not show the contrast the explanation predicts."
     )
     return Claim(text, holds, "reproduce")
+
+
+_SAYINGS = (_logits, _saturation, _scaling, _artifact, _fix, _jax)  # in the order of `sentence_runs`

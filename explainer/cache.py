@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import functools
 import hashlib
 import json
@@ -29,6 +30,32 @@ ARRAYS = ("step_loss", "kernels", "biases")
 # a temporary file older than this belongs to a writer that died (a write takes well under a second)
 ORPHAN_SECONDS = 300
 log = logging.getLogger(__name__)
+# why a write to the cache can fail that the reader can fix, in words
+UNWRITABLE = {
+    errno.ENOSPC: "its disk is full",
+    errno.EDQUOT: "its disk quota is used up",
+    errno.EROFS: "it is on a read-only file system",
+    errno.EACCES: "this process may not write there",
+    errno.EPERM: "this process may not write there",
+}
+
+
+class CacheUnwritable(OSError):
+    """Results cannot be stored in the cache directory; the message says why and what to do."""
+
+
+@contextlib.contextmanager
+def writing(directory: Path):
+    """Turns a write error the reader can fix into CacheUnwritable, in one sentence."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno not in UNWRITABLE:
+            raise
+        raise CacheUnwritable(
+            f"results cannot be stored in {directory}: {UNWRITABLE[error.errno]}; free some space there or set "
+            "EXPLAINER_CACHE_DIR to a writable directory"
+        ) from None
 
 
 def cache_dir() -> Path:
@@ -98,7 +125,7 @@ class RunStore:
         path = self.path(key)
         if path.exists() and not path.is_file():
             raise OSError(f"cannot cache this: {path} is in the way and is not a cache entry; remove it")
-        with _atomic(path) as file:
+        with writing(self.directory), _atomic(path) as file:
             np.savez_compressed(file, **arrays)  # a quarter smaller: warm --all stores ~1,600 runs
 
     def read_arrays(self, key: str) -> dict[str, np.ndarray] | None:
@@ -133,11 +160,12 @@ class RunStore:
 
     def lock(self, key: str) -> FileLock:
         """The key's lock, shared by every thread and process that trains into this directory."""
-        (self.directory / "locks").mkdir(parents=True, exist_ok=True)
+        with writing(self.directory):
+            (self.directory / "locks").mkdir(parents=True, exist_ok=True)
         return FileLock(self.directory / "locks" / f"{key}.lock")
 
     def write_progress(self, key: str, progress: Progress) -> None:
-        with _atomic(self._progress_path(key)) as file:
+        with writing(self.directory), _atomic(self._progress_path(key)) as file:
             file.write(json.dumps(dataclasses.asdict(progress)).encode())
 
     def read_progress(self, key: str) -> Progress | None:
@@ -160,7 +188,7 @@ class RunStore:
             if progress is not None:
                 progress(update)
 
-        with self.lock(key):
+        with writing(self.directory), self.lock(key):  # a lock file is a write too
             result = self.load(key)
             if result is None:
                 try:

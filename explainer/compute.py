@@ -9,7 +9,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from explainer import answer, mechanism, slicing
-from explainer.cache import run_key
+from explainer.cache import run_key, writing
 from explainer.config import RunConfig
 from explainer.data import Mnist, prepare, read_mnist
 from explainer.derived import Derivation, DerivedJob, load, save, save_undefined
@@ -37,7 +37,7 @@ def derive_job(job: DerivedJob) -> str:
 
 def derive_into(job: DerivedJob, mnist: Mnist) -> str:
     store, derivation = job.store, job.derivation
-    with store.lock(job.key):
+    with writing(store.directory), store.lock(job.key):  # a lock file is a write too
         if load(store, job.key, derivation.kind) is None:
             runs = {config: store.load(run_key(config, mnist.fingerprint)) for config in derivation.runs()}
             missing = [config for config, result in runs.items() if result is None]

@@ -20,6 +20,7 @@ import multiprocessing
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
 
@@ -44,6 +45,16 @@ RUNS_PER_WORKER = 50
 # to wait instead of filling the queue for everybody
 MAX_QUEUED_STEPS_PER_SESSION = 3_000_000
 MAX_PREFETCHED = 64  # runs and results queued ahead of anybody's asking, at most
+
+
+def prefetch_workers(capacity: int) -> int:
+    """Workers that what nobody asked for yet may hold at once: all but one, so that what
+    somebody asks for next waits only for its own computation, never for a prefetched one to end
+    (measured: a loss-surface control changed right after the page appeared took 10.5 s, behind
+    two prefetched surfaces); all of them when there is only one."""
+    return max(1, capacity - 1)
+
+
 # whose workers compute derived results: they are NumPy and numba only, so any backend's would do
 DERIVED_BACKEND = "tensorflow"
 
@@ -76,6 +87,26 @@ class InWorker:
         return getattr(importlib.import_module(self.module), self.name)(*args)
 
 
+# how often a worker checks that the process that started it is still there: a parent killed with
+# SIGKILL or by the OOM killer cannot stop its workers, which would otherwise live on (measured:
+# 2.2 GB held by orphans 31 minutes after `kill -9` of the command line)
+PARENT_POLL_SECONDS = 1.0
+
+
+def exit_with_parent(parent: int) -> None:
+    """In a worker: a daemon thread that ends the worker once `parent` is gone (the worker is then
+    someone else's child). A thread, not a parent-death signal: Linux sends that signal when the
+    *thread* that started the worker ends, and a pool starts workers from whichever thread submits
+    (a page's script run, which ends in a second)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def use_backend(backend: str) -> None:
     """In a new worker, before Keras is imported: the backend Keras 3 runs on there. A JAX worker
     cannot import TensorFlow (Keras 3 would, merely to seed it: 400 MB and its start-up noise)."""
@@ -84,11 +115,12 @@ def use_backend(backend: str) -> None:
         sys.modules.setdefault("tensorflow", None)  # None in sys.modules makes `import tensorflow` fail
 
 
-def start_worker(backend: str) -> None:
+def start_worker(backend: str, parent: int) -> None:
     """A worker's start, before any run: its backend chosen (Keras 3 reads KERAS_BACKEND once,
     at import), imported quietly on one thread, and a tiny run on each of its engines, which pays
     the first-trace costs (about 1 s per engine) up front; where derived results are computed,
-    the compiled kernels loaded too."""
+    the compiled kernels loaded too. It ends when its parent does, however the parent ended."""
+    exit_with_parent(parent)
     use_backend(backend)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     # one core per worker (measured: 4 ten-epoch runs on 2 workers take 8.5 s with one thread
@@ -122,9 +154,8 @@ def worker_count() -> int:
 def process_pool(backend: str) -> ProcessPoolExecutor:
     """The default executor for a backend's runs: spawned processes (never forked from a
     threaded server), each started for that backend."""
-    return ProcessPoolExecutor(
-        worker_count(), mp_context=multiprocessing.get_context("spawn"), initializer=functools.partial(start_worker, backend)
-    )
+    start = functools.partial(start_worker, backend, os.getpid())
+    return ProcessPoolExecutor(worker_count(), mp_context=multiprocessing.get_context("spawn"), initializer=start)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -200,6 +231,7 @@ class TrainingService:
         self._queue: list[tuple[bool, int, int, str]] = []  # (prefetch, SGD steps, ticket, key): a heap
         self._tickets = itertools.count()
         self._running = 0
+        self._prefetching = 0  # of the running, those nobody waited for when they started
         self._pools: dict[str, _Pool] = {}
         self._stopped = False
         self.pools_started = 0
@@ -303,6 +335,8 @@ class TrainingService:
         """Start the smallest waiting runs while workers are free; drop the ones nobody awaits."""
         with self._lock:
             while not self._stopped and self._running < self._capacity and self._queue:
+                if self._queue[0][0] and self._prefetching >= prefetch_workers(self._capacity):
+                    break  # only prefetch is left in the queue, and it may not take the last worker
                 _, _, ticket, key = heapq.heappop(self._queue)
                 waiting = self._waiting.get(key)
                 if waiting is None or waiting.started or waiting.ticket != ticket:
@@ -314,6 +348,7 @@ class TrainingService:
                     continue
                 waiting.started = True
                 self._running += 1
+                self._prefetching += waiting.prefetch
                 future = self.submit(waiting.function, waiting.job, backend=waiting.backend)
                 future.add_done_callback(lambda done, key=key: self._finished(key, done))
 
@@ -321,6 +356,7 @@ class TrainingService:
         with self._lock:
             waiting = self._waiting.pop(key)
             self._running -= 1
+            self._prefetching -= waiting.prefetch
         if done.cancelled():  # the pool was shut down under it
             waiting.future.set_exception(RuntimeError("the training service stopped before this run finished"))
         elif done.exception() is not None:

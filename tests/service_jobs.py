@@ -11,7 +11,8 @@ import numpy as np
 from explainer import cache, compute
 from explainer import train as training
 from explainer.config import RunConfig
-from explainer.data import Mnist
+from explainer.data import Mnist, prepare, read_mnist
+from explainer.model import build_model
 from explainer.service import Job
 from explainer.surface import Undefined
 from explainer.train import Progress, RunResult, train
@@ -125,3 +126,29 @@ def derive_undefined_surfaces(job) -> str:
 def derive_failing(job) -> str:
     """A derivation that raises as a fault would (not a fact about the run)."""
     raise OSError("no disk left")
+
+
+def trained_and_fitted(config: RunConfig, mnist_path: str) -> tuple[dict, np.ndarray, dict, np.ndarray]:
+    """The trainer's history and final kernel for `config`, beside Keras' own `fit` given the
+    same initial weights, the same batches in the same order, epoch by epoch; in the calling
+    process, which must run the engine's backend."""
+    mnist = read_mnist(mnist_path)
+    ours = train(config, mnist)
+    data = prepare(mnist, config)
+    model = build_model(config)
+    rng = np.random.default_rng(config.seed)
+    fitted = {name: [] for name in ours.history}
+    for _ in range(config.num_epochs):
+        order = rng.permutation(len(data.x_train))
+        logs = model.fit(
+            data.x_train[order],
+            data.y_train[order],
+            validation_data=(data.x_test, data.y_test),
+            batch_size=config.batch_size,
+            epochs=1,
+            shuffle=False,
+            verbose=0,
+        ).history
+        for name in fitted:
+            fitted[name].append(logs[name][0])
+    return ours.history, ours.kernels[-1], fitted, np.asarray(model.layers[-1].get_weights()[0])

@@ -71,6 +71,12 @@ def test_a_notice_stays_until_its_setting_changes_or_it_is_dismissed():
     assert notices(test) == [] and not test.exception
 
 
+@pytest.mark.parametrize("name", ["", " ", "é" * 300])
+def test_any_link_parameter_name_gets_the_unknown_parameter_notice(name):
+    test = page(**{name: "1"})
+    assert [plain(warning.value)[:37] for warning in test.warning] == ["Ignored the unknown link parameter '"]
+
+
 @pytest.mark.parametrize("path", [PAGES[0], PAGES[3]])  # the notices are the frame's, the same on every page
 def test_text_from_a_link_is_never_markdown(path):
     query = {"engine": "[click](http://example.invalid)", "loss": "![img](http://127.0.0.1:9/x.png)", ":red[x]": "1"}

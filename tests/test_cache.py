@@ -1,14 +1,20 @@
 """The on-disk store: round trip, atomic writes, corrupt entries, progress files, one training per key."""
 
+import contextlib
 import os
+import subprocess
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+import service_jobs
 
+from explainer import __main__ as cli
 from explainer import cache, model
 from explainer.config import RunConfig
+from explainer.service import TrainingService
 from explainer.train import Progress, RunResult
 
 
@@ -149,3 +155,42 @@ def test_something_else_at_an_entrys_path_is_skipped_and_left_alone(store, cache
     with pytest.raises(OSError, match="is in the way and is not a cache entry"):
         store.store("abc", make_result())
     assert (cache_dir / "abc.npz").is_dir()
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 64 KB file system of the test's own (tmpfs, mounted as root); skipped where this machine
+    does not let a test mount one."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)], capture_output=True).returncode:
+        pytest.skip("mounting a small file system is not allowed here")
+    yield disk
+    subprocess.run(["umount", str(disk)], check=True)
+
+
+def test_a_full_cache_says_so_and_leaves_nothing_half_written(small_disk):
+    store = cache.RunStore(small_disk)
+    with pytest.raises(cache.CacheUnwritable, match=f"cannot be stored in {small_disk}: its disk is full; free some space"):
+        store.store("abc", make_result())  # 85 KB compressed
+    assert [path.name for path in small_disk.rglob("*") if path.is_file()] == []
+
+
+def test_a_read_only_cache_says_so_and_still_reads(small_disk):
+    store = cache.RunStore(small_disk)
+    store.write_arrays("abc", {"x": np.zeros(3)})
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    with pytest.raises(cache.CacheUnwritable, match="it is on a read-only file system"):
+        store.train(RunConfig(), "other", mnist=None)  # fails at its lock, before any training
+    assert store.read_arrays("abc")["x"].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_the_command_line_stops_with_that_sentence(small_disk, synthetic, monkeypatch, capsys):
+    with contextlib.suppress(OSError), open(small_disk / "filler", "wb") as filler:
+        filler.write(os.urandom(70_000))  # the disk is full
+    monkeypatch.setenv("EXPLAINER_CACHE_DIR", str(small_disk))
+    monkeypatch.setattr(cli, "load_mnist", lambda: synthetic)
+    threads = lambda backend: ThreadPoolExecutor(1)  # noqa: E731
+    monkeypatch.setattr(cli, "TrainingService", lambda store: TrainingService(store, threads, job=service_jobs.pid_job))
+    assert cli.main(["run", "--epochs", "1"]) == 1
+    assert "results cannot be stored" in capsys.readouterr().err and not list(small_disk.rglob("*.npz"))

@@ -7,7 +7,11 @@ import service_jobs
 from pages_helper import plain
 from streamlit.testing.v1 import AppTest
 
+from explainer import plan
+from explainer.cache import run_key
+from explainer.config import RunConfig
 from explainer.service import TrainingService
+from explainer.view import View
 from ui import runs
 
 ROOT = Path(__file__).parents[1]
@@ -42,3 +46,13 @@ def test_missing_mnist_is_explained_on_the_page(tmp_path, monkeypatch):
     monkeypatch.setenv("MNIST_NPZ", str(tmp_path / "absent.npz"))
     test = reproduce()
     assert "MNIST could not be loaded" in test.error[0].value and "MNIST_NPZ" in test.error[0].value
+
+
+def test_every_damaged_run_of_a_page_is_trained_again_in_one_visit(store, synthetic):
+    reproduce()  # everything the page reads is stored
+    keys = [run_key(config, synthetic.fingerprint) for config in plan.reproduce_runs(View(config=RunConfig(num_epochs=2)))]
+    for key in keys:
+        store.path(key).write_bytes(b"damaged")
+    runs._stored.cache_clear()  # as in a fresh process: nothing read yet
+    page = reproduce()
+    assert not page.error and all(store.load(key) is not None for key in keys)

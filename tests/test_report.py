@@ -4,6 +4,7 @@
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from service_jobs import fake_result
 
@@ -98,8 +99,10 @@ def test_plane_chart_cells_cover_the_grid():
     a, b = np.linspace(0, 1, 3), np.linspace(-1, 1, 5)
     lines = [{"level": 3.0, "line": 0, "order": k, "a": 0.5, "b": k / 2} for k in range(2)]
     spec = charts.plane_chart(a, b, 1 + np.arange(15.0).reshape(3, 5), [{"step": 0, "a": 0.0, "b": 0.0}], lines).to_dict()
-    cells = next(values for values in spec["datasets"].values() if "a0" in values[0])
-    assert len(cells) == 15 and min(cell["a0"] for cell in cells) == pytest.approx(-0.25)
+    cells = next(values for values in spec["datasets"].values() if "loss" in values[0])
+    edges = spec["layer"][0]["transform"][0]
+    assert len(cells) == 15 and set(cells[0]) == {"a", "b", "loss"}  # the edges are computed in the browser
+    assert edges == {"calculate": "datum.a - 0.25", "as": "a0"} and min(cell["a"] for cell in cells) == 0
     assert any(values[0].get("level") == 3.0 for values in spec["datasets"].values())  # the contour lines are drawn
 
 
@@ -150,3 +153,18 @@ def test_a_non_finite_run_diverges_with_its_own_reason():
     result = fake_result(RunConfig())
     object.__setattr__(result, "diverged", "the training loss became nan at epoch 1, step 3")
     assert report.divergence(result) == "the training loss became nan at epoch 1, step 3"
+
+
+@pytest.mark.parametrize("steps", [charts.MAX_LINE_POINTS, charts.MAX_LINE_POINTS + 1, 1875])
+def test_a_line_keeps_at_most_what_a_reader_can_see_and_every_spike(steps):
+    rng = np.random.default_rng(steps)
+    alpha = rng.normal(size=steps)
+    alpha[steps // 3], alpha[steps // 2] = 400.0, -50.0  # an overshoot and a dip
+    rows = [
+        {"scaling": s, "learning_rate": 0.01, "step": k + 1, "alpha": a} for s in ("raw", "unit") for k, a in enumerate(alpha)
+    ]
+    frame = charts.thinned(pd.DataFrame(rows), "step", "alpha", ["scaling", "learning_rate"])
+    for _, line in frame.groupby("scaling"):
+        assert len(line) <= charts.MAX_LINE_POINTS and line["step"].is_monotonic_increasing
+        assert line["alpha"].max() == 400.0 and line["alpha"].min() == -50.0
+        assert len(line) == steps if steps <= charts.MAX_LINE_POINTS else len(line) < steps

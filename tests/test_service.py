@@ -217,6 +217,20 @@ def test_a_session_may_not_queue_without_bound(store, synthetic, monkeypatch):
     assert other.future.result(timeout=30) and all(run.future.result(timeout=30) for run in runs[:4])
 
 
+def test_prefetch_leaves_a_worker_free_for_what_somebody_asks_next(store, synthetic, monkeypatch):
+    monkeypatch.setenv("EXPLAINER_WORKERS", "2")
+    recorder = Recorder()
+    service = TrainingService(store, lambda backend: ThreadPoolExecutor(2), job=recorder)
+    ahead = [service.request(RunConfig(num_epochs=1, seed=seed), synthetic, prefetch=True) for seed in (1, 2)]
+    asked = service.request(RunConfig(seed=5), synthetic, "a")
+    asked.future.result(timeout=30)  # while the first prefetched run still holds its worker
+    assert [config.seed for config in recorder.started] == [1, 5]
+    recorder.release.set()
+    for run in ahead:
+        run.future.result(timeout=30)
+    assert [config.seed for config in recorder.started] == [1, 5, 2]
+
+
 def test_prefetch_never_goes_before_a_run_somebody_waits_for(store, synthetic):
     recorder = Recorder()
     service = TrainingService(store, lambda backend: ThreadPoolExecutor(1), job=recorder)

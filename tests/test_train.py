@@ -80,10 +80,21 @@ def test_same_config_same_numbers(in_its_process, engine):
     np.testing.assert_array_equal(first.kernels, second.kernels)
 
 
+FIT_CASES = [
+    ("tf_keras", "raw", "sgd"),
+    ("keras3", "raw", "sgd"),
+    ("tf_keras", "standardized", "sgd"),
+    ("keras3_jax", "raw", "sgd"),
+    ("keras3_jax", "raw", "adam"),
+    ("keras3_jax", "unit", "sgd"),
+]
+
+
 @pytest.mark.integration
-@pytest.mark.parametrize("engine, scaling", [("tf_keras", "raw"), ("keras3", "raw"), ("tf_keras", "standardized")])
-def test_fast_path_reproduces_plain_fit(mnist, engine, scaling):
-    """The trainer against Keras' own `fit`, epoch by epoch on the trainer's sample order.
+@pytest.mark.parametrize("engine, scaling, optimizer", FIT_CASES)
+def test_fast_path_reproduces_plain_fit(mnist, in_its_process, engine, scaling, optimizer):
+    """The trainer against Keras' own `fit`, epoch by epoch on the trainer's sample order, on
+    every engine (JAX's in a process of its own).
 
     Both run the same train_step on the same float32 batches in the same order, so they agree
     to float32 round-off (measured: bit-identical on this machine). The tolerance leaves room
@@ -92,28 +103,11 @@ def test_fast_path_reproduces_plain_fit(mnist, engine, scaling):
     wrong batch, order or update would show up far beyond it; standardized inputs check that the
     trainer scales its uint8 images batch by batch exactly as `prepare` scales the arrays.
     """
-    config = RunConfig(engine=engine, scaling=scaling, num_epochs=2, train_subset=2000)
-    ours = train(config, mnist)
-    data = prepare(mnist, config)
-    model = build_model(config)
-    rng = np.random.default_rng(config.seed)
-    fitted = {name: [] for name in ours.history}
-    for _ in range(config.num_epochs):
-        order = rng.permutation(len(data.x_train))
-        logs = model.fit(
-            data.x_train[order],
-            data.y_train[order],
-            validation_data=(data.x_test, data.y_test),
-            batch_size=config.batch_size,
-            epochs=1,
-            shuffle=False,
-            verbose=0,
-        ).history
-        for name in fitted:
-            fitted[name].append(logs[name][0])
+    config = RunConfig(engine=engine, scaling=scaling, optimizer=optimizer, num_epochs=2, train_subset=2000)
+    ours, kernel, fitted, fitted_kernel = in_its_process(service_jobs.trained_and_fitted, config, mnist.source)
     for name in fitted:
-        np.testing.assert_allclose(ours.history[name], fitted[name], rtol=1e-5, err_msg=name)
-    np.testing.assert_allclose(ours.kernels[-1], model.layers[-1].get_weights()[0], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(ours[name], fitted[name], rtol=1e-5, err_msg=name)
+    np.testing.assert_allclose(kernel, fitted_kernel, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.integration

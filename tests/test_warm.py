@@ -68,3 +68,20 @@ def test_warm_states_undefined_surfaces_and_fails_only_on_faults(warmed, synthet
             service.shutdown()
         captured = capsys.readouterr()
         assert expected in captured.out + captured.err
+
+
+def test_damaged_runs_are_trained_again_by_the_same_command(warmed, synthetic, tmp_path, monkeypatch, capsys):
+    """`python -m explainer run` over damaged entries: every one is trained again in that call,
+    and the command prints its runs, not a traceback."""
+    monkeypatch.setattr(cli, "load_mnist", lambda: synthetic)
+    shutil.copytree(warmed[0].directory, tmp_path, dirs_exist_ok=True)
+    store, configs = RunStore(tmp_path), VIEWS[0].run_configs()
+    for config in configs:
+        store.path(run_key(config, synthetic.fingerprint)).write_bytes(b"damaged")
+    service = TrainingService(store, synthetic_workers, **JOBS)
+    try:
+        results = cli.train_all(service, configs)
+    finally:
+        service.shutdown()
+    assert [result.config for result in results] == configs
+    assert "2 stored run(s) could not be read and were removed; training them again" in capsys.readouterr().err

@@ -7,7 +7,7 @@ import re
 
 import streamlit as st
 
-from explainer.view import Notice
+from explainer.view import SETTINGS, Notice
 
 # every ASCII punctuation character may be backslash-escaped in CommonMark; escaped, none can
 # open a link, an image, emphasis, HTML, a heading, Streamlit's :colour[...] or :icon: syntax or
@@ -25,14 +25,12 @@ def inert(text: str) -> str:
 
 def keep(found: list[Notice]) -> None:
     """Remember `found`, each with its setting's value now: a notice goes once that value changes."""
-    st.session_state.notices = [(notice, st.session_state.get(notice.setting)) for notice in found]
+    st.session_state.notices = [(notice, _value(notice.setting)) for notice in found]
 
 
 def show() -> None:
     """Every kept notice whose setting still has its value, each with a button to dismiss it."""
-    kept = [
-        (notice, value) for notice, value in st.session_state.get("notices", []) if st.session_state.get(notice.setting) == value
-    ]
+    kept = [(notice, value) for notice, value in st.session_state.get("notices", []) if _value(notice.setting) == value]
     st.session_state.notices = kept
     for index, (notice, _) in enumerate(kept):
         text, dismiss = st.columns([24, 1], vertical_alignment="center")
@@ -40,6 +38,12 @@ def show() -> None:
         dismiss.button(
             "", icon=":material/close:", key=f"dismiss notice {index}", help="Dismiss", on_click=_dismiss, args=(notice,)
         )
+
+
+def _value(setting: str):
+    """A setting's value now; None for a link parameter that is no setting (any name a link may
+    carry, the empty one included, which Streamlit refuses as a key)."""
+    return st.session_state.get(setting) if setting in SETTINGS else None
 
 
 def _dismiss(notice: Notice) -> None:

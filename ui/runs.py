@@ -7,6 +7,7 @@ import concurrent.futures
 import functools
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import streamlit as st
@@ -15,7 +16,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from explainer import charts, plan, surface
 from explainer import divergence as divergence_study
-from explainer.answer import Claim, claims, saturation_run
+from explainer.answer import SATURATION_SENTENCE, Claim, claim, saturation_run, sentence_runs
 from explainer.answer import runs_needed as answer_runs
 from explainer.cache import RunStore, cache_dir, run_key
 from explainer.config import RunConfig
@@ -91,29 +92,44 @@ def begin_page() -> None:
 
 def results(configs: list[RunConfig], label: str, warn_diverged: bool = True) -> list[RunResult]:
     """Results for `configs`, training missing ones in the workers while the page shows their
-    progress; when a run failed, the page says why, offers a retry and stops. Diverged runs are
-    listed in the warning above the page unless `warn_diverged` is off (runs meant to diverge)."""
-    data = mnist()
-    context = get_script_run_ctx()
-    runs = [service().request(config, data, context.session_id if context else None) for config in configs]
-    pending = [run for run in runs if not run.future.done()]
-    if pending:
-        _watch(pending, label)
-    failed = [run for run in runs if run.future.exception() is not None]
-    if failed:
-        for run in failed:
-            st.error(inert(f"{label}: the run ({describe(run.config)}) failed: {failure(run.future.exception())}"))
-        st.button("Retry the failed runs", key=f"retry {label}", icon=":material/refresh:")
-        st.stop()
+    progress; when a run failed, the page says why, offers a retry and stops. A stored run that
+    cannot be read is removed on reading, and every such run is trained again at once, in the
+    same visit. Diverged runs are listed in the warning above the page unless `warn_diverged` is
+    off (runs meant to diverge)."""
+    for _ in range(2):
+        runs = _ask(configs)
+        pending = [run for run in runs if not run.future.done()]
+        if pending:
+            _watch(pending, label)
+        failed = [run for run in runs if run.future.exception() is not None]
+        if failed:
+            for run in failed:
+                st.error(inert(f"{label}: the run ({describe(run.config)}) failed: {failure(run.future.exception())}"))
+            st.button("Retry the failed runs", key=f"retry {label}", icon=":material/refresh:")
+            st.stop()
+        found = [_read(_stored, run.key) for run in runs]
+        if None not in found:
+            if warn_diverged:
+                _warn_diverged(found)
+            return found
+    st.error(f"{label}: a stored run could not be read, even after training it again.")
+    st.button("Train it again", key=f"reload {label}", icon=":material/refresh:")
+    st.stop()
+
+
+def _read(cached: Callable, *args):
+    """What `cached` (a cache of the store's entries) gives for `args`, or None when the entry
+    could not be read and was removed."""
     try:
-        found = [_stored(run.key, str(service().store.directory)) for run in runs]
-    except LookupError as error:
-        st.error(f"{label}: {error}")
-        st.button("Train it again", key=f"reload {label}", icon=":material/refresh:")
-        st.stop()
-    if warn_diverged:
-        _warn_diverged(found)
-    return found
+        return cached(*args, str(service().store.directory))
+    except LookupError:
+        return None
+
+
+def _ask(configs: list[RunConfig]) -> list[Run]:
+    """The runs for `configs`, asked for on behalf of this session: queued unless stored."""
+    data, context = mnist(), get_script_run_ctx()
+    return [service().request(config, data, context.session_id if context else None) for config in configs]
 
 
 def _warn_diverged(found: list[RunResult]) -> None:
@@ -181,7 +197,7 @@ def _watch(pending: list[Run], label: str) -> None:
 def _stored(key: str, directory: str) -> RunResult:
     result = RunStore(Path(directory)).load(key)
     if result is None:  # raising keeps the miss out of the cache
-        raise LookupError("a stored run could not be read and was removed; it is trained again on the next request")
+        raise LookupError(key)
     return result
 
 
@@ -190,16 +206,22 @@ def _load(config: RunConfig) -> RunResult:
     return _stored(run_key(config, load_mnist().fingerprint), str(service().store.directory))
 
 
-def answer(view: View) -> list[Claim]:
-    """The answer-first sentences for the view, training the runs they read first."""
-    results(answer_runs(view), "The answer")
-    saturated = derived([Derivation("saturation", config=saturation_run(view))], "The answer")[0]
-    return _claims(view, saturated, where())
+def answer(view: View) -> Iterator[Claim]:
+    """The answer's sentences in order, each as soon as the runs it reads are trained: every run
+    of the answer is asked for at once, then each sentence waits for its own only (on a cold host
+    the first sentence needs one run, the whole answer six and a derived result)."""
+    _ask(answer_runs(view))
+    saturated = None
+    for index, configs in enumerate(sentence_runs(view)):
+        results(configs, "The answer")
+        if index == SATURATION_SENTENCE:
+            saturated = derived([Derivation("saturation", config=saturation_run(view))], "The answer")[0]
+        yield _claim(index, view, saturated, where())
 
 
-@st.cache_resource(show_spinner=False, max_entries=VIEWS_KEPT)
-def _claims(view: View, saturated: float, source: tuple[str, str]) -> list[Claim]:
-    return claims(view, {needed: _load(needed) for needed in answer_runs(view)}, saturated)
+@st.cache_resource(show_spinner=False, max_entries=6 * VIEWS_KEPT)
+def _claim(index: int, view: View, saturated: float | None, source: tuple[str, str]) -> Claim:
+    return claim(index, view, {config: _load(config) for config in sentence_runs(view)[index]}, saturated)
 
 
 def divergence_sweep(view: View) -> divergence_study.Sweep:
@@ -275,26 +297,30 @@ def prefetch_surfaces(requests: dict[str, surface.SurfaceRequest], view: View) -
 
 def derived(derivations: list[Derivation], label: str, hint: str = "") -> list:
     """Results derived from stored runs: from the store, else computed in the workers while the
-    page waits; when one does not exist here or cannot be computed, the page says why (and
-    `hint`), offers a retry if trying again may help, and stops."""
+    page waits (a stored one that cannot be read is removed on reading and computed again, every
+    such one at once, in the same visit); when one does not exist here or cannot be computed, the
+    page says why (and `hint`), offers a retry if trying again may help, and stops."""
     data, context = mnist(), get_script_run_ctx()
-    asked = [(d, *service().derive(d, data, context.session_id if context else None)) for d in derivations]
-    pending = [future for _, _, future in asked if not future.done()]
-    if pending:
-        with st.spinner(f"{label}: computing {len(pending)} result(s) in the workers, once..."):
-            concurrent.futures.wait(pending)
-    # a result that does not exist at its point is stored as such, and read below like any other
-    faults = [error for _, _, future in asked if not isinstance(error := future.exception(), surface.Undefined | None)]
-    if faults:
-        st.error(inert(f"{label}: {failure(faults[0])}. {hint}"))
-        st.button("Try again", key=f"retry {label}", icon=":material/refresh:")
-        st.stop()
-    try:
-        return [_derived(key, d.kind, str(service().store.directory)) for d, key, _ in asked]
-    except surface.Undefined as undefined:  # a fact about the run: trying again changes nothing
-        st.error(inert(f"{label}: {undefined}. {hint}"))
-    except LookupError as error:
-        st.error(f"{label}: {error}")
+    for _ in range(2):
+        asked = [(d, *service().derive(d, data, context.session_id if context else None)) for d in derivations]
+        pending = [future for _, _, future in asked if not future.done()]
+        if pending:
+            with st.spinner(f"{label}: computing {len(pending)} result(s) in the workers, once..."):
+                concurrent.futures.wait(pending)
+        # a result that does not exist at its point is stored as such, and read below like any other
+        faults = [error for _, _, future in asked if not isinstance(error := future.exception(), surface.Undefined | None)]
+        if faults:
+            st.error(inert(f"{label}: {failure(faults[0])}. {hint}"))
+            st.button("Try again", key=f"retry {label}", icon=":material/refresh:")
+            st.stop()
+        try:
+            found = [_read(_derived, key, d.kind) for d, key, _ in asked]
+        except surface.Undefined as undefined:  # a fact about the run: trying again changes nothing
+            st.error(inert(f"{label}: {undefined}. {hint}"))
+            st.stop()
+        if None not in found:
+            return found
+    st.error(f"{label}: a stored result could not be read, even after computing it again.")
     st.stop()
 
 
@@ -302,5 +328,5 @@ def derived(derivations: list[Derivation], label: str, hint: str = "") -> list:
 def _derived(key: str, kind: str, directory: str):
     result = load_derived(RunStore(Path(directory)), key, kind)
     if result is None:  # raising keeps the miss out of the cache
-        raise LookupError("a stored result could not be read and was removed; it is computed again on the next request")
+        raise LookupError(key)
     return result

@@ -76,7 +76,7 @@ def claim(index: int, view: View, runs: Mapping[RunConfig, RunResult], saturated
 
 def claims(view: View, runs: Mapping[RunConfig, RunResult], saturated: float) -> list[Claim]:
     """The whole answer for the view, from `runs` (every config of `runs_needed`)."""
-    return [claim(index, view, runs, saturated) for index in range(len(_SAYINGS))]
+    return [claim(index, view, runs, saturated) for index in range(SENTENCES)]
 
 
 def _logits(runs: list[RunResult], _saturated: float | None) -> Claim:
@@ -176,3 +176,4 @@ def _jax(jax: list[RunResult], _saturated: float | None) -> Claim:
 
 
 _SAYINGS = (_logits, _saturation, _scaling, _artifact, _fix, _jax)  # in the order of `sentence_runs`
+SENTENCES = len(_SAYINGS)

@@ -16,7 +16,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from explainer import charts, plan, surface
 from explainer import divergence as divergence_study
-from explainer.answer import SATURATION_SENTENCE, Claim, claim, saturation_run, sentence_runs
+from explainer.answer import SATURATION_SENTENCE, SENTENCES, Claim, claim, saturation_run, sentence_runs
 from explainer.answer import runs_needed as answer_runs
 from explainer.cache import RunStore, cache_dir, run_key
 from explainer.config import RunConfig
@@ -219,7 +219,7 @@ def answer(view: View) -> Iterator[Claim]:
         yield _claim(index, view, saturated, where())
 
 
-@st.cache_resource(show_spinner=False, max_entries=6 * VIEWS_KEPT)
+@st.cache_resource(show_spinner=False, max_entries=SENTENCES * VIEWS_KEPT)
 def _claim(index: int, view: View, saturated: float | None, source: tuple[str, str]) -> Claim:
     return claim(index, view, {config: _load(config) for config in sentence_runs(view)[index]}, saturated)
 

@@ -53,8 +53,8 @@ def writing(directory: Path):
         if error.errno not in UNWRITABLE:
             raise
         raise CacheUnwritable(
-            f"results cannot be stored in {directory}: {UNWRITABLE[error.errno]}; free some space there or set "
-            "EXPLAINER_CACHE_DIR to a writable directory"
+            f"results cannot be stored in {directory}: {UNWRITABLE[error.errno]}; make room there, or set "
+            "EXPLAINER_CACHE_DIR to a directory with room that this process can write"
         ) from None
 
 

@@ -45,18 +45,15 @@ RUNS_PER_WORKER = 50
 # to wait instead of filling the queue for everybody
 MAX_QUEUED_STEPS_PER_SESSION = 3_000_000
 MAX_PREFETCHED = 64  # runs and results queued ahead of anybody's asking, at most
+# whose workers compute derived results: they are NumPy and numba only, so any backend's would do
+DERIVED_BACKEND = "tensorflow"
 
 
 def prefetch_workers(capacity: int) -> int:
     """Workers that what nobody asked for yet may hold at once: all but one, so that what
-    somebody asks for next waits only for its own computation, never for a prefetched one to end
-    (measured: a loss-surface control changed right after the page appeared took 10.5 s, behind
-    two prefetched surfaces); all of them when there is only one."""
+    somebody asks for next starts at once instead of waiting for a prefetched result to end (a
+    loss surface takes seconds); all of them when there is only one."""
     return max(1, capacity - 1)
-
-
-# whose workers compute derived results: they are NumPy and numba only, so any backend's would do
-DERIVED_BACKEND = "tensorflow"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -171,7 +171,7 @@ def small_disk(tmp_path):
 
 def test_a_full_cache_says_so_and_leaves_nothing_half_written(small_disk):
     store = cache.RunStore(small_disk)
-    with pytest.raises(cache.CacheUnwritable, match=f"cannot be stored in {small_disk}: its disk is full; free some space"):
+    with pytest.raises(cache.CacheUnwritable, match=f"cannot be stored in {small_disk}: its disk is full; make room there"):
         store.store("abc", make_result())  # 85 KB compressed
     assert [path.name for path in small_disk.rglob("*") if path.is_file()] == []
 

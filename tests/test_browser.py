@@ -1,16 +1,20 @@
 """In a real browser: Debian's chromium, driven by Playwright, against `streamlit run`: every page,
-a link's settings, and a server that trains in its workers without ever loading TensorFlow."""
+a link's settings, and a server that trains in its workers without ever loading TensorFlow; and
+twenty sessions at once on the same server, over Streamlit's own protocol."""
 
+import asyncio
 import dataclasses
 import os
 import shutil
 import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psutil
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from bench.bench_load import Visit
 from bench.serve import CHROMIUM, CHROMIUM_ARGS, streamlit_server
 
 pytestmark = pytest.mark.integration
@@ -123,3 +127,15 @@ def test_text_from_a_link_renders_as_text(server, page):
     assert "[click](http://example.invalid/x)" in notices.first.inner_text().replace("\u2060", "")  # an invisible joiner
     assert page.locator("a[href*='example.invalid'], img[src*='127.0.0.1:9']").count() == 0
     assert not [url for url in fetched if urllib.parse.urlsplit(url).netloc in ("127.0.0.1:9", "example.invalid")]
+
+
+def test_twenty_sessions_at_once_all_finish_without_an_exception(server):
+    """Twenty visitors open the same small view at once (Streamlit's own protocol, as
+    bench/bench_load.py plays it): every script run finishes, and none draws an exception."""
+
+    async def everyone() -> list[Visit]:
+        return await asyncio.gather(*(Visit("", SMALL).run(server.url) for _ in range(20)))
+
+    with ThreadPoolExecutor(1) as thread:  # Playwright's sync API holds this thread's event loop
+        visits = thread.submit(lambda: asyncio.run(everyone())).result()
+    assert [(visit.ok, visit.exceptions) for visit in visits] == [(True, 0)] * 20

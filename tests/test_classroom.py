@@ -1,16 +1,11 @@
 """A class opening the shared link at once: what a page shows for a view is computed once per
-process, whoever asks, and a server holds many sessions at once."""
+process, whoever asks (the real server's many sessions at once: test_browser.py)."""
 
-import asyncio
 import collections
-import urllib.parse
 
-import pytest
 import streamlit as st
 from pages_helper import page
 
-from bench.bench_load import Visit
-from bench.serve import streamlit_server
 from ui import figures, runs
 
 
@@ -31,7 +26,7 @@ def test_a_views_page_data_is_computed_once_for_two_sessions(store, monkeypatch)
     spec = figures._convert_altair_to_vega_lite_spec
     monkeypatch.setattr(figures, "_convert_altair_to_vega_lite_spec", counted(calls, "charts", spec))
     st.cache_resource.clear()  # as in a fresh process
-    paths = ("app_pages/reproduce.py", "app_pages/fixes.py", "app_pages/why.py")
+    paths = ("app_pages/reproduce.py", "app_pages/fixes.py")
     for path in paths:
         page(path)
     first = dict(calls)
@@ -39,17 +34,3 @@ def test_a_views_page_data_is_computed_once_for_two_sessions(store, monkeypatch)
     for path in paths:  # another session, the same view
         page(path)
     assert dict(calls) == first
-
-
-@pytest.mark.integration
-def test_twenty_sessions_at_once_all_finish_without_an_exception(mnist):
-    """Twenty visitors open the same small view at once on a real server (Streamlit's own
-    protocol, see bench/bench_load.py): every script run finishes, and none draws an exception."""
-    query = urllib.parse.urlencode({"num_epochs": 1, "train_subset": 2000})
-    with streamlit_server() as (url, _):
-
-        async def everyone() -> list[Visit]:
-            return await asyncio.gather(*(Visit("", query).run(url) for _ in range(20)))
-
-        visits = asyncio.run(everyone())
-    assert [(visit.ok, visit.exceptions) for visit in visits] == [(True, 0)] * 20

@@ -61,8 +61,7 @@ st.header("Step quality through epoch 1")
 runs = {
     (scaling, lr): request.config.replace(learning_rate=lr) for scaling, request in requests.items() for lr in view.learning_rates
 }
-qualities = step_quality(list(runs.values()), every=1)
-rows = [dict(row, scaling=NAMES[scaling]) for (scaling, _), quality in zip(runs, qualities) for row in quality]
+rows = surface.quality_rows(dict(zip(runs, step_quality(list(runs.values()), every=1))), NAMES)
 chart(st, tuple(runs.values()), charts.alpha_chart, rows)
 medians = "; ".join(
     f"{scaling}, learning rate {lr:g}: {figure(m, '.3g')}" for (scaling, lr), m in surface.median_alphas(rows).items()
@@ -72,16 +71,7 @@ st.caption(f"Every step of epoch 1, on its own mini-batch (symmetric log scale).
 st.header("The plane of d1 and d2")
 for column, (scaling, plane) in zip(st.columns(2), slices.items()):
     column.subheader(NAMES[scaling])
-    chart(
-        column,
-        (view, requests[scaling]),
-        charts.plane_chart,
-        plane.plane_a,
-        plane.plane_b,
-        plane.plane_loss,
-        plane.iterates,
-        surface.contours(plane),
-    )
+    chart(column, (view, requests[scaling]), charts.surface_plane, plane)
 st.caption(f"The loss on the plane (log colour), its contour lines, and the path of the next SGD steps at learning rate {low:g}.")
 st.page_link(PAGES["fixes"], label="Next: what each fix changes", icon=":material/arrow_forward:")
 prefetch_surfaces(requests, view)

@@ -6,6 +6,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from explainer import surface
 from explainer.labels import FIX_NAMES, HEADERS, NAMES, OPTIMIZER_NAMES, VERDICT_WORDS
 
 LR_DASHES = [[1, 0], [6, 3]]  # the lower learning rate solid, the higher dashed
@@ -244,6 +245,12 @@ def plane_chart(a, b, loss, iterates: list[dict], contours: list[dict]) -> alt.L
         .encode(x="a:Q", y="b:Q", detail="line:N", order="order:Q", tooltip=[alt.Tooltip("level:Q", format=".4g", title="loss")])
     )
     return (heat + lines + path).properties(width=380, height=320)
+
+
+def surface_plane(plane: surface.Slices) -> alt.LayerChart:
+    """The loss-surface page's plane for one input scaling: `plane_chart` of its grid, with its
+    contour lines and the path of the next SGD steps."""
+    return plane_chart(plane.plane_a, plane.plane_b, plane.plane_loss, plane.iterates, surface.contours(plane))
 
 
 def landing_chart(rows: list[dict], learning_rate: float) -> alt.LayerChart:

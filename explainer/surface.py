@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import warnings
+from collections.abc import Mapping
 
 import contourpy
 import numpy as np
@@ -114,6 +115,11 @@ def landing_rates(learning_rates: tuple[float, ...]) -> np.ndarray:
     LANDING_SPAN, with the view's own rates among them."""
     grid = np.geomspace(min(learning_rates) / LANDING_SPAN, max(learning_rates) * LANDING_SPAN, LANDING_POINTS)
     return np.unique(np.r_[np.float64([float(f"{rate:.3g}") for rate in grid]), learning_rates])
+
+
+def quality_rows(qualities: Mapping[tuple[str, float], list[dict]], names: Mapping[str, str]) -> list[dict]:
+    """The step-quality rows of every (input scaling, learning rate), each naming its scaling in words."""
+    return [dict(row, scaling=names[scaling]) for (scaling, _), quality in qualities.items() for row in quality]
 
 
 def median_alphas(rows: list[dict]) -> dict[tuple[str, float], float]:

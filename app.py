@@ -4,10 +4,9 @@ import streamlit as st
 
 from explainer import gate
 from explainer.config import ACTIVATIONS, BOUNDS, ENGINES, OPTIMIZERS, SCALINGS, losses_for
-from explainer.labels import LABELS
+from explainer.reader.labels import LABELS
 from explainer.view import View, config_from_widgets, format_learning_rates, parse_learning_rates, to_query, widget_values
-from ui import notices, runs
-from ui.pages import PAGES, TITLES
+from ui import notices, pages, runs
 
 st.set_page_config(page_title="Why does the loss grow with the learning rate?", page_icon=":material/trending_up:", layout="wide")
 
@@ -58,6 +57,4 @@ st.query_params.from_dict(to_query(st.session_state.view))
 notices.show()
 runs.begin_page()
 
-st.navigation(
-    [st.Page(PAGES[name], title=title, icon=icon, default=name == "reproduce") for name, (title, icon) in TITLES.items()]
-).run()
+pages.navigation()

@@ -2,10 +2,12 @@
 
 import streamlit as st
 
-from explainer import charts, fixes, question
-from explainer.labels import FIX_NAMES, VERDICT_WORDS, describe, setup, table
+from explainer import fixes
+from explainer.findings import verdicts
+from explainer.reader import charts, question
+from explainer.reader.labels import FIX_NAMES, VERDICT_WORDS, describe, setup, table
 from ui.figures import chart
-from ui.pages import PAGES
+from ui.pages import link_next
 from ui.runs import divergence_sweep, fix_outcomes
 
 view = st.session_state.view
@@ -16,10 +18,10 @@ st.markdown(
     + (f"; the sidebar's combination ({describe(view.config)}) comes last." if view.config != base else ".")
 )
 found = fix_outcomes(view)
-rows = fixes.matrix_rows(found)
-st.markdown("\n".join(f"- {fixes.sentence(outcome)}" for outcome in found))
+rows = verdicts.matrix_rows(found)
+st.markdown("\n".join(f"- {verdicts.sentence(outcome)}" for outcome in found))
 with st.expander("How the verdicts are decided"):
-    st.markdown("\n".join(f"- **{VERDICT_WORDS[verdict]}**: {rule}" for verdict, rule in fixes.RULES.items()))
+    st.markdown("\n".join(f"- **{VERDICT_WORDS[verdict]}**: {rule}" for verdict, rule in verdicts.RULES.items()))
 left, right = st.columns(2)
 chart(left, (view,), charts.fix_matrix, rows, "loss", log_color=True)
 chart(right, (view,), charts.fix_matrix, rows, "val_accuracy")
@@ -31,7 +33,7 @@ st.dataframe(table(rows), hide_index=True)
 st.header("One fix against the question's setup")
 choices = [outcome.fix for outcome in found if outcome.fix != "baseline"]
 fix = st.selectbox("Fix", choices, format_func=FIX_NAMES.get, key="fix_curve")
-curves = fixes.curve_rows(found, fix)
+curves = verdicts.curve_rows(found, fix)
 chart(st, (view, fix), charts.epoch_chart, curves, "loss", log_scale=True)
 chart(st, (view, fix), charts.epoch_chart, curves, "accuracy")
 st.caption("The fix (one colour) beside the question's setup (the other), per epoch; the dash is the learning rate.")
@@ -40,7 +42,7 @@ if fix in fixes.FIXES:
     st.code(question.code_with(fix), language="python")
 
 st.header("The accepted answer, checked")
-answer = fixes.check_answer(found)
+answer = verdicts.check_answer(found)
 claim = '"The learning rate is too high, hence the divergence"'
 st.subheader(f"{claim}: {'supported' if answer.divergence else 'not supported'}")
 st.markdown(answer.divergence_sentence())
@@ -51,4 +53,4 @@ st.caption("What real divergence would look like, searched for: the final loss o
 claim = '"Use softmax, not sigmoid"'
 st.subheader(f"{claim}: {'not supported for training' if answer.softmax_identical else 'supported: training changes'}")
 st.markdown(answer.softmax_sentence())
-st.page_link(PAGES["why"], label="Next: why, step by step, each step measured", icon=":material/arrow_forward:")
+link_next(__file__)

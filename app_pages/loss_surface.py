@@ -2,10 +2,12 @@
 
 import streamlit as st
 
-from explainer import charts, plan, surface
-from explainer.labels import EVALUATE_ON, LABELS, NAMES, describe, figure
+from explainer import plan
+from explainer.findings import surface
+from explainer.reader import charts
+from explainer.reader.labels import EVALUATE_ON, LABELS, NAMES, describe, figure
 from ui.figures import chart
-from ui.pages import PAGES
+from ui.pages import link_next
 from ui.runs import prefetch_surfaces, step_quality, surface_views
 
 view = st.session_state.view
@@ -73,5 +75,5 @@ for column, (scaling, plane) in zip(st.columns(2), slices.items()):
     column.subheader(NAMES[scaling])
     chart(column, (view, requests[scaling]), charts.surface_plane, plane)
 st.caption(f"The loss on the plane (log colour), its contour lines, and the path of the next SGD steps at learning rate {low:g}.")
-st.page_link(PAGES["fixes"], label="Next: what each fix changes", icon=":material/arrow_forward:")
+link_next(__file__)
 prefetch_surfaces(requests, view)

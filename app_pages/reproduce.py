@@ -3,13 +3,15 @@
 import pandas as pd
 import streamlit as st
 
-from explainer import charts, gate, plan, question, report
+from explainer import gate, plan
 from explainer.config import BOUNDS, ENGINES
-from explainer.labels import NAMES, describe, figure
+from explainer.findings import report
+from explainer.reader import charts, question
+from explainer.reader.labels import NAMES, describe, figure
 from explainer.view import SWEEP_EPOCHS, SWEEP_LEARNING_RATES, format_learning_rates
 from ui.figures import chart
 from ui.notices import inert
-from ui.pages import PAGES
+from ui.pages import link_next, showing
 from ui.runs import answer, prefetch_neighbours, results
 
 view = st.session_state.view
@@ -22,7 +24,7 @@ st.markdown(
 for claim in answer(view):
     text, link = st.columns([6, 1], vertical_alignment="center")
     text.markdown(("" if claim.holds else ":orange-badge[not borne out here] ") + claim.text)
-    link.page_link(PAGES[claim.page], label="see it", icon=":material/arrow_forward:")
+    link.page_link(showing(claim.evidence), label="see it", icon=":material/arrow_forward:")
 with st.expander("The question's code"):
     st.code(question.CODE, language="python")
 
@@ -70,5 +72,5 @@ st.markdown(
     f"slope is {figure(swept.slope, '.2f')}: the loss is {'' if swept.follows_learning_rate else 'not '}proportional to the "
     f"learning rate, while the reported accuracy stays between {figure(lowest, '.4f')} and {figure(highest, '.4f')}."
 )
-st.page_link(PAGES["loss_surface"], label="Next: where each SGD step lands on the loss surface", icon=":material/arrow_forward:")
+link_next(__file__)
 prefetch_neighbours(view)

@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from explainer import charts, steps
-from explainer.labels import describe, table
+from explainer.findings import steps
+from explainer.reader import charts
+from explainer.reader.labels import describe, table
 from ui.figures import chart
-from ui.pages import PAGES
+from ui.pages import link_next
 from ui.runs import measured_mechanism
 
 view = st.session_state.view
@@ -59,4 +60,4 @@ st.caption(
     "How many test images have each per-image loss, at each learning rate: the correct ones near 0, the wrong ones far out."
 )
 st.markdown(steps.per_sample(m))
-st.page_link(PAGES["reproduce"], label="Back to the answer", icon=":material/arrow_back:")
+link_next(__file__)

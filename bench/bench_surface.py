@@ -21,11 +21,14 @@ import numpy as np
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from explainer import linear, slicing, surface
-from explainer.cache import cached_train
 from explainer.config import RunConfig
 from explainer.data import load_mnist, prepare
-from explainer.model import build_model
+from explainer.findings import surface
+from explainer.maths import linear
+from explainer.store.cache import RunStore, run_key
+from explainer.worker import slicing
+from explainer.worker.jobs import train_into
+from explainer.worker.model import build_model
 from ui import runs
 
 ROOT = Path(__file__).parents[1]
@@ -67,7 +70,7 @@ def main() -> None:
     args = parser.parse_args()
     config = RunConfig(num_epochs=1)
     mnist = load_mnist()
-    result, data = cached_train(config, mnist), prepare(mnist, config)
+    result, data = train_into(RunStore.default(), config, run_key(config, mnist.fingerprint), mnist), prepare(mnist, config)
     request = surface.SurfaceRequest(config, point="epoch", index=1)
     theta, epoch, step = slicing.position(request, result, data)
     d1, d2 = slicing.directions(request, theta, data, epoch, step)

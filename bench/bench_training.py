@@ -24,12 +24,14 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 import psutil
 
-from explainer.cache import cached_train
 from explainer.config import ENGINES, RunConfig
 from explainer.data import load_mnist, prepare
-from explainer.model import ENGINE_BACKENDS, build_model, import_engine
-from explainer.service import use_backend
-from explainer.train import Progress, train
+from explainer.run import Progress
+from explainer.store.cache import RunStore, run_key
+from explainer.worker.jobs import train_into
+from explainer.worker.model import build_model, import_engine
+from explainer.worker.process import use_backend
+from explainer.worker.train import train
 
 
 def fit_seconds_per_epoch(config: RunConfig) -> float:
@@ -77,9 +79,10 @@ def cache_hit_milliseconds(config: RunConfig) -> float:
     """Time of a cache hit for a full run, in a private cache directory (trains it once first)."""
     with tempfile.TemporaryDirectory() as directory:
         os.environ["EXPLAINER_CACHE_DIR"] = directory
-        cached_train(config, load_mnist())
+        store, mnist = RunStore.default(), load_mnist()
+        train_into(store, config, run_key(config, mnist.fingerprint), mnist)
         started = time.perf_counter()
-        cached_train(config, load_mnist())
+        train_into(store, config, run_key(config, mnist.fingerprint), mnist)
         return (time.perf_counter() - started) * 1000
 
 
@@ -87,7 +90,7 @@ def engine_seconds(engine: str, epochs: int) -> tuple[float, float]:
     """(fit, trainer) seconds per epoch for `engine`, in a process of its own backend: a process
     runs one Keras backend, so the JAX engine cannot share this one with TensorFlow's."""
     config = RunConfig(engine=engine, num_epochs=epochs)
-    start = functools.partial(use_backend, ENGINE_BACKENDS[engine])
+    start = functools.partial(use_backend, ENGINES[engine].backend)
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=start) as process:
         return process.submit(fit_seconds_per_epoch, config).result(), process.submit(trainer_seconds_per_epoch, config).result()
 

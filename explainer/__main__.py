@@ -13,16 +13,17 @@ import time
 from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress
 
-from explainer import slicing, surface
-from explainer.cache import RunStore
 from explainer.config import CHOICES, ENGINES, RunConfig
-from explainer.data import Mnist, MnistNotDownloaded, MnistUnavailable, download_mnist, load_mnist, prepare
-from explainer.fixes import RULES, matrix_rows, outcomes, runs_needed
+from explainer.data import Mnist, MnistNotDownloaded, MnistUnavailable, load_mnist, prepare
+from explainer.findings import surface
+from explainer.findings.report import compare, keras_line
+from explainer.findings.verdicts import RULES, matrix_rows, outcomes
+from explainer.fixes import runs_needed
 from explainer.plan import all_views, view_derivations, view_runs
-from explainer.question import LEARNING_RATES, is_question_setup, reported
-from explainer.report import compare, keras_line
-from explainer.service import Run, TrainingService, failure
-from explainer.train import RunResult
+from explainer.reader.question import LEARNING_RATES, is_question_setup, reported
+from explainer.run import RunResult
+from explainer.service import InWorker, Run, TrainingService, failure
+from explainer.store.cache import RunStore
 from explainer.view import View
 
 JSON_FIELDS = ("fix", "learning_rate", "loss", "accuracy", "val_loss", "val_accuracy", "verdict")
@@ -140,7 +141,7 @@ def _surface_request(args) -> surface.SurfaceRequest:
 
 def _report_surface(args, result: RunResult) -> int:
     request = _surface_request(args)
-    view = slicing.compute(request, result, prepare(load_mnist(), request.config), tuple(args.lr), plane_points=3)
+    view = InWorker("slicing", "compute")(request, result, prepare(load_mnist(), request.config), tuple(args.lr), 3)
     print(
         f"{request.config.label()}, at {request.point} {request.index}: loss {float(view.loss[view.t == 0][0]):.6g} at t = 0, "
         f"lowest {view.best_loss:.6g} at t = {view.best_t:.4g}"
@@ -223,9 +224,7 @@ def _mnist(service: TrainingService) -> Mnist:
         return load_mnist()
     except MnistNotDownloaded:
         print("downloading MNIST with Keras' loader...", file=sys.stderr)
-        error = service.submit(download_mnist).exception()
-        if error is not None:
-            raise MnistUnavailable(failure(error)) from None
+        service.download_mnist()
         return load_mnist()
 
 

@@ -7,14 +7,16 @@ import hashlib
 import json
 import math
 
-ENGINES = ("tf_keras", "keras3", "keras3_jax")
-TENSORFLOW_ENGINES = ("tf_keras", "keras3")  # where TensorFlow's graph optimizer runs
+from explainer.engines import ENGINES
+
+# where TensorFlow's graph optimizer runs
+TENSORFLOW_ENGINES = tuple(code for code, engine in ENGINES.items() if engine.backend == "tensorflow")
 ACTIVATIONS = ("sigmoid", "softmax", "linear")
 LOSSES = ("keras", "from_logits", "probabilities")
 SCALINGS = ("raw", "unit", "standardized")
 OPTIMIZERS = ("sgd", "rmsprop", "adam")
 CHOICES = {
-    "engine": ENGINES,
+    "engine": tuple(ENGINES),
     "activation": ACTIVATIONS,
     "loss": LOSSES,
     "scaling": SCALINGS,

@@ -7,13 +7,11 @@ import functools
 import hashlib
 import os
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from explainer.config import RunConfig
-from explainer.model import import_engine
 
 SHAPES = {
     "x_train": (60_000, 28, 28),
@@ -35,7 +33,7 @@ class MnistUnavailable(RuntimeError):
 
 
 class MnistNotDownloaded(MnistUnavailable):
-    """Neither MNIST_NPZ nor Keras' cache has the file: `download_mnist()` (in a worker) may fetch it."""
+    """Neither MNIST_NPZ nor Keras' cache has the file: a worker may download it (`TrainingService.download_mnist`)."""
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -79,7 +77,7 @@ def keras_cache_files() -> list[Path]:
 
 def load_mnist() -> Mnist:
     """MNIST from $MNIST_NPZ if set, else from Keras' cache; read once per process per file.
-    Reads NumPy only: a missing download raises MnistNotDownloaded (see `download_mnist`)."""
+    Reads NumPy only: a missing download raises MnistNotDownloaded (a worker downloads it: `TrainingService.download_mnist`)."""
     path = os.environ.get("MNIST_NPZ")
     if not path:
         found = [candidate for candidate in keras_cache_files() if candidate.is_file()]
@@ -112,15 +110,6 @@ def _read_npz(path: str, size: int, mtime_ns: int) -> Mnist:
     except (OSError, ValueError, EOFError, AttributeError, TypeError, zipfile.BadZipFile) as error:
         raise MnistUnavailable(f"{path} is not a readable .npz file ({error}). {HOW_TO_PROVIDE}") from None
     return checked(arrays, source=path)
-
-
-def download_mnist() -> None:
-    """Let Keras download mnist.npz into its cache. Imports Keras: call it in a worker process."""
-    keras = import_engine("keras3")
-    try:
-        keras.datasets.mnist.load_data()
-    except Exception as error:  # Keras raises bare Exception for failed downloads
-        raise MnistUnavailable(f"keras.datasets.mnist.load_data() could not download MNIST ({error}). {HOW_TO_PROVIDE}") from None
 
 
 def checked(arrays: dict[str, np.ndarray], source: str) -> Mnist:
@@ -176,36 +165,4 @@ def prepare(mnist: Mnist, config: RunConfig) -> Prepared:
         y_train=eye[mnist.y_train[: config.train_subset]],
         x_test=scaled(mnist.x_test, shift, scale),
         y_test=eye[mnist.y_test],
-    )
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class DeviceData:
-    """A run's data in a backend's arrays: `train`, `test` and `first_batch` (the first
-    FIRST_BATCH training images, file order) are (uint8 images, one-hot labels, shift, scale):
-    the loops scale each batch as `scaled` does. The test images scaled, as the backend's array
-    for predict and as NumPy for the logits."""
-
-    n_train: int
-    train: tuple
-    test: tuple
-    first_batch: tuple
-    test_inputs: object
-    test_arrays: tuple[np.ndarray, np.ndarray]
-
-
-def device_data(mnist: Mnist, config: RunConfig, put: Callable[[np.ndarray], object]) -> DeviceData:
-    """The config's data, each array made the backend's by `put`. The images stay uint8, a
-    quarter of the float32 prepared arrays (a worker's memory is the server's budget)."""
-    shift, scale = (put(array) for array in scaling(mnist, config))
-    eye = np.eye(10, dtype=np.float32)
-    images, labels = mnist.x_train[: config.train_subset], eye[mnist.y_train[: config.train_subset]]
-    x_test = scaled(mnist.x_test, *scaling(mnist, config))
-    return DeviceData(
-        n_train=len(images),
-        train=(put(images), put(labels), shift, scale),
-        test=(put(mnist.x_test), put(eye[mnist.y_test]), shift, scale),
-        first_batch=(put(images[:FIRST_BATCH]), put(labels[:FIRST_BATCH]), shift, scale),
-        test_inputs=put(x_test),
-        test_arrays=(x_test, eye[mnist.y_test]),
     )

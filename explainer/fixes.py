@@ -1,55 +1,83 @@
-"""Each proposed fix applied to the question's setup, and a verdict computed from the numbers."""
+"""The proposed fixes: one record each (its words, its change to the question's setup, its edit of
+the question's code). Adding a fix is one record here; its verdict follows from the rules in
+findings/verdicts.py."""
 
 from __future__ import annotations
 
 import dataclasses
-import math
-
-import numpy as np
 
 from explainer.config import RunConfig
-from explainer.labels import FIX_NAMES, VERDICT_COLOURS, VERDICT_WORDS, figure
-from explainer.report import (
-    DIVERGENCE_RULE,
-    FOLLOWS_LR_TOLERANCE,
-    divergence,
-    follows_learning_rate,
-    growth_exponent,
-    history_rows,
-    ratio,
-)
-from explainer.train import RunResult
 
-FIXES: dict[str, dict] = {
-    "baseline": {},
-    "unit": {"scaling": "unit"},
-    "standardized": {"scaling": "standardized"},
-    "softmax": {"activation": "softmax"},
-    "from_logits": {"activation": "linear", "loss": "from_logits"},
-    "probabilities": {"loss": "probabilities"},
-    "lower_lr": {},  # the learning rates divided by LOWER_LR_FACTOR
-    "rmsprop": {"optimizer": "rmsprop"},
-    "adam": {"optimizer": "adam"},
-}
-LOWER_LR_FACTOR = 10
-VERDICTS = ("identical-training", "rescales-loss-only", "fixes-it", "changes-training")
-# the rules, stated once; the page prints them
-IDENTICAL_RTOL = 1e-6  # every step's loss and the final weights within this relative tolerance
-FIXED_LOSS = 1.0  # a cross-entropy below this means probabilities that mean something
-FIXED_ACCURACY = 0.85  # reported validation accuracy, which must also match argmax(predict)
-ARTIFACT_TOLERANCE = 0.02  # |reported val_accuracy - argmax(predict) accuracy|
-UNCHANGED_ACCURACY = 0.03  # "accuracy unchanged" against the baseline
-INDEPENDENT_EXPONENT = 0.5  # a growth exponent below this: the loss no longer follows the rate
-RULES = {  # each verdict's rule, in the order they are tried
-    "identical-training": "every step's loss and the final weights equal the question's setup's "
-    f"(relative tolerance {IDENTICAL_RTOL:g}) at both learning rates.",
-    "fixes-it": f"final loss below {FIXED_LOSS:g} at both learning rates, the loss no longer follows the learning rate "
-    f"(growth exponent log(loss ratio) / log(learning-rate ratio) below {INDEPENDENT_EXPONENT:g}), and a reported "
-    f"validation accuracy of at least {FIXED_ACCURACY:g} that argmax(model.predict) confirms within {ARTIFACT_TOLERANCE:g}.",
-    "rescales-loss-only": f"the loss still follows the learning rate (growth exponent within {FOLLOWS_LR_TOLERANCE:g} of 1) "
-    f"and the reported validation accuracy stays within {UNCHANGED_ACCURACY:g} of the question's setup's; with the "
-    f"learning rates divided by {LOWER_LR_FACTOR}, the loss must also shrink {LOWER_LR_FACTOR} times.",
-    "changes-training": "anything else.",
+LOWER_LR_FACTOR = 10  # the lower_lr fix divides both learning rates by this
+
+
+@dataclasses.dataclass(frozen=True)
+class Fix:
+    """code: in URLs, JSON and the CLI. name: what a reader sees. change: the RunConfig fields it
+    sets. rate_divisor: it divides the learning rates by this (its verdict then also asks the loss
+    to shrink as much). before, replacements: its edit of the question's code (lines put before
+    it; old text -> new text)."""
+
+    code: str
+    name: str
+    change: dict = dataclasses.field(default_factory=dict)
+    rate_divisor: float = 1
+    before: str = ""
+    replacements: dict = dataclasses.field(default_factory=dict)
+
+
+FIXES: dict[str, Fix] = {
+    fix.code: fix
+    for fix in (
+        Fix("baseline", "the question's setup"),
+        Fix(
+            "unit",
+            "inputs scaled to x / 255",
+            {"scaling": "unit"},
+            before="x_train, x_test = x_train / 255, x_test / 255  # the fix: pixels from 0-255 to 0-1\n",
+        ),
+        Fix(
+            "standardized",
+            "inputs standardized per pixel",
+            {"scaling": "standardized"},
+            before="mean, std = x_train.mean(axis=0), x_train.std(axis=0)\nstd[std == 0] = 1  # the border pixels are always 0\n"
+            "x_train, x_test = (x_train - mean) / std, (x_test - mean) / std\n",
+        ),
+        Fix(
+            "softmax",
+            "softmax instead of sigmoid",
+            {"activation": "softmax"},
+            replacements={"activation='sigmoid'": "activation='softmax'"},
+        ),
+        Fix(
+            "from_logits",
+            "a linear output with from_logits=True",
+            {"activation": "linear", "loss": "from_logits"},
+            replacements={
+                "Dense(10, activation='sigmoid')": "Dense(10)",
+                "loss='categorical_crossentropy'": "loss=tf.keras.losses.CategoricalCrossentropy(from_logits=True)",
+            },
+        ),
+        Fix(
+            "probabilities",
+            "cross-entropy on the clipped outputs",
+            {"loss": "probabilities"},
+            before="def crossentropy_on_outputs(y_true, y_pred):  # what the question believed Keras computed\n"
+            "    p = tf.clip_by_value(y_pred / tf.reduce_sum(y_pred, axis=-1, keepdims=True), 1e-7, 1 - 1e-7)\n"
+            "    return -tf.reduce_sum(y_true * tf.math.log(p), axis=-1)\n\n",
+            replacements={"loss='categorical_crossentropy'": "loss=crossentropy_on_outputs"},
+        ),
+        Fix(
+            "lower_lr",
+            f"learning rates divided by {LOWER_LR_FACTOR}",
+            rate_divisor=LOWER_LR_FACTOR,
+            replacements={"learning_rate=0.01": f"learning_rate={0.01 / LOWER_LR_FACTOR:g}"},
+        ),
+        Fix(
+            "rmsprop", "RMSprop instead of SGD", {"optimizer": "rmsprop"}, replacements={"optimizers.SGD(": "optimizers.RMSprop("}
+        ),
+        Fix("adam", "Adam instead of SGD", {"optimizer": "adam"}, replacements={"optimizers.SGD(": "optimizers.Adam("}),
+    )
 }
 
 
@@ -61,11 +89,10 @@ def base_config(config: RunConfig) -> RunConfig:
 
 
 def fix_config(fix: str, base: RunConfig, learning_rate: float) -> RunConfig:
-    """The base config with one fix applied, at `learning_rate` (divided by 10 for lower_lr)."""
+    """The base config with one fix applied, at `learning_rate` (divided as the fix says)."""
     if fix not in FIXES:
         raise ValueError(f"fix must be one of {', '.join(FIXES)}; got {fix!r}")
-    rate = learning_rate / LOWER_LR_FACTOR if fix == "lower_lr" else learning_rate
-    return base.replace(learning_rate=rate, **FIXES[fix])
+    return base.replace(learning_rate=learning_rate / FIXES[fix].rate_divisor, **FIXES[fix].change)
 
 
 def runs_needed(base: RunConfig, learning_rates: tuple[float, float], combination: RunConfig | None = None) -> list[RunConfig]:
@@ -73,187 +100,3 @@ def runs_needed(base: RunConfig, learning_rates: tuple[float, float], combinatio
     runs = [fix_config(fix, base, lr) for fix in FIXES for lr in learning_rates]
     runs += [combination.replace(learning_rate=lr) for lr in learning_rates] if combination else []
     return list(dict.fromkeys(runs))
-
-
-@dataclasses.dataclass(frozen=True)
-class FixOutcome:
-    """One fix at both learning rates (low, high), against the baseline at the same rates."""
-
-    fix: str
-    runs: tuple[RunResult, RunResult]
-    baseline: tuple[RunResult, RunResult]
-
-    @property
-    def loss_ratio(self) -> float:
-        """Loss at the higher learning rate over the loss at the lower one, last epoch."""
-        return ratio(self.runs[1].history["loss"][-1], self.runs[0].history["loss"][-1])
-
-    @property
-    def lr_ratio(self) -> float:
-        return self.runs[1].config.learning_rate / self.runs[0].config.learning_rate
-
-    @property
-    def follows_lr(self) -> bool:
-        """Whether this fix's final loss still follows the learning rate (see report.follows_learning_rate)."""
-        return follows_learning_rate(growth_exponent(self.loss_ratio, self.lr_ratio))
-
-    def words(self) -> str:
-        """The verdict for a reader: VERDICT_WORDS, and for "changes training" whether the loss
-        still scales with the learning rate, as measured."""
-        verdict = self.verdict()
-        if verdict == "changes-training" and self.follows_lr:
-            return f"{VERDICT_WORDS[verdict]}, still scales with the learning rate"
-        return VERDICT_WORDS[verdict]
-
-    def verdict(self) -> str:
-        if _identical(self.runs, self.baseline):  # the baseline trivially, being the reference
-            return "identical-training"
-        if not all(math.isfinite(r.history["loss"][-1]) for r in self.runs):
-            return "changes-training"
-        if self._fixes_it():
-            return "fixes-it"
-        if self._rescales_only():
-            return "rescales-loss-only"
-        return "changes-training"
-
-    def _fixes_it(self) -> bool:
-        return (
-            all(r.history["loss"][-1] < FIXED_LOSS for r in self.runs)
-            and growth_exponent(self.loss_ratio, self.lr_ratio) < INDEPENDENT_EXPONENT
-            and all(r.history["val_accuracy"][-1] >= FIXED_ACCURACY for r in self.runs)
-            and all(abs(r.history["val_accuracy"][-1] - r.predict_accuracy) <= ARTIFACT_TOLERANCE for r in self.runs)
-        )
-
-    def _rescales_only(self) -> bool:
-        follows_lr = follows_learning_rate(growth_exponent(self.loss_ratio, self.lr_ratio))
-        same_accuracy = all(
-            abs(r.history["val_accuracy"][-1] - b.history["val_accuracy"][-1]) <= UNCHANGED_ACCURACY
-            for r, b in zip(self.runs, self.baseline)
-        )
-        if self.fix == "lower_lr":  # the baseline's loss over this one's should be the factor
-            shrink = ratio(self.baseline[0].history["loss"][-1], self.runs[0].history["loss"][-1])
-            follows_lr = follows_lr and follows_learning_rate(growth_exponent(shrink, LOWER_LR_FACTOR))
-        return follows_lr and same_accuracy
-
-
-def _identical(runs, baseline) -> bool:
-    return all(
-        len(r.step_loss) == len(b.step_loss)
-        and np.allclose(r.step_loss, b.step_loss, rtol=IDENTICAL_RTOL, atol=0)
-        and np.allclose(r.kernels[-1], b.kernels[-1], rtol=IDENTICAL_RTOL, atol=0)
-        for r, b in zip(runs, baseline)
-    )
-
-
-def matrix_rows(outcomes: list[FixOutcome]) -> list[dict]:
-    """The fix-by-learning-rate matrix: one row per fix and learning rate (the JSON format)."""
-    return [
-        {
-            "fix": outcome.fix,
-            "learning_rate": run.config.learning_rate,
-            "loss": run.history["loss"][-1],
-            "accuracy": run.history["accuracy"][-1],
-            "val_loss": run.history["val_loss"][-1],
-            "val_accuracy": run.history["val_accuracy"][-1],
-            "predict_accuracy": run.predict_accuracy,
-            "verdict": verdict,
-        }
-        for outcome in outcomes
-        for verdict in [outcome.verdict()]
-        for run in outcome.runs
-    ]
-
-
-def outcomes(
-    results: dict[RunConfig, RunResult],
-    base: RunConfig,
-    learning_rates: tuple[float, float],
-    combination: RunConfig | None = None,
-) -> list[FixOutcome]:
-    """FixOutcomes from trained runs keyed by their configs (see `runs_needed`); the combination,
-    if given, comes last under the name "combination"."""
-
-    def pair(fix: str) -> tuple[RunResult, RunResult]:
-        return tuple(results[fix_config(fix, base, lr)] for lr in learning_rates)
-
-    found = [FixOutcome(fix, pair(fix), pair("baseline")) for fix in FIXES]
-    if combination:
-        runs = tuple(results[combination.replace(learning_rate=lr)] for lr in learning_rates)
-        found.append(FixOutcome("combination", runs, pair("baseline")))
-    return found
-
-
-@dataclasses.dataclass(frozen=True)
-class AnswerCheck:
-    """The accepted answer's two claims against the runs: "the learning rate is too high, hence
-    the divergence" (the baseline diverges, by `report.DIVERGENCE_RULE`) and "use softmax, not sigmoid"
-    (whether softmax changes any training step)."""
-
-    baseline: FixOutcome
-    lower: FixOutcome
-    softmax: FixOutcome
-
-    @property
-    def divergence(self) -> bool:
-        return any(divergence(run) for run in self.baseline.runs)
-
-    @property
-    def softmax_identical(self) -> bool:
-        return self.softmax.verdict() == "identical-training"
-
-    def divergence_sentence(self) -> str:
-        """The first claim against the runs, with the rule and the figures it was judged on."""
-        high, low_lower, low = self.baseline.runs[1], self.lower.runs[0], self.baseline.runs[0]
-        losses = high.history["loss"]
-        trend = f"goes from {figure(losses[0], '.4g')} after epoch 1 to {figure(losses[-1], '.4g')} after epoch {len(losses)}"
-        return (
-            f"At learning rate {high.config.learning_rate:g} the training loss {trend}: by the rule ({DIVERGENCE_RULE}) "
-            f"it {'diverges' if self.divergence else 'does not diverge'}. Dividing the learning rates by {LOWER_LR_FACTOR} "
-            f"{self.lower.words()}: the loss becomes {figure(low_lower.history['loss'][-1], '.4g')} instead of "
-            f"{figure(low.history['loss'][-1], '.4g')}, the validation accuracy "
-            f"{figure(low_lower.history['val_accuracy'][-1], '.3f')} "
-            f"instead of {figure(low.history['val_accuracy'][-1], '.3f')}."
-        )
-
-    def softmax_sentence(self) -> str:
-        """The second claim against the runs: what softmax changes in training, and in predict."""
-        low, softmax = self.baseline.runs[0], self.softmax.runs[0]
-        training = (
-            "every training step is the same as with sigmoid, because Keras computes the loss on the logits either way"
-            if self.softmax_identical
-            else f"training changes (the verdict: {self.softmax.words()})"
-        )
-        return (
-            f"With softmax {training}. What does change is model.predict: its argmax is right for "
-            f"{figure(softmax.predict_accuracy, '.3f')} of the test set with softmax and {figure(low.predict_accuracy, '.3f')} "
-            f"with sigmoid, whose saturated outputs tie at 1.0 (the logits themselves classify "
-            f"{figure(low.logit_accuracy, '.3f')})."
-        )
-
-
-def check_answer(outcomes: list[FixOutcome]) -> AnswerCheck:
-    by_fix = {outcome.fix: outcome for outcome in outcomes}
-    return AnswerCheck(by_fix["baseline"], by_fix["lower_lr"], by_fix["softmax"])
-
-
-def curve_rows(outcomes: list[FixOutcome], fix: str) -> list[dict]:
-    """Per-epoch rows of the baseline and of `fix` at both learning rates; `source` says which."""
-    by_fix = {outcome.fix: outcome for outcome in outcomes}
-    return [
-        row
-        for name in ("baseline", fix)
-        for run in by_fix[name].runs
-        for row in history_rows(name, run.config.learning_rate, run.history)
-    ]
-
-
-def sentence(outcome: FixOutcome) -> str:
-    """One fix's verdict with its figures, for a reader (Markdown, the verdict as a coloured badge)."""
-    (low, high), verdict = outcome.runs, outcome.verdict()
-    badge = "the reference" if outcome.fix == "baseline" else f":{VERDICT_COLOURS[verdict]}-badge[{outcome.words()}]"
-    return (
-        f"{badge} **{FIX_NAMES[outcome.fix]}**: final loss {figure(low.history['loss'][-1], '.4g')} and "
-        f"{figure(high.history['loss'][-1], '.4g')} (ratio {figure(outcome.loss_ratio, '.2f')} for a rate ratio of "
-        f"{outcome.lr_ratio:.2f}); validation accuracy {figure(low.history['val_accuracy'][-1], '.3f')} as reported, "
-        f"{figure(low.predict_accuracy, '.3f')} by argmax(model.predict)."
-    )

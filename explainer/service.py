@@ -18,20 +18,15 @@ import importlib
 import itertools
 import multiprocessing
 import os
-import sys
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
 
-import numpy as np
-
-from explainer.cache import RunStore, run_key
 from explainer.config import RunConfig
-from explainer.data import Mnist, read_mnist
-from explainer.derived import Derivation, DerivedJob
-from explainer.model import ENGINE_BACKENDS, import_engine
-from explainer.train import train
+from explainer.data import Mnist, MnistUnavailable
+from explainer.engines import ENGINES
+from explainer.store.cache import RunStore, run_key
+from explainer.store.derived import Derivation, DerivedJob
 
 WORKERS_VARIABLE = "EXPLAINER_WORKERS"
 # runs each worker of a pool serves before the pool is replaced, so that whatever a worker keeps
@@ -66,76 +61,21 @@ class Job:
     store: RunStore
 
 
-def train_job(job: Job) -> str:
-    """In a worker: train the job's run into its store, unless some process already has."""
-    job.store.train(job.config, job.key, read_mnist(job.mnist_path))
-    return job.key
+# the worker side: the one place outside it that names it
+WORKER_PACKAGE = "explainer.worker"
 
 
 @dataclasses.dataclass(frozen=True)
 class InWorker:
-    """A function named by module and name, imported where it is called: the server hands it to
-    the workers without importing what it needs (the compiled kernels: numba alone is 55 MB)."""
+    """A function of the worker side, named by its module there and its name, imported where it
+    is called: the server hands it to the workers without importing what it needs (TensorFlow,
+    JAX, the compiled kernels: numba alone is 55 MB)."""
 
     module: str
     name: str
 
     def __call__(self, *args):
-        return getattr(importlib.import_module(self.module), self.name)(*args)
-
-
-# how often a worker checks that the process that started it is still there: a parent killed with
-# SIGKILL or by the OOM killer cannot stop its workers, which would otherwise live on (measured:
-# 2.2 GB held by orphans 31 minutes after `kill -9` of the command line)
-PARENT_POLL_SECONDS = 1.0
-
-
-def exit_with_parent(parent: int) -> None:
-    """In a worker: a daemon thread that ends the worker once `parent` is gone (the worker is then
-    someone else's child). A thread, not a parent-death signal: Linux sends that signal when the
-    *thread* that started the worker ends, and a pool starts workers from whichever thread submits
-    (a page's script run, which ends in a second)."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(PARENT_POLL_SECONDS)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
-
-
-def use_backend(backend: str) -> None:
-    """In a new worker, before Keras is imported: the backend Keras 3 runs on there. A JAX worker
-    cannot import TensorFlow (Keras 3 would, merely to seed it: 400 MB and its start-up noise)."""
-    os.environ["KERAS_BACKEND"] = backend
-    if backend != "tensorflow":
-        sys.modules.setdefault("tensorflow", None)  # None in sys.modules makes `import tensorflow` fail
-
-
-def start_worker(backend: str, parent: int) -> None:
-    """A worker's start, before any run: its backend chosen (Keras 3 reads KERAS_BACKEND once,
-    at import), imported quietly on one thread, and a tiny run on each of its engines, which pays
-    the first-trace costs (about 1 s per engine) up front; where derived results are computed,
-    the compiled kernels loaded too. It ends when its parent does, however the parent ended."""
-    exit_with_parent(parent)
-    use_backend(backend)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    # one core per worker (measured: 4 ten-epoch runs on 2 workers take 8.5 s with one thread
-    # each, 9.3 s with two): a batch of 32 gains nothing from threads, and workers would contend
-    os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
-    engines = [engine for engine, its in ENGINE_BACKENDS.items() if its == backend]
-    import_engine(engines[0])
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        tf.config.threading.set_intra_op_parallelism_threads(1)
-        tf.config.threading.set_inter_op_parallelism_threads(1)
-    images = np.zeros((64, 28, 28), np.uint8)
-    tiny = Mnist(images, np.arange(64, dtype=np.uint8) % 10, images[:32], np.arange(32, dtype=np.uint8) % 10)
-    for engine in engines:
-        train(RunConfig(engine=engine, num_epochs=1), tiny)
-    if backend == DERIVED_BACKEND:
-        InWorker("explainer.compute", "load_kernels")()
+        return getattr(importlib.import_module(f"{WORKER_PACKAGE}.{self.module}"), self.name)(*args)
 
 
 def worker_count() -> int:
@@ -151,7 +91,8 @@ def worker_count() -> int:
 def process_pool(backend: str) -> ProcessPoolExecutor:
     """The default executor for a backend's runs: spawned processes (never forked from a
     threaded server), each started for that backend."""
-    start = functools.partial(start_worker, backend, os.getpid())
+    then = [InWorker("compute", "load_kernels")] if backend == DERIVED_BACKEND else []
+    start = functools.partial(InWorker("process", "start"), backend, os.getpid(), *then)
     return ProcessPoolExecutor(worker_count(), mp_context=multiprocessing.get_context("spawn"), initializer=start)
 
 
@@ -213,9 +154,9 @@ class TrainingService:
         store: RunStore,
         executor_factory: Callable[[str], Executor] = process_pool,
         runs_per_pool: int | None = None,
-        job: Callable[[Job], str] = train_job,
+        job: Callable[[Job], str] = InWorker("jobs", "train_job"),
         session_alive: Callable[[str], bool] = lambda session: True,
-        derive: Callable[[DerivedJob], str] = InWorker("explainer.compute", "derive_job"),
+        derive: Callable[[DerivedJob], str] = InWorker("compute", "derive_job"),
         prefetching: bool = True,
     ):
         self.store, self.runs_per_pool = store, runs_per_pool or RUNS_PER_WORKER * worker_count()
@@ -239,7 +180,7 @@ class TrainingService:
         run is forgotten, so the next request trains it again."""
         key = run_key(config, mnist.fingerprint)
         job = Job(config, key, mnist.source, self.store)
-        future = self._request(self._job, job, config.training_steps, ENGINE_BACKENDS[config.engine], session, prefetch)
+        future = self._request(self._job, job, config.training_steps, ENGINES[config.engine].backend, session, prefetch)
         return Run(config, key, future)
 
     def derive(
@@ -314,6 +255,13 @@ class TrainingService:
                 future = Future()
                 future.set_exception(error)
             return future
+
+    def download_mnist(self) -> None:
+        """Keras' own download of MNIST into its cache, in a worker (Keras is imported there);
+        MnistUnavailable with the worker's message, or why the worker stopped, if it fails."""
+        error = self.submit(InWorker("device", "download_mnist")).exception()
+        if error is not None:
+            raise MnistUnavailable(failure(error)) from None
 
     def shutdown(self) -> None:
         with self._lock:

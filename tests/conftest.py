@@ -12,9 +12,10 @@ import service_jobs
 import streamlit as st
 from service_jobs import synthetic_mnist
 
-from explainer.cache import RunStore
 from explainer.data import Mnist, MnistUnavailable, load_mnist
-from explainer.service import TrainingService, use_backend
+from explainer.service import TrainingService
+from explainer.store.cache import RunStore
+from explainer.worker.process import use_backend
 from ui import runs
 
 

@@ -8,14 +8,16 @@ from pathlib import Path
 
 import numpy as np
 
-from explainer import cache, compute
-from explainer import train as training
 from explainer.config import RunConfig
 from explainer.data import Mnist, prepare, read_mnist
-from explainer.model import build_model
+from explainer.findings.surface import Undefined
+from explainer.run import Progress, RunResult
 from explainer.service import Job
-from explainer.surface import Undefined
-from explainer.train import Progress, RunResult, train
+from explainer.store import cache
+from explainer.worker import compute, jobs
+from explainer.worker import train as training
+from explainer.worker.model import build_model
+from explainer.worker.train import train
 
 
 @functools.lru_cache(maxsize=1)
@@ -60,7 +62,7 @@ def derive_synthetic(job) -> str:
 
 def train_synthetic(job: Job) -> str:
     """Real training, in a worker, on `synthetic_mnist()` instead of the file."""
-    job.store.train(job.config, job.key, synthetic_mnist())
+    jobs.train_into(job.store, job.config, job.key, synthetic_mnist())
     return job.key
 
 
@@ -112,8 +114,8 @@ def train_through_the_lock(directory: str, key: str, log: str) -> float:
         time.sleep(1.0)
         return fake_result(config, seconds=time.time())
 
-    cache.train = slow_train
-    return cache.RunStore(Path(directory)).train(RunConfig(), key, mnist=None).seconds
+    jobs.train = slow_train
+    return jobs.train_into(cache.RunStore(Path(directory)), RunConfig(), key, mnist=None).seconds
 
 
 def derive_undefined_surfaces(job) -> str:

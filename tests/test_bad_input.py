@@ -6,7 +6,7 @@ from pages_helper import SHORT, page, plain, said
 
 from explainer import gate, plan
 from explainer.config import quoted
-from explainer.labels import UNDEFINED
+from explainer.reader.labels import UNDEFINED
 
 pytestmark = pytest.mark.usefixtures("store")
 PAGES = ["app_pages/reproduce.py", "app_pages/loss_surface.py", "app_pages/fixes.py", "app_pages/why.py"]

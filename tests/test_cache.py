@@ -12,10 +12,12 @@ import pytest
 import service_jobs
 
 from explainer import __main__ as cli
-from explainer import cache, model
+from explainer import engines
 from explainer.config import RunConfig
+from explainer.run import Progress, RunResult
 from explainer.service import TrainingService
-from explainer.train import Progress, RunResult
+from explainer.store import cache
+from explainer.worker import jobs
 
 
 @pytest.fixture
@@ -108,14 +110,19 @@ def test_key_depends_on_config_data_and_versions(monkeypatch):
     assert cache.run_key(RunConfig(), "data1") == base
     assert cache.run_key(RunConfig(seed=1), "data1") != base
     assert cache.run_key(RunConfig(), "data2") != base
-    monkeypatch.setattr(model.metadata, "version", lambda package: "0.0-other")
-    model._installed.cache_clear()  # versions are looked up, and keys computed, once per process
+    monkeypatch.setattr(engines.metadata, "version", lambda package: "0.0-other")
+    engines._installed.cache_clear()  # versions are looked up, and keys computed, once per process
     cache.run_key.cache_clear()
     try:
         assert cache.run_key(RunConfig(), "data1") != base
     finally:
-        model._installed.cache_clear()
+        engines._installed.cache_clear()
         cache.run_key.cache_clear()
+
+
+def stored(config, mnist):
+    """The default store's result for `config`, trained into it first if need be."""
+    return jobs.train_into(cache.RunStore.default(), config, cache.run_key(config, mnist.fingerprint), mnist)
 
 
 def test_concurrent_callers_share_one_training(cache_dir, synthetic, monkeypatch):
@@ -126,17 +133,17 @@ def test_concurrent_callers_share_one_training(cache_dir, synthetic, monkeypatch
         threading.Event().wait(0.3)  # long enough for the other caller to arrive meanwhile
         return make_result(config)
 
-    monkeypatch.setattr(cache, "train", slow_train)  # threads of one process share the key's file lock
+    monkeypatch.setattr(jobs, "train", slow_train)  # threads of one process share the key's file lock
     config = RunConfig(num_epochs=2)
     results = []
-    threads = [threading.Thread(target=lambda: results.append(cache.cached_train(config, synthetic))) for _ in range(2)]
+    threads = [threading.Thread(target=lambda: results.append(stored(config, synthetic))) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert len(calls) == 1 and len(results) == 2
     assert results[0].config == results[1].config == config
-    assert cache.cached_train(config, synthetic).config == config and len(calls) == 1
+    assert stored(config, synthetic).config == config and len(calls) == 1
 
 
 def test_orphaned_temporary_files_are_removed_once_old(store, cache_dir):
@@ -181,7 +188,7 @@ def test_a_read_only_cache_says_so_and_still_reads(small_disk):
     store.write_arrays("abc", {"x": np.zeros(3)})
     subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
     with pytest.raises(cache.CacheUnwritable, match="it is on a read-only file system"):
-        store.train(RunConfig(), "other", mnist=None)  # fails at its lock, before any training
+        jobs.train_into(store, RunConfig(), "other", mnist=None)  # fails at its lock, before any training
     assert store.read_arrays("abc")["x"].tolist() == [0.0, 0.0, 0.0]
 
 

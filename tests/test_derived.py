@@ -3,16 +3,18 @@ visit computes it again, and read back as surface.Undefined."""
 
 import pytest
 
-from explainer import compute, derived
-from explainer.cache import RunStore, run_key
 from explainer.config import RunConfig
-from explainer.derived import Derivation, DerivedJob
-from explainer.surface import Undefined
+from explainer.findings.surface import Undefined
+from explainer.store import derived
+from explainer.store.cache import RunStore, run_key
+from explainer.store.derived import Derivation, DerivedJob
+from explainer.worker import compute
+from explainer.worker.jobs import train_into
 
 
 def test_an_undefined_result_is_computed_once_and_read_back_as_undefined(tmp_path, synthetic, monkeypatch):
     store, config = RunStore(tmp_path), RunConfig(num_epochs=1, train_subset=64)
-    store.train(config, run_key(config, synthetic.fingerprint), synthetic)
+    train_into(store, config, run_key(config, synthetic.fingerprint), synthetic)
     derivation = Derivation("saturation", config=config)
     job = DerivedJob(derivation, derivation.key(synthetic.fingerprint), synthetic.source, store)
     calls = []

@@ -5,7 +5,7 @@ import math
 import pytest
 from service_jobs import fake_result
 
-from explainer import divergence
+from explainer.findings import divergence
 from explainer.view import View
 
 

@@ -4,8 +4,11 @@ import numpy as np
 import pytest
 
 from explainer.config import RunConfig
-from explainer.fixes import FIXES, FixOutcome, base_config, fix_config, runs_needed
-from explainer.train import RunResult
+from explainer.findings.verdicts import FixOutcome
+from explainer.fixes import FIXES, base_config, fix_config, runs_needed
+from explainer.reader import question
+from explainer.reader.labels import FIX_NAMES
+from explainer.run import RunResult
 
 
 def result(lr, loss, val_accuracy, predict_accuracy=None, steps=None, kernel_scale=1.0, **changes):
@@ -85,3 +88,25 @@ def test_verdicts_in_words_say_whether_the_loss_still_follows_the_rate():
     assert FixOutcome("adam", adaptive, BASELINE).words() == "changes training, still scales with the learning rate"
     assert FixOutcome("probabilities", moved, BASELINE).words() == "changes training"
     assert FixOutcome("unit", (result(0.01, 0.32, 0.915), result(0.03, 0.29, 0.92)), BASELINE).words() == "fixes it"
+
+
+@pytest.mark.parametrize("fix", [fix for fix in FIXES if fix != "baseline"])
+def test_every_fix_has_code_that_compiles_and_applies_each_of_its_edits(fix):
+    code = question.code_with(fix)
+    compile(code, f"<{fix}>", "exec")
+    assert code != question.CODE
+    for old, new in FIXES[fix].replacements.items():
+        assert old in question.CODE and new in code  # an edit that matches nothing would silently show the question's code
+
+
+def test_the_baseline_is_the_question_and_an_unknown_fix_has_no_code():
+    assert question.code_with("baseline") == question.CODE
+    with pytest.raises(KeyError):
+        question.code_with("dropout")
+
+
+def test_the_learning_rate_divisor_is_applied_in_the_config_the_words_and_the_code():
+    lower = FIXES["lower_lr"]
+    assert fix_config("lower_lr", RunConfig(), 0.01).learning_rate == pytest.approx(0.01 / lower.rate_divisor)
+    assert f"{lower.rate_divisor:g}" in FIX_NAMES["lower_lr"]
+    assert f"learning_rate={0.01 / lower.rate_divisor:g}" in question.code_with("lower_lr")

@@ -11,14 +11,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from explainer import answer, linear, measures
-from explainer.cache import RunStore
 from explainer.config import ENGINES, TENSORFLOW_ENGINES, RunConfig
 from explainer.data import prepare
-from explainer.fixes import FIXES, VERDICTS, FixOutcome, fix_config
-from explainer.mechanism import measure, runs_needed
-from explainer.question import REPORTED
+from explainer.findings import answer
+from explainer.findings.mechanism import measure, runs_needed
+from explainer.findings.verdicts import RULES, FixOutcome
+from explainer.fixes import FIXES, fix_config
+from explainer.maths import linear, measures
+from explainer.reader.question import REPORTED
 from explainer.service import TrainingService
+from explainer.store.cache import RunStore
 from explainer.view import View
 
 pytestmark = pytest.mark.integration
@@ -188,7 +190,7 @@ def test_cli_fixes_writes_the_matrix(tmp_path):
     assert completed.returncode == 0, completed.stderr
     rows = json.loads(path.read_text())
     assert [row["fix"] for row in rows[::2]] == list(FIXES)
-    assert {row["verdict"] for row in rows} <= set(VERDICTS)
+    assert {row["verdict"] for row in rows} <= set(RULES)
     assert set(rows[0]) == {"fix", "learning_rate", "loss", "accuracy", "val_loss", "val_accuracy", "verdict"}
     assert {row["verdict"] for row in rows if row["fix"] in ("softmax", "from_logits")} == {"identical-training"}
     assert [row["learning_rate"] for row in rows if row["fix"] == "lower_lr"] == pytest.approx([0.001, 0.003])

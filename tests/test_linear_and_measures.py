@@ -4,9 +4,9 @@ import math
 
 import numpy as np
 
-from explainer import linear, measures
 from explainer.config import RunConfig
-from explainer.train import train
+from explainer.maths import linear, measures
+from explainer.worker.train import train
 
 
 def test_softmax_crossentropy_is_exact_and_stable():

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from explainer.mechanism import HISTOGRAM_BIN_WIDTH, HISTOGRAM_FLOOR, PROBABILITY_LOSS_BOUND, Mechanism, histogram_edges
+from explainer.findings.mechanism import HISTOGRAM_BIN_WIDTH, HISTOGRAM_FLOOR, PROBABILITY_LOSS_BOUND, Mechanism, histogram_edges
 
 
 def mechanism(norm_ratio: float, losses=(233.7, 233.7, 233.7), reported=(0.89, 0.31, 0.31)) -> Mechanism:

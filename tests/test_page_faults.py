@@ -8,9 +8,9 @@ from pages_helper import plain
 from streamlit.testing.v1 import AppTest
 
 from explainer import plan
-from explainer.cache import run_key
 from explainer.config import RunConfig
 from explainer.service import TrainingService
+from explainer.store.cache import run_key
 from explainer.view import View
 from ui import runs
 

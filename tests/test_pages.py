@@ -8,12 +8,14 @@ import re
 import pytest
 from pages_helper import chart_rows, page, plain
 
-from explainer import fixes, measures, report
-from explainer.answer import saturated_share
-from explainer.cache import RunStore, run_key
+from explainer import fixes
 from explainer.config import CHOICES, ENGINES, RunConfig
 from explainer.data import prepare
-from explainer.labels import FIX_NAMES, HEADERS, figure
+from explainer.findings import report, verdicts
+from explainer.findings.answer import saturated_share
+from explainer.maths import measures
+from explainer.reader.labels import FIX_NAMES, HEADERS, figure
+from explainer.store.cache import RunStore, run_key
 from ui.pages import PAGES
 
 pytestmark = pytest.mark.usefixtures("store")
@@ -38,7 +40,7 @@ def test_fixes_gives_each_verdict_computed_from_the_runs(store, synthetic):
     base = RunConfig(num_epochs=2)
     pair = lambda fix: tuple(store.load(run_key(fixes.fix_config(fix, base, lr), synthetic.fingerprint)) for lr in (0.01, 0.03))  # noqa: E731
     for fix in ("softmax", "unit", "adam"):
-        assert f"[{fixes.FixOutcome(fix, pair(fix), pair('baseline')).words()}] **{FIX_NAMES[fix]}**" in text
+        assert f"[{verdicts.FixOutcome(fix, pair(fix), pair('baseline')).words()}] **{FIX_NAMES[fix]}**" in text
     assert ":gray-badge[changes nothing in training] **softmax instead of sigmoid**" in text  # the loss is on the logits
 
 
@@ -94,7 +96,7 @@ def test_the_answer_comes_first_with_the_stored_runs_numbers(store, synthetic):
 def codes() -> set[str]:
     """The internal codes a reader should never see: every option, fix, verdict and setting name
     that is not also an English word (those with an underscore, a hyphen or a digit)."""
-    names = {*(value for values in CHOICES.values() for value in values), *fixes.FIXES, *fixes.VERDICTS}
+    names = {*(value for values in CHOICES.values() for value in values), *fixes.FIXES, *verdicts.RULES}
     names |= {field.name for field in dataclasses.fields(RunConfig)} | set(HEADERS)
     return {name for name in names if re.search(r"[-_0-9]", name)} | {"sgd", "rmsprop"}
 
@@ -111,7 +113,7 @@ def seen(test) -> list[str]:
     return [re.sub(r"`[^`]*`", "", text) for text in texts if "from the link" not in text]
 
 
-@pytest.mark.parametrize("path", list(PAGES.values()))
+@pytest.mark.parametrize("path", [page.path for page in PAGES])
 def test_no_internal_code_reaches_a_reader(path):
     test = page(path, scaling="unit", optimizer="sgd") if path == "app_pages/fixes.py" else page(path)
     if path == "app_pages/loss_surface.py":

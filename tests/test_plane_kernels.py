@@ -4,8 +4,8 @@ sample is saturated, where none is, and in between."""
 import numpy as np
 import pytest
 
-from explainer import linear
-from explainer.plane_kernels import clipped_sum, logsumexp_sum
+from explainer.maths import linear
+from explainer.worker.plane_kernels import clipped_sum, logsumexp_sum
 
 
 def reference(z0, dz1, dz2, a, b) -> np.ndarray:

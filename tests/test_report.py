@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 from service_jobs import fake_result
 
-from explainer import charts, question, report
 from explainer.config import RunConfig
+from explainer.findings import report
+from explainer.reader import charts, question
 
 
 def history(losses, accuracies) -> dict[str, list[float]]:

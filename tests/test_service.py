@@ -16,9 +16,9 @@ import pytest
 import service_jobs
 
 from explainer import service as service_module
-from explainer.cache import RunStore
 from explainer.config import RunConfig
 from explainer.service import TrainingService, failure, worker_count
+from explainer.store.cache import RunStore
 
 ROOT = Path(__file__).parents[1]
 
@@ -147,7 +147,7 @@ def test_the_server_side_never_imports_tensorflow():
     container's server starts), without TensorFlow, Keras, JAX or the compiled kernels (numba)."""
     code = (
         "import runpy, sys; runpy.run_path('deploy/serve.py')['preload'](); "
-        "print(all(name in sys.modules for name in ('altair', 'ui.runs', 'explainer.charts', 'explainer.plan')), "
+        "print(all(name in sys.modules for name in ('altair', 'ui.runs', 'explainer.reader.charts', 'explainer.plan')), "
         "sorted(name for name in ('tensorflow', 'keras', 'tf_keras', 'jax', 'numba') if name in sys.modules))"
     )
     completed = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)

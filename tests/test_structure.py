@@ -1,10 +1,13 @@
 """The house rules that the code's shape can show: explainer/ imports form a DAG, never
-Streamlit and never an explainer module inside a function; the server side never names
-TensorFlow or Keras."""
+Streamlit and never an explainer module inside a function; nothing outside explainer/worker/
+imports it; the server side never names TensorFlow or Keras."""
 
 import ast
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
+
+from explainer.findings.answer import EVIDENCE
+from ui.pages import PAGES, showing
 
 ROOT = Path(__file__).parents[1]
 HEAVY = ("tensorflow", "keras", "tf_keras")
@@ -20,8 +23,9 @@ def imports(path: Path) -> list[tuple[str, bool]]:
             if isinstance(child, ast.Import):
                 found.extend((alias.name, nested) for alias in child.names)
             elif isinstance(child, ast.ImportFrom) and child.module:
+                # `from package import module` names the module; `from module import name` the module
                 found.extend(
-                    (f"{child.module}.{alias.name}" if child.module == "explainer" else child.module, nested)
+                    (f"{child.module}.{alias.name}" if f"{child.module}.{alias.name}" in MODULES else child.module, nested)
                     for alias in child.names
                 )
             visit(child, inner)
@@ -30,14 +34,19 @@ def imports(path: Path) -> list[tuple[str, bool]]:
     return found
 
 
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+SOURCES = sorted((ROOT / "explainer").rglob("*.py"))
+MODULES = {module_name(path) for path in SOURCES}
+OUTSIDE = [ROOT / "app.py", *(ROOT / "app_pages").glob("*.py"), *(ROOT / "ui").glob("*.py")]
+
+
 def explainer_graph() -> dict[str, set[str]]:
-    modules = {path.stem for path in (ROOT / "explainer").glob("*.py")}
-    return {
-        path.stem: {
-            name.split(".")[1] for name, _ in imports(path) if name.startswith("explainer.") and name.split(".")[1] in modules
-        }
-        for path in (ROOT / "explainer").glob("*.py")
-    }
+    """Each module of explainer/ (packages included) and the explainer modules it imports."""
+    return {module_name(path): {name for name, _ in imports(path) if name in MODULES} for path in SOURCES}
 
 
 def test_explainer_imports_form_a_dag():
@@ -46,32 +55,36 @@ def test_explainer_imports_form_a_dag():
         order = list(TopologicalSorter(graph).static_order())
     except CycleError as error:
         raise AssertionError(f"import cycle: {' -> '.join(error.args[1])}") from None
-    assert order.index("config") < order.index("train") < order.index("service")
+    assert order.index("explainer.config") < order.index("explainer.service") < order.index("explainer.worker.jobs")
+    assert len(graph) == len(MODULES)  # every module is in the graph, folders included
+
+
+def test_nothing_outside_the_worker_side_imports_it():
+    """The worker side (TensorFlow, JAX, numba) is reached only by name, through the service."""
+    worker = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in [*SOURCES, *OUTSIDE]
+        if not path.is_relative_to(ROOT / "explainer" / "worker")
+        for name, _ in imports(path)
+        if name == "explainer.worker" or name.startswith("explainer.worker.")
+    ]
+    assert worker == []
 
 
 def test_no_explainer_import_hides_inside_a_function():
     hidden = [
-        f"{path.name}: {name}"
-        for path in (ROOT / "explainer").glob("*.py")
-        for name, nested in imports(path)
-        if nested and name.startswith("explainer")
+        f"{path.name}: {name}" for path in SOURCES for name, nested in imports(path) if nested and name.startswith("explainer")
     ]
     assert hidden == []
 
 
 def test_explainer_never_imports_streamlit():
-    names = [
-        f"{path.name}: {name}"
-        for path in (ROOT / "explainer").glob("*.py")
-        for name, _ in imports(path)
-        if name.startswith("streamlit")
-    ]
+    names = [f"{path.name}: {name}" for path in SOURCES for name, _ in imports(path) if name.startswith("streamlit")]
     assert names == []
 
 
 def test_the_server_side_never_names_tensorflow_or_keras():
-    server = [ROOT / "app.py", *(ROOT / "app_pages").glob("*.py"), *(ROOT / "ui").glob("*.py")]
-    names = [f"{path.name}: {name}" for path in server for name, _ in imports(path) if name.split(".")[0] in HEAVY]
+    names = [f"{path.name}: {name}" for path in OUTSIDE for name, _ in imports(path) if name.split(".")[0] in HEAVY]
     assert names == []
 
 
@@ -92,6 +105,14 @@ def test_every_module_imports():
     """Each module of explainer/ and ui/ imports (the CLI's is not imported by any other test)."""
     import importlib
 
-    for package in ("explainer", "ui"):
-        for path in (ROOT / package).glob("*.py"):
-            importlib.import_module(f"{package}.{path.stem}")
+    for path in [*SOURCES, *(ROOT / "ui").glob("*.py")]:
+        importlib.import_module(module_name(path))
+
+
+def test_every_page_has_one_record_and_every_claims_evidence_a_page():
+
+    assert sorted(page.path for page in PAGES) == sorted(
+        str(path.relative_to(ROOT)) for path in (ROOT / "app_pages").glob("*.py")
+    )
+    assert {evidence for page in PAGES for evidence in page.evidence} == set(EVIDENCE)
+    assert [showing(evidence) for evidence in EVIDENCE] == [page.path for page in PAGES]

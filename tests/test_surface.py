@@ -5,11 +5,13 @@ import math
 import numpy as np
 import pytest
 
-from explainer import linear, replay, slicing, surface
 from explainer.config import RunConfig
 from explainer.data import prepare
-from explainer.model import build_model
-from explainer.train import train
+from explainer.findings import surface
+from explainer.maths import linear, replay
+from explainer.worker import slicing
+from explainer.worker.model import build_model
+from explainer.worker.train import train
 
 
 def keras_loss(config: RunConfig, kernel: np.ndarray, bias: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:

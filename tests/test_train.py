@@ -11,9 +11,10 @@ import service_jobs
 
 from explainer.config import ENGINES, RunConfig
 from explainer.data import prepare
-from explainer.model import ENGINE_BACKENDS, ENGINE_PACKAGES, build_model
-from explainer.service import use_backend
-from explainer.train import Progress, train
+from explainer.run import Progress
+from explainer.worker.model import build_model
+from explainer.worker.process import use_backend
+from explainer.worker.train import train
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +26,7 @@ def in_its_process():
     ) as pool:
 
         def run(job, *configs):
-            if ENGINE_BACKENDS[configs[0].engine] == "jax":
+            if ENGINES[configs[0].engine].backend == "jax":
                 return pool.submit(job, *configs).result(timeout=300)
             return job(*configs)
 
@@ -54,7 +55,7 @@ def test_result_shapes_and_progress(in_its_process, engine):
     # each epoch reports its last step, then again once validated: charts fill in epoch by epoch
     assert [(report.epoch, len(report.history["loss"])) for report in reports] == [(1, 0), (1, 1), (2, 1), (2, 2)]
     assert result.logit_accuracy > 0.9  # the synthetic classes are separable: training works
-    assert result.versions == {package: metadata.version(package) for package in ENGINE_PACKAGES[engine]}
+    assert result.versions == {package: metadata.version(package) for package in ENGINES[engine].packages}
 
 
 @pytest.mark.parametrize("engine, optimizer", [("tf_keras", "sgd"), ("tf_keras", "adam"), ("keras3_jax", "adam")])

@@ -10,11 +10,11 @@ import service_jobs
 from conftest import synthetic_workers
 
 from explainer import __main__ as cli
-from explainer import derived
-from explainer.cache import RunStore, run_key
 from explainer.config import RunConfig
 from explainer.plan import view_derivations, view_runs
 from explainer.service import TrainingService
+from explainer.store import derived
+from explainer.store.cache import RunStore, run_key
 from explainer.view import View
 
 VIEWS = [View(config=RunConfig(num_epochs=1, train_subset=64, optimizer=optimizer)) for optimizer in ("sgd", "adam")]

@@ -1,15 +1,62 @@
-"""The app's pages: where each lives, its title and icon, in reading order (app.py navigates them,
-pages link to each other by these keys)."""
+"""The app's pages, one record each, in reading order: app.py navigates them, each page ends with
+a link to the next one (the last back to the first), and a claim of the answer links to the page
+that shows its evidence. Adding a page is its file in app_pages/ and its record here."""
 
-PAGES = {
-    "reproduce": "app_pages/reproduce.py",
-    "loss_surface": "app_pages/loss_surface.py",
-    "fixes": "app_pages/fixes.py",
-    "why": "app_pages/why.py",
-}
-TITLES = {
-    "reproduce": ("The answer", ":material/replay:"),
-    "loss_surface": ("The loss surface", ":material/landscape:"),
-    "fixes": ("Apply the fixes", ":material/build:"),
-    "why": ("Why: the mechanism, measured", ":material/search:"),
-}
+import dataclasses
+
+import streamlit as st
+
+
+@dataclasses.dataclass(frozen=True)
+class Page:
+    """path: its script. title, icon: in the navigation. lead: the words of the link that leads
+    to it from the page before. evidence: the measurements it shows at length (answer.Claim)."""
+
+    path: str
+    title: str
+    icon: str
+    lead: str
+    evidence: tuple[str, ...] = ()
+
+
+PAGES = (
+    Page("app_pages/reproduce.py", "The answer", ":material/replay:", "Back to the answer", ("reproduction",)),
+    Page(
+        "app_pages/loss_surface.py",
+        "The loss surface",
+        ":material/landscape:",
+        "Next: where each SGD step lands on the loss surface",
+        ("surface",),
+    ),
+    Page("app_pages/fixes.py", "Apply the fixes", ":material/build:", "Next: what each fix changes", ("fixes",)),
+    Page(
+        "app_pages/why.py",
+        "Why: the mechanism, measured",
+        ":material/search:",
+        "Next: why, step by step, each step measured",
+        ("mechanism",),
+    ),
+)
+
+
+def navigation() -> None:
+    """The pages in reading order, the first one the landing page; runs the one the link asks for."""
+    st.navigation([st.Page(page.path, title=page.title, icon=page.icon, default=page is PAGES[0]) for page in PAGES]).run()
+
+
+def link_next(script: str) -> None:
+    """The link at the end of the page whose script is `script`: to the next page, or back to the first."""
+    index = [page.path for page in PAGES].index(_relative(script))
+    following = PAGES[(index + 1) % len(PAGES)]
+    icon = ":material/arrow_back:" if following is PAGES[0] else ":material/arrow_forward:"
+    st.page_link(following.path, label=following.lead, icon=icon)
+
+
+def showing(evidence: str) -> str:
+    """The script of the page that shows `evidence` at length."""
+    return next(page.path for page in PAGES if evidence in page.evidence)
+
+
+def _relative(script: str) -> str:
+    parts = script.replace("\\", "/").split("/")
+    return "/".join(parts[-2:])

@@ -14,21 +14,24 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from explainer import charts, plan, surface
-from explainer import divergence as divergence_study
-from explainer.answer import SATURATION_SENTENCE, SENTENCES, Claim, claim, saturation_run, sentence_runs
-from explainer.answer import runs_needed as answer_runs
-from explainer.cache import RunStore, cache_dir, run_key
+from explainer import plan
 from explainer.config import RunConfig
-from explainer.data import Mnist, MnistNotDownloaded, MnistUnavailable, download_mnist, load_mnist
-from explainer.derived import Derivation
-from explainer.derived import load as load_derived
-from explainer.fixes import FixOutcome, base_config, outcomes
-from explainer.labels import describe
-from explainer.mechanism import Mechanism
-from explainer.report import DIVERGENCE_RULE, divergence
+from explainer.data import Mnist, MnistNotDownloaded, MnistUnavailable, load_mnist
+from explainer.findings import divergence as divergence_study
+from explainer.findings import surface
+from explainer.findings.answer import SATURATION_SENTENCE, SENTENCES, Claim, claim, saturation_run, sentence_runs
+from explainer.findings.answer import runs_needed as answer_runs
+from explainer.findings.mechanism import Mechanism
+from explainer.findings.report import DIVERGENCE_RULE, divergence
+from explainer.findings.verdicts import FixOutcome, outcomes
+from explainer.fixes import base_config
+from explainer.reader import charts
+from explainer.reader.labels import describe
+from explainer.run import RunResult
 from explainer.service import Run, TrainingService, failure
-from explainer.train import RunResult
+from explainer.store.cache import RunStore, cache_dir, run_key
+from explainer.store.derived import Derivation
+from explainer.store.derived import load as load_derived
 from explainer.view import View
 from ui.notices import inert
 
@@ -76,9 +79,7 @@ def mnist() -> Mnist:
             return load_mnist()
         except MnistNotDownloaded:
             with st.spinner("Downloading MNIST (11 MB) once with Keras' own loader..."):
-                error = service().submit(download_mnist).exception()
-            if error is not None:  # the worker's own message, or why the worker stopped
-                raise MnistUnavailable(failure(error)) from None
+                service().download_mnist()
             return load_mnist()
     except MnistUnavailable as error:
         st.error(f"MNIST could not be loaded, so nothing can be trained. {error}")

@@ -6,14 +6,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
-from explainer import linear, measures
 from explainer.config import RunConfig
 from explainer.data import Prepared
+from explainer.findings.mechanism import PROBABILITY_LOSS_BOUND
+from explainer.findings.report import follows_learning_rate, growth_exponent, ratio, reports
 from explainer.fixes import base_config, fix_config
-from explainer.labels import figure
-from explainer.mechanism import PROBABILITY_LOSS_BOUND
-from explainer.report import follows_learning_rate, growth_exponent, ratio, reports
-from explainer.train import RunResult
+from explainer.maths import linear, measures
+from explainer.reader.labels import figure
+from explainer.run import RunResult
 from explainer.view import View
 
 # the artifact is worth a sentence when predict's accuracy falls this far below the reported one
@@ -21,14 +21,23 @@ ARTIFACT_GAP = 0.1
 SATURATED_SHARE = 0.9  # "saturates every output": this share of images past 0.999 after epoch 1
 
 
+# what shows a claim at length: the reproduction, the loss surface, the fixes, the mechanism
+EVIDENCE = ("reproduction", "surface", "fixes", "mechanism")
+
+
 @dataclasses.dataclass(frozen=True)
 class Claim:
     """One sentence of the answer: `holds` says whether the measurement in it supports the
-    explanation; `page` is where it is shown at length."""
+    explanation; `evidence` names the measurements that show it at length (a page shows each:
+    "reproduction", "surface", "fixes" or "mechanism")."""
 
     text: str
     holds: bool
-    page: str
+    evidence: str
+
+    def __post_init__(self):
+        if self.evidence not in EVIDENCE:
+            raise ValueError(f"evidence must be one of {', '.join(EVIDENCE)}; got {self.evidence!r}")
 
 
 def sentence_runs(view: View) -> list[list[RunConfig]]:
@@ -92,7 +101,7 @@ def _logits(runs: list[RunResult], _saturated: float | None) -> Claim:
         else f"Here Keras reports a training loss of {figure(loss, '.4g')} per image, within the {bound:.1f} a "
         "cross-entropy on probabilities can reach: this measurement does not show the logits shortcut."
     )
-    return Claim(text, holds, "why")
+    return Claim(text, holds, "mechanism")
 
 
 def _saturation(runs: list[RunResult], share: float) -> Claim:
@@ -106,7 +115,7 @@ def _saturation(runs: list[RunResult], share: float) -> Claim:
         else f"After {after} only {figure(share, '.1%')} of the training images have a largest softmax "
         "probability above 0.999: the outputs are not saturated here, which the explanation needs."
     )
-    return Claim(text, holds, "why")
+    return Claim(text, holds, "mechanism")
 
 
 def _scaling(runs: list[RunResult], _saturated: float | None) -> Claim:
@@ -123,7 +132,7 @@ def _scaling(runs: list[RunResult], _saturated: float | None) -> Claim:
         else f"Here {lr_ratio:.3g} times the rate gives weights {figure(norms, '.3g')} times larger and a loss "
         f"{figure(losses, '.3g')} times larger: they do not follow the learning rate in this setup."
     )
-    return Claim(text, holds, "loss_surface")
+    return Claim(text, holds, "surface")
 
 
 def _artifact(runs: list[RunResult], _saturated: float | None) -> Claim:
@@ -138,7 +147,7 @@ def _artifact(runs: list[RunResult], _saturated: float | None) -> Claim:
         else f"Keras reports a validation accuracy of {figure(reported, '.2f')}, and argmax(model.predict(x)) gets "
         f"{figure(run.predict_accuracy, '.2f')}: on this engine the reported accuracy is not the logits' artifact."
     )
-    return Claim(text, holds, "why")
+    return Claim(text, holds, "mechanism")
 
 
 def _fix(unit: list[RunResult], _saturated: float | None) -> Claim:
@@ -172,7 +181,7 @@ def _jax(jax: list[RunResult], _saturated: float | None) -> Claim:
         else f"On Keras 3's JAX backend the loss is {figure(low.history['loss'][-1], '.3g')} and "
         f"{figure(high.history['loss'][-1], '.3g')}: here it does not show the contrast the explanation predicts."
     )
-    return Claim(text, holds, "reproduce")
+    return Claim(text, holds, "reproduction")
 
 
 _SAYINGS = (_logits, _saturation, _scaling, _artifact, _fix, _jax)  # in the order of `sentence_runs`

@@ -7,20 +7,17 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from explainer.config import RunConfig
+from explainer.config import ENGINES, RunConfig
+from explainer.fixes import FIXES
 
 NAMES = {
-    "tf_keras": "tf.keras 2",
-    "keras3": "Keras 3",
-    "keras3_jax": "Keras 3 on JAX",
+    **{code: engine.name for code, engine in ENGINES.items()},
     "raw": "raw pixels 0-255",
     "unit": "x / 255",
     "standardized": "standardized per pixel",
 }
 LABELS = {
-    "tf_keras": "tf.keras 2 (tf-keras: what the question ran)",
-    "keras3": "Keras 3 (today's `import keras`)",
-    "keras3_jax": "Keras 3 on JAX (`KERAS_BACKEND=jax`)",
+    **{code: engine.label for code, engine in ENGINES.items()},
     "raw": "raw pixels 0-255 (question)",
     "unit": "x / 255",
     "standardized": "standardized per pixel",
@@ -54,18 +51,7 @@ def figure(value: float, spec: str = ".4g") -> str:
     return format(value, spec) if math.isfinite(value) else UNDEFINED
 
 
-FIX_NAMES = {
-    "baseline": "the question's setup",
-    "unit": "inputs scaled to x / 255",
-    "standardized": "inputs standardized per pixel",
-    "softmax": "softmax instead of sigmoid",
-    "from_logits": "a linear output with from_logits=True",
-    "probabilities": "cross-entropy on the clipped outputs",
-    "lower_lr": "learning rates divided by 10",
-    "rmsprop": "RMSprop instead of SGD",
-    "adam": "Adam instead of SGD",
-    "combination": "the sidebar's combination",
-}
+FIX_NAMES = {code: fix.name for code, fix in FIXES.items()} | {"combination": "the sidebar's combination"}
 VERDICT_WORDS = {
     "fixes-it": "fixes it",
     "identical-training": "changes nothing in training",

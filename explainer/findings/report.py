@@ -7,8 +7,8 @@ import math
 
 import numpy as np
 
-from explainer.labels import NAMES, figure
-from explainer.train import METRICS, RunResult
+from explainer.reader.labels import NAMES, figure
+from explainer.run import METRICS, RunResult
 
 # the loss "follows the learning rate" when its growth exponent log(loss ratio) / log(lr ratio)
 # is within this of 1 (1 is proportional, 0 is independent); one rule for every page and verdict

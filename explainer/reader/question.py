@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from explainer.config import RunConfig
-from explainer.train import METRICS
+from explainer.fixes import FIXES
+from explainer.run import METRICS
 
 CODE = """\
 model = Sequential()
@@ -15,34 +16,7 @@ model.compile(optimizer=tf.keras.optimizers.SGD(learning_rate=0.01),
 history = model.fit(x_train, y_train, validation_data=(x_test, y_test),
                     batch_size=32, epochs=10)
 """
-# the question's code with each fix applied: (lines put before it, replacements in it)
-_FIXED_CODE = {
-    "unit": ("x_train, x_test = x_train / 255, x_test / 255  # the fix: pixels from 0-255 to 0-1\n", {}),
-    "standardized": (
-        "mean, std = x_train.mean(axis=0), x_train.std(axis=0)\nstd[std == 0] = 1  # the border pixels are always 0\n"
-        "x_train, x_test = (x_train - mean) / std, (x_test - mean) / std\n",
-        {},
-    ),
-    "softmax": ("", {"activation='sigmoid'": "activation='softmax'"}),
-    "from_logits": (
-        "",
-        {
-            "Dense(10, activation='sigmoid')": "Dense(10)",
-            "loss='categorical_crossentropy'": "loss=tf.keras.losses.CategoricalCrossentropy(from_logits=True)",
-        },
-    ),
-    "probabilities": (
-        "def crossentropy_on_outputs(y_true, y_pred):  # what the question believed Keras computed\n"
-        "    p = tf.clip_by_value(y_pred / tf.reduce_sum(y_pred, axis=-1, keepdims=True), 1e-7, 1 - 1e-7)\n"
-        "    return -tf.reduce_sum(y_true * tf.math.log(p), axis=-1)\n\n",
-        {"loss='categorical_crossentropy'": "loss=crossentropy_on_outputs"},
-    ),
-    "lower_lr": ("", {"learning_rate=0.01": "learning_rate=0.001"}),
-    "rmsprop": ("", {"optimizers.SGD(": "optimizers.RMSprop("}),
-    "adam": ("", {"optimizers.SGD(": "optimizers.Adam("}),
-}
 LEARNING_RATES = (0.01, 0.03)
-STEPS_PER_EPOCH = 1875
 
 # per epoch: loss, accuracy, val_loss, val_accuracy, as printed by Keras in the question
 _ROWS = {
@@ -98,9 +72,8 @@ def reported_for(config: RunConfig, learning_rates: tuple[float, ...]) -> dict[f
 
 
 def code_with(fix: str) -> str:
-    """The question's code with one fix applied (the fix names of explainer.fixes.FIXES)."""
-    before, replacements = _FIXED_CODE.get(fix, ("", {}))
+    """The question's code with one fix applied (a code of explainer.fixes.FIXES)."""
     code = CODE
-    for old, new in replacements.items():
+    for old, new in FIXES[fix].replacements.items():
         code = code.replace(old, new)
-    return before + code
+    return FIXES[fix].before + code

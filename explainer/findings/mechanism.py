@@ -9,12 +9,12 @@ from importlib import metadata
 
 import numpy as np
 
-from explainer import linear, measures, replay
 from explainer.config import ENGINES, RunConfig
 from explainer.data import FIRST_BATCH, Mnist, prepare
-from explainer.model import CLIP_EPSILON
-from explainer.report import ratio, reports
-from explainer.train import RunResult
+from explainer.findings.report import ratio, reports
+from explainer.maths import linear, measures, replay
+from explainer.maths.linear import CLIP_EPSILON
+from explainer.run import RunResult
 
 # cross-entropy on probabilities clipped at CLIP_EPSILON can never exceed this per sample
 PROBABILITY_LOSS_BOUND = -math.log(CLIP_EPSILON)

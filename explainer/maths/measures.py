@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from explainer.linear import sigmoid32, softmax
+from explainer.maths.linear import sigmoid32, softmax
 
 SATURATED_PROBABILITY = 0.999
 

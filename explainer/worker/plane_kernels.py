@@ -20,7 +20,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from explainer.model import CLIP_EPSILON
+from explainer.maths.linear import CLIP_EPSILON
 
 MARGIN = 40.0  # a class this far below another everywhere weighs < 5e-18 in the sum: dropped
 SPAN = 40.0  # a sample whose logits spread less than this over the rectangle factorises

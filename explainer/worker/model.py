@@ -3,51 +3,28 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import importlib
 import os
 import sys
-from importlib import metadata
 from types import ModuleType
 
 import numpy as np
 
 from explainer.config import RunConfig
-
-CLIP_EPSILON = 1e-7  # Keras' backend epsilon: the clip of cross-entropy on probabilities
-ENGINE_MODULES = {"tf_keras": "tf_keras", "keras3": "keras", "keras3_jax": "keras"}
-# the library each engine computes with; Keras 3 picks its backend once per process, at import
-ENGINE_BACKENDS = {"tf_keras": "tensorflow", "keras3": "tensorflow", "keras3_jax": "jax"}
-# the distributions whose versions decide an engine's numbers (part of every cache key)
-ENGINE_PACKAGES = {
-    "tf_keras": ("tensorflow", "tf-keras"),
-    "keras3": ("tensorflow", "keras"),
-    "keras3_jax": ("jax", "jaxlib", "keras"),
-}
-
-
-@functools.cache
-def _installed(package: str) -> str:
-    # a lookup reads the installed distributions' metadata (about 0.25 ms): a page asks for
-    # hundreds of keys with its prefetch, and what a process has imported does not change
-    return metadata.version(package)
-
-
-def engine_versions(engine: str) -> dict[str, str]:
-    """The installed versions of the engine's libraries (its backend, its Keras)."""
-    return {package: _installed(package) for package in ENGINE_PACKAGES[engine]}
+from explainer.engines import ENGINES
+from explainer.maths.linear import CLIP_EPSILON
 
 
 def import_engine(engine: str) -> ModuleType:
     """The Keras module for an engine: legacy tf.keras 2 (`tf_keras`), or Keras 3 (`import
     keras`) on TensorFlow or on JAX. A process runs one backend: importing the other one's
     engine raises ValueError (the training service gives each backend its own workers)."""
-    backend = ENGINE_BACKENDS[engine]
+    backend = ENGINES[engine].backend
     os.environ.setdefault("KERAS_BACKEND", backend)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if os.environ["KERAS_BACKEND"] != backend:
         raise ValueError(f"this process runs Keras on {os.environ['KERAS_BACKEND']}; the engine {engine} needs {backend}")
-    name = ENGINE_MODULES[engine]
+    name = ENGINES[engine].module
     # silence only the first import: other threads' messages must not vanish on later calls
     with contextlib.nullcontext() if name in sys.modules else _quiet_native_stderr():
         module = importlib.import_module(name)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from explainer.config import RunConfig
-from explainer.model import build_model, import_engine, initial_weights
+from explainer.worker.model import build_model, import_engine, initial_weights
 
 STEPS_PER_CALL = 375  # as many as TensorFlow's loops run per call: progress comes as often
 

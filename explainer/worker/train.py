@@ -1,9 +1,8 @@
 """Training a RunConfig with Keras' own train_step on its engine's loops (TensorFlow's or JAX's),
-many steps per call; what a run measured, as plain data."""
+many steps per call, measuring what a RunResult holds."""
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import threading
 import time
@@ -12,62 +11,17 @@ from types import ModuleType
 
 import numpy as np
 
-from explainer import jax_loops, tf_loops
 from explainer.config import RunConfig
-from explainer.data import DeviceData, Mnist, device_data
-from explainer.model import ENGINE_BACKENDS, engine_versions, initial_weights
+from explainer.data import Mnist
+from explainer.engines import ENGINES, engine_versions
+from explainer.run import METRICS, Progress, RunResult, epoch_order
+from explainer.worker import jax_loops, tf_loops
+from explainer.worker.device import DeviceData, device_data
+from explainer.worker.model import initial_weights
 
 # Keras seeding and TensorFlow options are process-global: one run at a time in a process
 TRAINING_LOCK = threading.RLock()
-METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
 LOOPS: dict[str, ModuleType] = {"tensorflow": tf_loops, "jax": jax_loops}  # each backend's loops
-
-
-@dataclasses.dataclass(frozen=True)
-class Progress:
-    """Where a run is: `step` of `steps_per_epoch` in epoch `epoch` (1-based) of `num_epochs`,
-    and the per-epoch logs of the epochs finished so far (charts fill in from them)."""
-
-    epoch: int
-    num_epochs: int
-    step: int
-    steps_per_epoch: int
-    history: dict[str, list[float]] = dataclasses.field(default_factory=dict)
-
-    @property
-    def fraction(self) -> float:
-        done = (self.epoch - 1) * self.steps_per_epoch + self.step
-        return done / (self.num_epochs * self.steps_per_epoch)
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class RunResult:
-    """Everything measured in one run, as plain data.
-
-    history: Keras' per-epoch logs, exactly what `fit` reports (one entry per epoch run).
-    step_loss: the loss of every training step (the mini-batch loss before that step's update),
-        recovered from Keras' running mean after each step; `steps_per_epoch` entries per epoch.
-    kernels, biases: the Dense weights at initialisation and after each epoch.
-    predict_accuracy, logit_accuracy: test accuracy of argmax(model.predict(x)) and of
-        argmax(x @ W + b) for the final weights; they differ when sigmoid outputs tie at 1.0.
-    first_batch_loss: the loss Keras itself reports on the first FIRST_BATCH training images
-        (file order, FIRST_BATCH of them) with the final weights: which formula produced it
-        tells Keras' loss path.
-    diverged: None, or what went non-finite and where (training stops there).
-    """
-
-    config: RunConfig
-    history: dict[str, list[float]]
-    step_loss: np.ndarray
-    steps_per_epoch: int
-    kernels: np.ndarray
-    biases: np.ndarray
-    predict_accuracy: float
-    logit_accuracy: float
-    first_batch_loss: float
-    diverged: str | None
-    versions: dict[str, str]
-    seconds: float
 
 
 def train(
@@ -76,7 +30,7 @@ def train(
     progress: Callable[[Progress], None] | None = None,
 ) -> RunResult:
     """Train `config` on `mnist` under the process-wide training lock, on its engine's loops."""
-    backend = LOOPS[ENGINE_BACKENDS[config.engine]]
+    backend = LOOPS[ENGINES[config.engine].backend]
     with TRAINING_LOCK, backend.options(config):
         return _train_locked(config, mnist, backend, progress or (lambda _: None))
 
@@ -131,11 +85,6 @@ def _train_locked(config: RunConfig, mnist: Mnist, backend: ModuleType, progress
         versions=engine_versions(config.engine),
         seconds=time.perf_counter() - started,
     )
-
-
-def epoch_order(rng: np.random.Generator, n: int) -> np.ndarray:
-    """The next epoch's sample order: the one rule for the trainer and every replay of it."""
-    return rng.permutation(n)
 
 
 def architecture(config: RunConfig) -> RunConfig:

@@ -14,16 +14,14 @@ import os
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from filelock import FileLock
 
 from explainer.config import RunConfig
-from explainer.data import Mnist
-from explainer.model import engine_versions
-from explainer.train import Progress, RunResult, train
+from explainer.engines import engine_versions
+from explainer.run import Progress, RunResult
 
 FORMAT = 5  # bump when RunResult or the training procedure changes
 ARRAYS = ("step_loss", "kernels", "biases")
@@ -178,26 +176,6 @@ class RunStore:
     def clear_progress(self, key: str) -> None:
         self._progress_path(key).unlink(missing_ok=True)
 
-    def train(self, config: RunConfig, key: str, mnist: Mnist, progress: Callable[[Progress], None] | None = None) -> RunResult:
-        """The stored result for `key`, training `config` first if no process has: under the
-        key's lock, so concurrent callers anywhere wait for one run and share it. Progress goes
-        to the progress file (for any reader) and to `progress` if given."""
-
-        def report(update: Progress) -> None:
-            self.write_progress(key, update)
-            if progress is not None:
-                progress(update)
-
-        with writing(self.directory), self.lock(key):  # a lock file is a write too
-            result = self.load(key)
-            if result is None:
-                try:
-                    result = train(config, mnist, report)
-                    self.store(key, result)
-                finally:
-                    self.clear_progress(key)
-            return result
-
     def _progress_path(self, key: str) -> Path:
         return self.directory / "progress" / f"{key}.json"
 
@@ -214,8 +192,3 @@ def _atomic(target: Path):
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
-
-def cached_train(config: RunConfig, mnist: Mnist, progress: Callable[[Progress], None] | None = None) -> RunResult:
-    """In this process: the result for `config` from the default store, training it if needed."""
-    return RunStore.default().train(config, run_key(config, mnist.fingerprint), mnist, progress)

@@ -7,10 +7,10 @@ import math
 
 import numpy as np
 
-from explainer import linear
 from explainer.config import RunConfig
 from explainer.data import Prepared
-from explainer.train import epoch_order
+from explainer.maths import linear
+from explainer.run import epoch_order
 
 
 def epoch_orders(config: RunConfig, n: int, epochs: int) -> list[np.ndarray]:

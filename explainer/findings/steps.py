@@ -3,8 +3,8 @@ and says so when a measurement does not bear the step out."""
 
 from __future__ import annotations
 
-from explainer.labels import NAMES, OPTIMIZER_NAMES, figure
-from explainer.mechanism import COLLAPSE_RANGE, PROBABILITY_LOSS_BOUND, Mechanism
+from explainer.findings.mechanism import COLLAPSE_RANGE, PROBABILITY_LOSS_BOUND, Mechanism
+from explainer.reader.labels import NAMES, OPTIMIZER_NAMES, figure
 
 TITLES = (
     "1. Keras computes the loss on the logits (on TensorFlow)",

@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 
 from explainer.config import RunConfig
-from explainer.model import CLIP_EPSILON
+
+CLIP_EPSILON = 1e-7  # Keras' backend epsilon: the clip of cross-entropy on probabilities
 
 
 def logits(kernel: np.ndarray, bias: np.ndarray, x: np.ndarray) -> np.ndarray:

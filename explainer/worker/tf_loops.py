@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 
 from explainer.config import RunConfig
-from explainer.model import build_model, import_engine, initial_weights
+from explainer.worker.model import build_model, import_engine, initial_weights
 
 # steps per tf.function call: large enough that Python overhead vanishes, small enough for progress
 STEPS_PER_CALL = 375

@@ -8,14 +8,15 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from explainer import answer, mechanism, slicing
-from explainer.cache import run_key, writing
 from explainer.config import RunConfig
 from explainer.data import Mnist, prepare, read_mnist
-from explainer.derived import Derivation, DerivedJob, load, save, save_undefined
-from explainer.plane_kernels import logsumexp_sum
-from explainer.surface import Undefined
-from explainer.train import RunResult
+from explainer.findings import answer, mechanism
+from explainer.findings.surface import Undefined
+from explainer.run import RunResult
+from explainer.store.cache import run_key, writing
+from explainer.store.derived import Derivation, DerivedJob, load, save, save_undefined
+from explainer.worker import slicing
+from explainer.worker.plane_kernels import logsumexp_sum
 
 
 def compute(derivation: Derivation, runs: Mapping[RunConfig, RunResult], mnist: Mnist):

@@ -12,8 +12,8 @@ import contourpy
 import numpy as np
 
 from explainer.config import MNIST_TRAIN_SIZE, RunConfig
-from explainer.labels import figure
-from explainer.report import loglog_slope
+from explainer.findings.report import loglog_slope
+from explainer.reader.labels import figure
 
 SCALINGS = ("raw", "unit")  # the page sets raw pixels beside x / 255
 POINTS = ("init", "step", "epoch")

@@ -8,12 +8,12 @@ import math
 
 import numpy as np
 
-from explainer import linear, replay
 from explainer.config import RunConfig
 from explainer.data import Prepared
-from explainer.plane_kernels import clipped_sum, logsumexp_sum
-from explainer.surface import Slices, SurfaceRequest, Undefined, landing_rates
-from explainer.train import RunResult
+from explainer.findings.surface import Slices, SurfaceRequest, Undefined, landing_rates
+from explainer.maths import linear, replay
+from explainer.run import RunResult
+from explainer.worker.plane_kernels import clipped_sum, logsumexp_sum
 
 CLIPPED_PLANE_POINTS = 41  # the plane's side for the clipped-outputs loss (measured: ~7 s over 60,000 images)
 

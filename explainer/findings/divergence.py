@@ -7,10 +7,10 @@ import dataclasses
 from collections.abc import Mapping
 
 from explainer.config import RunConfig
+from explainer.findings.report import DIVERGENCE_RULE, divergence, loglog_slope
 from explainer.fixes import base_config
-from explainer.labels import NAMES, figure
-from explainer.report import DIVERGENCE_RULE, divergence, loglog_slope
-from explainer.train import RunResult
+from explainer.reader.labels import NAMES, figure
+from explainer.run import RunResult
 from explainer.view import View
 
 LEARNING_RATES = tuple(10.0**k for k in range(-4, 39, 3))  # 1e-4 to 1e38, the edge of float32

@@ -1,0 +1,64 @@
+"""What a run measured, as plain data (RunResult), where a run is while it trains (Progress),
+and the one rule for its batch order, read by the trainer and by every replay of it."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from explainer.config import RunConfig
+
+METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
+
+
+@dataclasses.dataclass(frozen=True)
+class Progress:
+    """Where a run is: `step` of `steps_per_epoch` in epoch `epoch` (1-based) of `num_epochs`,
+    and the per-epoch logs of the epochs finished so far (charts fill in from them)."""
+
+    epoch: int
+    num_epochs: int
+    step: int
+    steps_per_epoch: int
+    history: dict[str, list[float]] = dataclasses.field(default_factory=dict)
+
+    @property
+    def fraction(self) -> float:
+        done = (self.epoch - 1) * self.steps_per_epoch + self.step
+        return done / (self.num_epochs * self.steps_per_epoch)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class RunResult:
+    """Everything measured in one run, as plain data.
+
+    history: Keras' per-epoch logs, exactly what `fit` reports (one entry per epoch run).
+    step_loss: the loss of every training step (the mini-batch loss before that step's update),
+        recovered from Keras' running mean after each step; `steps_per_epoch` entries per epoch.
+    kernels, biases: the Dense weights at initialisation and after each epoch.
+    predict_accuracy, logit_accuracy: test accuracy of argmax(model.predict(x)) and of
+        argmax(x @ W + b) for the final weights; they differ when sigmoid outputs tie at 1.0.
+    first_batch_loss: the loss Keras itself reports on the first FIRST_BATCH training images
+        (file order, FIRST_BATCH of them) with the final weights: which formula produced it
+        tells Keras' loss path.
+    diverged: None, or what went non-finite and where (training stops there).
+    """
+
+    config: RunConfig
+    history: dict[str, list[float]]
+    step_loss: np.ndarray
+    steps_per_epoch: int
+    kernels: np.ndarray
+    biases: np.ndarray
+    predict_accuracy: float
+    logit_accuracy: float
+    first_batch_loss: float
+    diverged: str | None
+    versions: dict[str, str]
+    seconds: float
+
+
+def epoch_order(rng: np.random.Generator, n: int) -> np.ndarray:
+    """The next epoch's sample order: the one rule for the trainer and every replay of it."""
+    return rng.permutation(n)

@@ -42,7 +42,7 @@ if fix in fixes.FIXES:
     st.code(question.code_with(fix), language="python")
 
 st.header("The accepted answer, checked")
-answer = verdicts.check_answer(found)
+answer = verdicts.check_accepted_answer(found)
 claim = '"The learning rate is too high, hence the divergence"'
 st.subheader(f"{claim}: {'supported' if answer.divergence else 'not supported'}")
 st.markdown(answer.divergence_sentence())

@@ -5,7 +5,7 @@ import streamlit as st
 from explainer import plan
 from explainer.findings import surface
 from explainer.reader import charts
-from explainer.reader.labels import EVALUATE_ON, LABELS, NAMES, describe, figure
+from explainer.reader.labels import EVALUATION_WORDS, LABELS, NAMES, describe, figure
 from ui.figures import chart
 from ui.pages import link_next
 from ui.runs import prefetch_surfaces, step_quality, surface_views
@@ -34,7 +34,9 @@ index = left.number_input(
 )
 direction = middle.radio("Direction d1", surface.DIRECTIONS, format_func=LABELS.get, key="surface_direction")
 second = middle.radio("Plane's second axis d2", surface.SECOND_DIRECTIONS, format_func=LABELS.get, key="surface_second")
-evaluate_on = right.radio("Loss averaged over", surface.EVALUATE_ON, index=1, format_func=EVALUATE_ON.get, key="surface_data")
+evaluate_on = right.radio(
+    "Loss averaged over", surface.EVALUATE_ON, index=1, format_func=EVALUATION_WORDS.get, key="surface_data"
+)
 requests = {
     scaling: surface.SurfaceRequest(run, point, int(index), direction, second, evaluate_on)
     for scaling, run in plan.surface_configs(view).items()

@@ -59,11 +59,11 @@ with st.form("sweep"):
     sweep_epochs = st.number_input("Epochs per run", *BOUNDS["num_epochs"], SWEEP_EPOCHS)
     st.form_submit_button("Run the sweep")
 try:
-    sweep_runs = gate.sweep(view, sweep_text, sweep_epochs)
+    sweep_runs = gate.admit_sweep(view, sweep_text, sweep_epochs)
 except ValueError as error:
     st.error(inert(f"The sweep cannot run: {error}."))
     st.stop()
-swept = report.sweep(results(sweep_runs, "Sweep"))
+swept = report.learning_rate_sweep(results(sweep_runs, "Sweep"))
 lowest, highest = swept.accuracy_range
 chart(st, tuple(sweep_runs), charts.sweep_chart, swept.points)
 st.metric("log-log slope of final loss against learning rate", figure(swept.slope, ".2f"))

@@ -20,6 +20,7 @@ from explainer.findings.report import compare, keras_line
 from explainer.findings.verdicts import RULES, matrix_rows, outcomes
 from explainer.fixes import runs_needed
 from explainer.plan import all_views, view_derivations, view_runs
+from explainer.reader.labels import describe
 from explainer.reader.question import LEARNING_RATES, is_question_setup, reported
 from explainer.run import RunResult
 from explainer.service import InWorker, Run, TrainingService, failure
@@ -143,7 +144,7 @@ def _report_surface(args, result: RunResult) -> int:
     request = _surface_request(args)
     view = InWorker("slicing", "compute")(request, result, prepare(load_mnist(), request.config), tuple(args.lr), 3)
     print(
-        f"{request.config.label()}, at {request.point} {request.index}: loss {float(view.loss[view.t == 0][0]):.6g} at t = 0, "
+        f"{describe(request.config)}, at {request.point} {request.index}: loss {float(view.loss[view.t == 0][0]):.6g} at t = 0, "
         f"lowest {view.best_loss:.6g} at t = {view.best_t:.4g}"
     )
     for marker in view.markers:
@@ -240,7 +241,7 @@ def train_all(service: TrainingService, configs: list[RunConfig]) -> list[RunRes
     for _ in range(2):
         runs = _train_missing(service, configs, mnist)
         results = [service.store.load(run.key) for run in runs]
-        damaged = [run.config.label() for run, result in zip(runs, results) if result is None]
+        damaged = [describe(run.config) for run, result in zip(runs, results) if result is None]
         if not damaged:
             return results
         print(f"{len(damaged)} stored run(s) could not be read and were removed; training them again", file=sys.stderr)
@@ -256,15 +257,15 @@ def _train_missing(service: TrainingService, configs: list[RunConfig], mnist: Mn
     for done, future in enumerate(concurrent.futures.as_completed(pending), start=1):
         run = pending[future]
         if future.exception() is not None:
-            raise RunFailed(f"the run ({run.config.label()}) failed: {failure(future.exception())}")
-        print(f"[{done}/{len(pending)}] trained {run.config.label()}", file=sys.stderr)
+            raise RunFailed(f"the run ({describe(run.config)}) failed: {failure(future.exception())}")
+        print(f"[{done}/{len(pending)}] trained {describe(run.config)}", file=sys.stderr)
     return runs
 
 
 def _print_run(result: RunResult) -> None:
     config, history = result.config, result.history
     versions = ", ".join(f"{package} {version}" for package, version in result.versions.items())
-    print(f"\n{config.engine} ({versions}): {config.label()}")
+    print(f"\n{config.engine} ({versions}): {describe(config)}")
     question = reported(config.learning_rate) if is_question_setup(config) else None
     for epoch in range(len(history["loss"])):
         line = f"Epoch {epoch + 1}/{config.num_epochs} - {keras_line(history, epoch)}"

@@ -124,12 +124,6 @@ class RunConfig:
         text = json.dumps(self.to_dict(), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:24]
 
-    def label(self) -> str:
-        """Short human-readable description of what differs from the question."""
-        default = RunConfig()
-        changed = [f"{name}={value}" for name, value in self.to_dict().items() if value != default.to_dict()[name]]
-        return ", ".join(changed) or "the question's setup"
-
 
 def losses_for(activation: str) -> tuple[str, ...]:
     """The loss modes an activation trains with: a linear output only with from_logits."""

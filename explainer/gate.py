@@ -35,7 +35,7 @@ def from_link(params: Mapping[str, str]) -> tuple[View, list[Notice]]:
         return shorter, [*notices, notice]
 
 
-def sweep(view: View, text: str, epochs: int) -> list[RunConfig]:
+def admit_sweep(view: View, text: str, epochs: int) -> list[RunConfig]:
     """The runs of a learning-rate sweep typed as "0.001, 0.01, 0.1", within bounds and budget."""
     configs = sweep_runs(view, parse_sweep(text), epochs)
     check_budget(configs, "this sweep")

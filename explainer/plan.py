@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from explainer import fixes
 from explainer.config import ACTIVATIONS, CHOICES, ENGINES, OPTIMIZERS, SCALINGS, RunConfig, losses_for
 from explainer.findings import answer, divergence, mechanism, surface
-from explainer.store.derived import Derivation
+from explainer.store.derived import Derivation, MechanismMeasured, Saturation, StepQuality, Surface
 from explainer.view import SWEEP_EPOCHS, SWEEP_LEARNING_RATES, View
 
 # SGD steps every page of one view may train together: the default view at the longest run the
@@ -31,7 +31,9 @@ def sweep_runs(view: View, learning_rates: Iterable[float] = SWEEP_LEARNING_RATE
 def surface_configs(view: View) -> dict[str, RunConfig]:
     """The loss-surface page's run per input scaling, at the lower learning rate (SGD only)."""
     return (
-        {scaling: view.config.replace(scaling=scaling) for scaling in surface.SCALINGS} if view.config.optimizer == "sgd" else {}
+        {scaling: view.config.replace(scaling=scaling) for scaling in surface.COMPARED_SCALINGS}
+        if view.config.optimizer == "sgd"
+        else {}
     )
 
 
@@ -59,11 +61,11 @@ def view_derivations(view: View) -> list[Derivation]:
     """Every derived result the view's pages show with their controls as they open: the
     answer's saturation, the mechanism, and per input scaling the loss surface and the step
     quality at both rates."""
-    found = [Derivation("saturation", config=answer.saturation_run(view))]
-    found.append(Derivation("mechanism", config=view.config, learning_rates=view.learning_rates))
+    found = [Saturation(answer.saturation_run(view))]
+    found.append(MechanismMeasured(view.config, view.learning_rates))
     for config in surface_configs(view).values():
-        found.append(Derivation("surface", request=surface.SurfaceRequest(config), learning_rates=view.learning_rates))
-        found += [Derivation("step_quality", config=config.replace(learning_rate=lr)) for lr in view.learning_rates]
+        found.append(Surface(surface.SurfaceRequest(config), view.learning_rates))
+        found += [StepQuality(config.replace(learning_rate=lr)) for lr in view.learning_rates]
     return found
 
 

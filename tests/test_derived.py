@@ -7,7 +7,7 @@ from explainer.config import RunConfig
 from explainer.findings.surface import Undefined
 from explainer.store import derived
 from explainer.store.cache import RunStore, run_key
-from explainer.store.derived import Derivation, DerivedJob
+from explainer.store.derived import DerivedJob, Saturation
 from explainer.worker import compute
 from explainer.worker.jobs import train_into
 
@@ -15,7 +15,7 @@ from explainer.worker.jobs import train_into
 def test_an_undefined_result_is_computed_once_and_read_back_as_undefined(tmp_path, synthetic, monkeypatch):
     store, config = RunStore(tmp_path), RunConfig(num_epochs=1, train_subset=64)
     train_into(store, config, run_key(config, synthetic.fingerprint), synthetic)
-    derivation = Derivation("saturation", config=config)
+    derivation = Saturation(config)
     job = DerivedJob(derivation, derivation.key(synthetic.fingerprint), synthetic.source, store)
     calls = []
 
@@ -23,10 +23,10 @@ def test_an_undefined_result_is_computed_once_and_read_back_as_undefined(tmp_pat
         calls.append(args)
         raise Undefined("the gradient is exactly zero at this point")
 
-    monkeypatch.setattr(compute, "compute", undefined)
+    monkeypatch.setitem(compute.COMPUTE, Saturation, undefined)
     for _ in range(2):
         with pytest.raises(Undefined, match="gradient is exactly zero"):
             compute.derive_into(job, synthetic)
     assert len(calls) == 1 and store.has(job.key)
     with pytest.raises(Undefined, match="gradient is exactly zero"):
-        derived.load(store, job.key, derivation.kind)
+        derived.load(store, job.key, Saturation)

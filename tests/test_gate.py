@@ -79,9 +79,9 @@ def test_the_budget_admits_the_longest_sidebar_run_and_refuses_batch_size_one():
 
 
 def test_a_sweep_is_checked_like_a_view():
-    assert [config.learning_rate for config in gate.sweep(View(), "0.1, 0.001; 0.01", 2)] == [0.001, 0.01, 0.1]
+    assert [config.learning_rate for config in gate.admit_sweep(View(), "0.1, 0.001; 0.01", 2)] == [0.001, 0.01, 0.1]
     with pytest.raises(ValueError, match="give 2 to 12 learning rates"):
-        gate.sweep(View(), "0.1", 1)
+        gate.admit_sweep(View(), "0.1", 1)
     with pytest.raises(ValueError, match="a learning rate must be a number from"):
-        gate.sweep(View(), "0.1, 1e40", 1)
-    assert not math.isnan(sum(config.learning_rate for config in gate.sweep(View(), "1e-8, 1e38", 1)))
+        gate.admit_sweep(View(), "0.1, 1e40", 1)
+    assert not math.isnan(sum(config.learning_rate for config in gate.admit_sweep(View(), "1e-8, 1e38", 1)))

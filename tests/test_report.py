@@ -73,10 +73,10 @@ def test_a_sweep_summarises_its_runs():
     runs = [fake_result(RunConfig(learning_rate=lr)) for lr in (0.01, 0.1, 1.0)]
     for r, loss, accuracy in zip(runs, (2.0, 20.0, 200.0), (0.80, 0.86, 0.83)):
         r.history.update(loss=[loss], accuracy=[accuracy])
-    swept = report.sweep(runs)
+    swept = report.learning_rate_sweep(runs)
     assert swept.slope == pytest.approx(1.0) and swept.follows_learning_rate and swept.accuracy_range == (0.80, 0.86)
     runs[2].history["loss"] = [2.0]
-    assert not report.sweep(runs).follows_learning_rate
+    assert not report.learning_rate_sweep(runs).follows_learning_rate
 
 
 def test_epoch_rows_add_the_questions_logs_only_for_its_setup():
@@ -107,23 +107,6 @@ def test_plane_chart_cells_cover_the_grid():
     assert any(values[0].get("level") == 3.0 for values in spec["datasets"].values())  # the contour lines are drawn
 
 
-def run(engine: str, losses, val_accuracy: float, logit: float, predict: float):
-    result = fake_result(RunConfig(engine=engine))
-    result.history.update(loss=list(losses), accuracy=[0.5] * len(losses), val_accuracy=[val_accuracy] * len(losses))
-    object.__setattr__(result, "logit_accuracy", logit)
-    object.__setattr__(result, "predict_accuracy", predict)
-    return result
-
-
-def test_engine_contrast_says_which_accuracy_each_engine_reports():
-    legacy = run("tf_keras", [320.0, 260.0], 0.8956, logit=0.8956, predict=0.3157)
-    current = run("keras3", [320.0, 260.026], 0.3157, logit=0.8956, predict=0.3157)
-    contrast = report.contrast_engines(legacy, current)
-    assert contrast.loss_gap == pytest.approx(1e-4) and contrast.accuracy_gap == 0.0 and contrast.as_explained
-    both_logits = run("keras3", [320.0, 260.0], 0.8956, logit=0.8956, predict=0.3157)
-    assert not report.contrast_engines(legacy, both_logits).as_explained
-
-
 def test_the_growth_exponent_rule():
     assert report.growth_exponent(3.0, 3.0) == pytest.approx(1) and report.growth_exponent(1.0, 3.0) == 0
     assert report.follows_learning_rate(report.growth_exponent(2.96, 3.0))
@@ -147,13 +130,13 @@ def test_the_growth_exponent_rule():
 def test_divergence_rule(losses, diverges):
     result = fake_result(RunConfig(num_epochs=len(losses)))
     result.history["loss"] = losses
-    assert (report.divergence(result) is not None) == diverges
+    assert (report.divergence_reason(result) is not None) == diverges
 
 
 def test_a_non_finite_run_diverges_with_its_own_reason():
     result = fake_result(RunConfig())
     object.__setattr__(result, "diverged", "the training loss became nan at epoch 1, step 3")
-    assert report.divergence(result) == "the training loss became nan at epoch 1, step 3"
+    assert report.divergence_reason(result) == "the training loss became nan at epoch 1, step 3"
 
 
 @pytest.mark.parametrize("steps", [charts.MAX_LINE_POINTS, charts.MAX_LINE_POINTS + 1, 1875])

@@ -9,6 +9,7 @@ from explainer.config import RunConfig
 from explainer.data import prepare
 from explainer.findings import surface
 from explainer.maths import linear, replay
+from explainer.reader.labels import describe
 from explainer.worker import slicing
 from explainer.worker.model import build_model
 from explainer.worker.train import train
@@ -29,7 +30,7 @@ SETUPS = [
 ]
 
 
-@pytest.mark.parametrize("config", SETUPS, ids=lambda c: c.label())
+@pytest.mark.parametrize("config", SETUPS, ids=describe)
 def test_slice_is_keras_own_loss(synthetic, config):
     result, data = train(config, synthetic), prepare(synthetic, config)
     request = surface.SurfaceRequest(config, point="step", index=2, evaluate_on="test")  # not yet fitted

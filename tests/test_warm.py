@@ -41,7 +41,7 @@ def test_warm_trains_and_derives_a_tiny_grid_once(warmed, synthetic, monkeypatch
     configs = {config for view in VIEWS for config in view_runs(view)}
     derivations = {d for view in VIEWS for d in view_derivations(view)}
     assert all(store.has(run_key(config, synthetic.fingerprint)) for config in configs)
-    assert all(derived.load(store, d.key(synthetic.fingerprint), d.kind) is not None for d in derivations)
+    assert all(derived.load(store, d.key(synthetic.fingerprint), type(d)) is not None for d in derivations)
     assert f"{len(configs)} runs and {len(derivations)} derived results of 2 view(s)" in printed
     monkeypatch.setattr(cli, "load_mnist", lambda: synthetic)
     entries = sorted(store.directory.rglob("*.npz"))

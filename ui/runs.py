@@ -17,12 +17,11 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from explainer import plan
 from explainer.config import RunConfig
 from explainer.data import Mnist, MnistNotDownloaded, MnistUnavailable, load_mnist
-from explainer.findings import divergence as divergence_study
-from explainer.findings import surface
+from explainer.findings import divergence, surface
 from explainer.findings.answer import SATURATION_SENTENCE, SENTENCES, Claim, claim, saturation_run, sentence_runs
 from explainer.findings.answer import runs_needed as answer_runs
 from explainer.findings.mechanism import Mechanism
-from explainer.findings.report import DIVERGENCE_RULE, divergence
+from explainer.findings.report import DIVERGENCE_RULE, divergence_reason
 from explainer.findings.verdicts import FixOutcome, outcomes
 from explainer.fixes import base_config
 from explainer.reader import charts
@@ -30,7 +29,7 @@ from explainer.reader.labels import describe
 from explainer.run import RunResult
 from explainer.service import Run, TrainingService, failure
 from explainer.store.cache import RunStore, cache_dir, run_key
-from explainer.store.derived import Derivation
+from explainer.store.derived import Derivation, MechanismMeasured, Saturation, StepQuality, Surface
 from explainer.store.derived import load as load_derived
 from explainer.view import View
 from ui.notices import inert
@@ -137,7 +136,7 @@ def _warn_diverged(found: list[RunResult]) -> None:
     """One warning above the page listing every diverged run the page has read so far."""
     if not hasattr(_page, "diverged"):
         begin_page()
-    _page.diverged.update({describe(r.config): reason for r in found if (reason := divergence(r))})
+    _page.diverged.update({describe(r.config): reason for r in found if (reason := divergence_reason(r))})
     if _page.diverged:
         listed = "; ".join(f"{label}: {reason}" for label, reason in _page.diverged.items())
         _page.warning.warning(
@@ -216,7 +215,7 @@ def answer(view: View) -> Iterator[Claim]:
     for index, configs in enumerate(sentence_runs(view)):
         results(configs, "The answer")
         if index == SATURATION_SENTENCE:
-            saturated = derived([Derivation("saturation", config=saturation_run(view))], "The answer")[0]
+            saturated = derived([Saturation(saturation_run(view))], "The answer")[0]
         yield _claim(index, view, saturated, where())
 
 
@@ -225,18 +224,18 @@ def _claim(index: int, view: View, saturated: float | None, source: tuple[str, s
     return claim(index, view, {config: _load(config) for config in sentence_runs(view)[index]}, saturated)
 
 
-def divergence_sweep(view: View) -> divergence_study.Sweep:
+def divergence_sweep(view: View) -> divergence.Sweep:
     """Whether any learning rate makes the model diverge, training the sweep's runs first; the
     runs that overflow are the sweep's finding, stated in it, not a warning above the page."""
-    configs = divergence_study.runs_needed(view)
+    configs = divergence.runs_needed(view)
     results(configs, "Divergence sweep", warn_diverged=False)
-    return divergence_study.sweep({config: _load(config) for config in configs}, view)
+    return divergence.sweep({config: _load(config) for config in configs}, view)
 
 
 def measured_mechanism(view: View) -> Mechanism:
     """The Why page's measurements for the view, training what they read first."""
     results(plan.mechanism_runs(view), "Mechanism")
-    return derived([Derivation("mechanism", config=view.config, learning_rates=view.learning_rates)], "The mechanism")[0]
+    return derived([MechanismMeasured(view.config, view.learning_rates)], "The mechanism")[0]
 
 
 def fix_outcomes(view: View) -> list[FixOutcome]:
@@ -256,13 +255,13 @@ def surface_views(requests: dict[str, surface.SurfaceRequest], view: View) -> di
     """The loss-surface computations for each request (one per input scaling), training the
     runs they stand on first; a request the run cannot answer stops the page with why."""
     results(plan.surface_runs(view), "Loss surface")
-    asked = [Derivation("surface", request=request, learning_rates=view.learning_rates) for request in requests.values()]
+    asked = [Surface(request, view.learning_rates) for request in requests.values()]
     return dict(zip(requests, derived(asked, "The loss surface", "Choose another point or direction.")))
 
 
 def step_quality(configs: list[RunConfig], every: int) -> list[list[dict]]:
     """Step quality through epoch 1 of each run (trained by `surface_views`)."""
-    return derived([Derivation("step_quality", config=config, every=every) for config in configs], "Step quality")
+    return derived([StepQuality(config, every) for config in configs], "Step quality")
 
 
 def prefetch(configs: list[RunConfig] = (), derivations: list[Derivation] = ()) -> None:
@@ -289,11 +288,7 @@ def _neighbour_runs(view: View) -> list[RunConfig]:
 def prefetch_surfaces(requests: dict[str, surface.SurfaceRequest], view: View) -> None:
     """Compute ahead the surfaces one control away on the loss-surface page."""
     lrs = view.learning_rates
-    prefetch(
-        derivations=[
-            Derivation("surface", request=near, learning_rates=lrs) for r in requests.values() for near in surface.neighbours(r)
-        ]
-    )
+    prefetch(derivations=[Surface(near, lrs) for r in requests.values() for near in surface.neighbours(r)])
 
 
 def derived(derivations: list[Derivation], label: str, hint: str = "") -> list:
@@ -315,7 +310,7 @@ def derived(derivations: list[Derivation], label: str, hint: str = "") -> list:
             st.button("Try again", key=f"retry {label}", icon=":material/refresh:")
             st.stop()
         try:
-            found = [_read(_derived, key, d.kind) for d, key, _ in asked]
+            found = [_read(_derived, key, type(d)) for d, key, _ in asked]
         except surface.Undefined as undefined:  # a fact about the run: trying again changes nothing
             st.error(inert(f"{label}: {undefined}. {hint}"))
             st.stop()
@@ -326,7 +321,7 @@ def derived(derivations: list[Derivation], label: str, hint: str = "") -> list:
 
 
 @functools.lru_cache(maxsize=DERIVED_KEPT)
-def _derived(key: str, kind: str, directory: str):
+def _derived(key: str, kind: type[Derivation], directory: str):
     result = load_derived(RunStore(Path(directory)), key, kind)
     if result is None:  # raising keeps the miss out of the cache
         raise LookupError(key)

@@ -10,15 +10,17 @@ from explainer.config import RunConfig
 from explainer.data import Prepared
 from explainer.findings.mechanism import PROBABILITY_LOSS_BOUND
 from explainer.findings.report import follows_learning_rate, growth_exponent, ratio, reports
+from explainer.findings.verdicts import FIXED_LOSS
 from explainer.fixes import base_config, fix_config
 from explainer.maths import linear, measures
+from explainer.maths.measures import SATURATED_PROBABILITY
 from explainer.reader.labels import figure
 from explainer.run import RunResult
 from explainer.view import View
 
 # the artifact is worth a sentence when predict's accuracy falls this far below the reported one
 ARTIFACT_GAP = 0.1
-SATURATED_SHARE = 0.9  # "saturates every output": this share of images past 0.999 after epoch 1
+SATURATED_SHARE = 0.9  # "saturates every output": this share of images past SATURATED_PROBABILITY after epoch 1
 
 
 # what shows a claim at length: the reproduction, the loss surface, the fixes, the mechanism
@@ -70,8 +72,8 @@ def saturation_epoch(run: RunResult) -> int:
 
 
 def saturated_share(run: RunResult, data: Prepared) -> float:
-    """The share of `data`'s training images whose largest softmax probability exceeds 0.999
-    after `saturation_epoch`; it reads every image, so a worker computes it."""
+    """The share of `data`'s training images whose largest softmax probability exceeds
+    SATURATED_PROBABILITY after `saturation_epoch`; it reads every image, so a worker computes it."""
     epoch = saturation_epoch(run)
     return measures.softmax_saturated_fraction(linear.logits(run.kernels[epoch], run.biases[epoch], data.x_train))
 
@@ -110,10 +112,10 @@ def _saturation(runs: list[RunResult], share: float) -> Claim:
     holds = share >= SATURATED_SHARE
     text = (
         f"The inputs are raw pixels, 0 to 255, so each step moves the logits by hundreds: after {after}, "
-        f"{figure(share, '.1%')} of the training images have a largest softmax probability above 0.999."
+        f"{figure(share, '.1%')} of the training images have a largest softmax probability above {SATURATED_PROBABILITY:g}."
         if holds
         else f"After {after} only {figure(share, '.1%')} of the training images have a largest softmax "
-        "probability above 0.999: the outputs are not saturated here, which the explanation needs."
+        f"probability above {SATURATED_PROBABILITY:g}: the outputs are not saturated here, which the explanation needs."
     )
     return Claim(text, holds, "mechanism")
 
@@ -155,7 +157,7 @@ def _fix(unit: list[RunResult], _saturated: float | None) -> Claim:
     lr_ratio = high.config.learning_rate / low.config.learning_rate
     losses = ratio(high.history["loss"][-1], low.history["loss"][-1])
     accuracy = low.history["val_accuracy"][-1]
-    holds = low.history["loss"][-1] < 1 and not follows_learning_rate(growth_exponent(losses, lr_ratio))
+    holds = low.history["loss"][-1] < FIXED_LOSS and not follows_learning_rate(growth_exponent(losses, lr_ratio))
     text = (
         f"The fix is to scale the inputs to x / 255: the loss becomes {figure(low.history['loss'][-1], '.3g')} and "
         f"{figure(high.history['loss'][-1], '.3g')}, no longer following the rate, and predict's accuracy "

@@ -7,7 +7,7 @@ import dataclasses
 from collections.abc import Mapping
 
 from explainer.config import RunConfig
-from explainer.findings.report import DIVERGENCE_RULE, divergence, loglog_slope
+from explainer.findings.report import DIVERGENCE_RULE, divergence_reason, loglog_slope
 from explainer.fixes import base_config
 from explainer.reader.labels import NAMES, figure
 from explainer.run import RunResult
@@ -16,13 +16,13 @@ from explainer.view import View
 LEARNING_RATES = tuple(10.0**k for k in range(-4, 39, 3))  # 1e-4 to 1e38, the edge of float32
 EPOCHS = 4  # enough epochs for the rule to see a rise in each of the last three
 SUBSET = 10_000  # images per run: a rise or an overflow shows as well on a sixth of the set
-SCALINGS = ("raw", "unit")
+SWEPT_SCALINGS = ("raw", "unit")
 
 
 def runs_needed(view: View) -> list[RunConfig]:
     """The question's setup (the sidebar's engine and seed) at every rate, on both scalings."""
     base = base_config(view.config).replace(num_epochs=EPOCHS, train_subset=min(view.config.train_subset or SUBSET, SUBSET))
-    return [base.replace(scaling=scaling, learning_rate=lr) for scaling in SCALINGS for lr in LEARNING_RATES]
+    return [base.replace(scaling=scaling, learning_rate=lr) for scaling in SWEPT_SCALINGS for lr in LEARNING_RATES]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,10 +56,10 @@ class Sweep:
         )
         overflow = "; ".join(
             f"on {NAMES[scaling]} from {min(row['learning_rate'] for row in rows):g} on"
-            for scaling in SCALINGS
+            for scaling in SWEPT_SCALINGS
             if (rows := [row for row in self.diverged(scaling) if not row["finite"]])
         )
-        slopes = " and ".join(f"{figure(self.slope(scaling), '.2f')} on {NAMES[scaling]}" for scaling in SCALINGS)
+        slopes = " and ".join(f"{figure(self.slope(scaling), '.2f')} on {NAMES[scaling]}" for scaling in SWEPT_SCALINGS)
         return (
             f"{verdict} ({EPOCHS} epochs on {SUBSET:,} images each; the rule: {DIVERGENCE_RULE}). "
             + (f"The loss becomes infinite or NaN only where float32 overflows: {overflow}. " if overflow else "")
@@ -73,7 +73,7 @@ def sweep(runs: Mapping[RunConfig, RunResult], view: View) -> Sweep:
     rows = []
     for config in runs_needed(view):
         result = runs[config]
-        reason = divergence(result)
+        reason = divergence_reason(result)
         loss = result.history["loss"][-1]
         rows.append(
             {

@@ -21,6 +21,10 @@ PROBABILITY_LOSS_BOUND = -math.log(CLIP_EPSILON)
 COLLAPSE_FACTORS = (0.1, 1.0, 10.0)  # learning rates of the collapse chart, relative to the lower one
 COLLAPSE_RANGE = COLLAPSE_FACTORS[-1] / COLLAPSE_FACTORS[0]
 OPTIMIZERS = ("sgd", "rmsprop", "adam")
+# the Why page's judgements, each threshold beside its rule
+COLLAPSE_SPREAD = 1.5  # "loss / lr collapses": the largest over the smallest below this, across COLLAPSE_RANGE
+ADAPTIVE_TOLERANCE = 0.15  # "the weight norm follows the rate": within this relative distance of the rate ratio
+SAME_LOSS_RTOL = 1e-6  # "trained identically": the largest loss over the smallest within 1 + this
 # the per-image loss histogram: log10 bins of this width, from 1e-8 (smaller losses, the images
 # classified correctly with saturated outputs, count in the first bin) up to the largest loss
 HISTOGRAM_BIN_WIDTH, HISTOGRAM_FLOOR = 0.25, -8
@@ -66,7 +70,7 @@ class Mechanism:
 
     @property
     def collapses(self) -> bool:
-        return self.collapse_spread < 1.5
+        return self.collapse_spread < COLLAPSE_SPREAD
 
     @property
     def saturation_at_end(self) -> dict:
@@ -100,8 +104,8 @@ class Mechanism:
 
     @property
     def adaptive_follow_lr(self) -> bool:
-        """RMSprop's and Adam's final weight-norm ratios within 15% of the learning-rate ratio."""
-        return all(abs(ratio(row["norm_ratio"], row["lr_ratio"]) - 1) < 0.15 for row in self.adaptive_scaling)
+        """RMSprop's and Adam's final weight-norm ratios within ADAPTIVE_TOLERANCE of the learning-rate ratio."""
+        return all(abs(ratio(row["norm_ratio"], row["lr_ratio"]) - 1) < ADAPTIVE_TOLERANCE for row in self.adaptive_scaling)
 
     @property
     def keras_loss_exceeds_probability_bound(self) -> bool:
@@ -110,9 +114,9 @@ class Mechanism:
 
     @property
     def same_artifact_loss(self) -> bool:
-        """The three accuracy-artifact runs trained identically (losses within 1e-6)."""
+        """The three accuracy-artifact runs trained identically (losses within SAME_LOSS_RTOL)."""
         losses = [row["loss"] for row in self.artifact]
-        return ratio(max(losses), min(losses)) - 1 < 1e-6
+        return ratio(max(losses), min(losses)) - 1 < SAME_LOSS_RTOL
 
     def reports(self, run: int, accuracy: str) -> bool:
         """Artifact run `run` reports the `accuracy` ("logit_accuracy" or "predict_accuracy")."""

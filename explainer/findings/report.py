@@ -27,7 +27,7 @@ def ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator else math.nan
 
 
-def divergence(result: RunResult) -> str | None:
+def divergence_reason(result: RunResult) -> str | None:
     """How the run diverges by DIVERGENCE_RULE, in words, or None if it does not."""
     if result.diverged:
         return result.diverged
@@ -40,16 +40,6 @@ def divergence(result: RunResult) -> str | None:
 def keras_line(history: dict[str, list[float]], epoch: int) -> str:
     """One epoch as Keras prints it: 'loss: ... - accuracy: ... - val_loss: ... - val_accuracy: ...'."""
     return " - ".join(f"{name}: {history[name][epoch]:.4f}" for name in METRICS)
-
-
-def keras_log(result: RunResult) -> str:
-    lines = [
-        f"Epoch {epoch + 1}/{result.config.num_epochs} - {keras_line(result.history, epoch)}"
-        for epoch in range(len(result.history["loss"]))
-    ]
-    if result.diverged:
-        lines.append(f"Stopped: {result.diverged}")
-    return "\n".join(lines)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,31 +120,6 @@ def history_rows(source: str, learning_rate: float, history: dict[str, list[floa
     ]
 
 
-@dataclasses.dataclass(frozen=True)
-class EngineContrast:
-    """The same run on tf.keras 2 and Keras 3 (same weights, same batches).
-
-    loss_gap: the largest relative difference between their per-epoch losses.
-    accuracy_gap: tf.keras 2's last reported training accuracy minus Keras 3's.
-    as_explained: tf.keras 2 reports the logits' accuracy and Keras 3 the predicted outputs'
-        (validation, last epoch, within SAME_ACCURACY): the graph-rewrite artifact.
-    """
-
-    loss_gap: float
-    accuracy_gap: float
-    as_explained: bool
-
-
-def contrast_engines(legacy: RunResult, current: RunResult) -> EngineContrast:
-    pairs = zip(current.history["loss"], legacy.history["loss"])
-    return EngineContrast(
-        loss_gap=max(abs(ratio(a, b) - 1) for a, b in pairs),
-        accuracy_gap=legacy.history["accuracy"][-1] - current.history["accuracy"][-1],
-        as_explained=reports(legacy.history["val_accuracy"][-1], legacy.logit_accuracy)
-        and reports(current.history["val_accuracy"][-1], current.predict_accuracy),
-    )
-
-
 def epoch_rows(results: list[RunResult], reported: dict[float, dict[str, list[float]]]) -> list[dict]:
     """Per-epoch rows of every run (its engine's name as the source) and of the question's logs."""
     rows = [row for r in results for row in history_rows(NAMES[r.config.engine], r.config.learning_rate, r.history)]
@@ -162,7 +127,7 @@ def epoch_rows(results: list[RunResult], reported: dict[float, dict[str, list[fl
 
 
 @dataclasses.dataclass(frozen=True)
-class Sweep:
+class LearningRateSweep:
     """Final loss and reported accuracy per learning rate; the log-log slope of loss on rate."""
 
     points: list[dict]
@@ -181,8 +146,8 @@ class Sweep:
         return min(accuracies), max(accuracies)
 
 
-def sweep(results: list[RunResult]) -> Sweep:
-    return Sweep(
+def learning_rate_sweep(results: list[RunResult]) -> LearningRateSweep:
+    return LearningRateSweep(
         [
             {"learning_rate": r.config.learning_rate, "loss": r.history["loss"][-1], "accuracy": r.history["accuracy"][-1]}
             for r in results

@@ -4,6 +4,8 @@ and says so when a measurement does not bear the step out."""
 from __future__ import annotations
 
 from explainer.findings.mechanism import COLLAPSE_RANGE, PROBABILITY_LOSS_BOUND, Mechanism
+from explainer.maths.linear import CLIP_EPSILON
+from explainer.maths.measures import SATURATED_PROBABILITY
 from explainer.reader.labels import NAMES, OPTIMIZER_NAMES, figure
 
 TITLES = (
@@ -27,7 +29,8 @@ def loss_paths(m: Mechanism) -> str:
     clipped = [NAMES[row["engine"]] for row in m.loss_paths if "logits" not in row["closest"]]
     return (
         "On the first training batch, with each run's final weights: " + "; ".join(engines) + ". "
-        f"A cross-entropy on clipped probabilities can never exceed -log(1e-7) = {PROBABILITY_LOSS_BOUND:.2f} per image. "
+        f"A cross-entropy on clipped probabilities can never exceed -log({CLIP_EPSILON:g}) = {PROBABILITY_LOSS_BOUND:.2f} "
+        "per image. "
         + (
             f"So {' and '.join(shortcut)} compute the loss on the logits. "
             if shortcut
@@ -61,7 +64,8 @@ def saturation(m: Mechanism) -> str:
     end = m.saturation_at_end
     return (
         f"After training at learning rate {end['learning_rate']:g}, {figure(end['softmax_saturated'], '.1%')} of the training "
-        f"images have a largest softmax probability above 0.999, and {figure(end['sigmoid_ties'], '.1%')} have two or more "
+        f"images have a largest softmax probability above {SATURATED_PROBABILITY:g}, and "
+        f"{figure(end['sigmoid_ties'], '.1%')} have two or more "
         "sigmoid outputs tied at exactly 1.0: there argmax returns the lowest tied class, whatever the logits say."
     )
 

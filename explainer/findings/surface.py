@@ -15,7 +15,7 @@ from explainer.config import MNIST_TRAIN_SIZE, RunConfig
 from explainer.findings.report import loglog_slope
 from explainer.reader.labels import figure
 
-SCALINGS = ("raw", "unit")  # the page sets raw pixels beside x / 255
+COMPARED_SCALINGS = ("raw", "unit")  # the page sets raw pixels beside x / 255
 POINTS = ("init", "step", "epoch")
 DIRECTIONS = ("minibatch", "fullbatch")
 SECOND_DIRECTIONS = ("next_minibatch", "random", "hessian")

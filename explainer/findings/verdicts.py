@@ -11,7 +11,7 @@ from explainer.config import RunConfig
 from explainer.findings.report import (
     DIVERGENCE_RULE,
     FOLLOWS_LR_TOLERANCE,
-    divergence,
+    divergence_reason,
     follows_learning_rate,
     growth_exponent,
     history_rows,
@@ -151,7 +151,7 @@ def outcomes(
 
 
 @dataclasses.dataclass(frozen=True)
-class AnswerCheck:
+class AcceptedAnswerCheck:
     """The accepted answer's two claims against the runs: "the learning rate is too high, hence
     the divergence" (the baseline diverges, by `report.DIVERGENCE_RULE`) and "use softmax, not sigmoid"
     (whether softmax changes any training step)."""
@@ -162,7 +162,7 @@ class AnswerCheck:
 
     @property
     def divergence(self) -> bool:
-        return any(divergence(run) for run in self.baseline.runs)
+        return any(divergence_reason(run) for run in self.baseline.runs)
 
     @property
     def softmax_identical(self) -> bool:
@@ -198,9 +198,9 @@ class AnswerCheck:
         )
 
 
-def check_answer(outcomes: list[FixOutcome]) -> AnswerCheck:
+def check_accepted_answer(outcomes: list[FixOutcome]) -> AcceptedAnswerCheck:
     by_fix = {outcome.fix: outcome for outcome in outcomes}
-    return AnswerCheck(by_fix["baseline"], by_fix["lower_lr"], by_fix["softmax"])
+    return AcceptedAnswerCheck(by_fix["baseline"], by_fix["lower_lr"], by_fix["softmax"])
 
 
 def curve_rows(outcomes: list[FixOutcome], fix: str) -> list[dict]:

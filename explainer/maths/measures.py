@@ -27,11 +27,6 @@ def tied_fraction(outputs: np.ndarray) -> float:
     return float(np.mean((outputs == outputs.max(axis=1, keepdims=True)).sum(axis=1) > 1))
 
 
-def accuracy(scores: np.ndarray, y: np.ndarray) -> float:
-    """Accuracy of argmax(scores) (ties go to the lowest index, as in NumPy and TensorFlow)."""
-    return float(np.mean(scores.argmax(axis=1) == y.argmax(axis=1)))
-
-
 def agreement(a: np.ndarray, b: np.ndarray) -> float:
     """Fraction of samples on which two score matrices predict the same class."""
     return float(np.mean(a.argmax(axis=1) == b.argmax(axis=1)))

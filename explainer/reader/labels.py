@@ -42,7 +42,7 @@ LABELS = {
     "train": "the training set",
     "test": "the test set",
 }
-EVALUATE_ON = {"minibatch": "the next mini-batch", "train": "the training set", "test": "the test set"}
+EVALUATION_WORDS = {"minibatch": "the next mini-batch", "train": "the training set", "test": "the test set"}
 UNDEFINED = "undefined here"  # a ratio or slope of zero or non-finite losses
 
 

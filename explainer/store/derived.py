@@ -1,14 +1,15 @@
-"""Results derived from stored runs (a loss surface, step quality through an epoch, the
-mechanism's measurements, the answer's saturation), stored on disk like runs: keyed by what
-determines them (what is asked, the keys of the runs read, which already carry the config, the
-libraries and the data), written atomically, computed in the worker processes (`compute`) and
-read by the pages."""
+"""Results derived from stored runs, one class per kind (a loss surface, step quality through an
+epoch, the mechanism's measurements, the answer's saturation), stored on disk like runs: keyed by
+what determines them (what is asked, the keys of the runs read, which already carry the config,
+the libraries and the data), written atomically, computed in the worker processes
+(worker/compute.py, by kind) and read by the pages."""
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 import json
+from typing import ClassVar
 
 import numpy as np
 
@@ -22,33 +23,82 @@ UNDEFINED = "undefined"  # the one field of a result that does not exist at its 
 
 @dataclasses.dataclass(frozen=True)
 class Derivation:
-    """What to derive: `kind` ("surface", "step_quality", "mechanism" or "saturation", the
-    answer's share of saturated images) and its arguments."""
+    """What to derive: a kind (the subclass) and its arguments (its fields)."""
 
-    kind: str
-    request: surface.SurfaceRequest | None = None
-    config: RunConfig | None = None
-    learning_rates: tuple[float, ...] = ()
-    every: int = 1
+    kind: ClassVar[str]
 
     def runs(self) -> list[RunConfig]:
         """The runs it reads (they must be trained first)."""
-        if self.kind == "surface":
-            return [self.request.config]
-        if self.kind in ("step_quality", "saturation"):
-            return [self.config]
-        return mechanism.runs_needed(self.config, self.learning_rates)
+        raise NotImplementedError
+
+    @classmethod
+    def read(cls, fields: dict):
+        """The result from its stored fields (KeyError or TypeError if stored by other code)."""
+        return fields["rows"]
 
     def key(self, fingerprint: str) -> str:
         described = {
             "format": FORMAT,
             "kind": self.kind,
-            "request": dataclasses.asdict(self.request) if self.request else None,
-            "learning_rates": list(self.learning_rates),
-            "every": self.every,
+            **dataclasses.asdict(self),
             "runs": [run_key(config, fingerprint) for config in self.runs()],
         }
         return "derived-" + hashlib.sha256(json.dumps(described, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+@dataclasses.dataclass(frozen=True)
+class Surface(Derivation):
+    """The loss-surface page's slices and plane for one request, marked at `learning_rates`."""
+
+    kind = "surface"
+    request: surface.SurfaceRequest
+    learning_rates: tuple[float, ...]
+
+    def runs(self) -> list[RunConfig]:
+        return [self.request.config]
+
+    @classmethod
+    def read(cls, fields: dict) -> surface.Slices:
+        return surface.Slices(**fields)
+
+
+@dataclasses.dataclass(frozen=True)
+class StepQuality(Derivation):
+    """How good each SGD step of epoch 1 is, every `every` steps (rows)."""
+
+    kind = "step_quality"
+    config: RunConfig
+    every: int = 1
+
+    def runs(self) -> list[RunConfig]:
+        return [self.config]
+
+
+@dataclasses.dataclass(frozen=True)
+class Saturation(Derivation):
+    """The answer's share of saturated images after epoch 1 (a number)."""
+
+    kind = "saturation"
+    config: RunConfig
+
+    def runs(self) -> list[RunConfig]:
+        return [self.config]
+
+
+@dataclasses.dataclass(frozen=True)
+class MechanismMeasured(Derivation):
+    """The Why page's measurements for a view's config and learning rates."""
+
+    kind = "mechanism"
+    config: RunConfig
+    learning_rates: tuple[float, ...]
+
+    def runs(self) -> list[RunConfig]:
+        return mechanism.runs_needed(self.config, self.learning_rates)
+
+    @classmethod
+    def read(cls, fields: dict) -> mechanism.Mechanism:
+        return mechanism.Mechanism(**fields)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,9 +125,9 @@ def save_undefined(store: RunStore, key: str, reason: str) -> None:
     store.write_arrays(key, {"meta": np.array(json.dumps({UNDEFINED: reason}))})
 
 
-def load(store: RunStore, key: str, kind: str):
-    """The derived result stored under `key`, or None (absent, or unreadable and removed); raises
-    surface.Undefined for a result stored as undefined."""
+def load(store: RunStore, key: str, kind: type[Derivation]):
+    """The derived result of `kind` stored under `key`, or None (absent, or unreadable and
+    removed); raises surface.Undefined for a result stored as undefined."""
     stored = store.read_arrays(key)
     if stored is None:
         return None
@@ -85,11 +135,7 @@ def load(store: RunStore, key: str, kind: str):
     if UNDEFINED in fields:
         raise surface.Undefined(fields[UNDEFINED])
     try:
-        if kind == "surface":
-            return surface.Slices(**fields)
-        if kind == "mechanism":
-            return mechanism.Mechanism(**fields)
-        return fields["rows"]
+        return kind.read(fields)
     except (TypeError, KeyError):  # stored by another version of the code
         store.discard(key)
         return None

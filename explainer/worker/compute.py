@@ -4,7 +4,7 @@ surface's compiled kernels, stays out of the server process."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -13,22 +13,21 @@ from explainer.data import Mnist, prepare, read_mnist
 from explainer.findings import answer, mechanism
 from explainer.findings.surface import Undefined
 from explainer.run import RunResult
+from explainer.store import derived
 from explainer.store.cache import run_key, writing
 from explainer.store.derived import Derivation, DerivedJob, load, save, save_undefined
 from explainer.worker import slicing
 from explainer.worker.plane_kernels import logsumexp_sum
 
-
-def compute(derivation: Derivation, runs: Mapping[RunConfig, RunResult], mnist: Mnist):
-    """The derivation's result, from the trained `runs` (every config of `derivation.runs()`)."""
-    if derivation.kind == "surface":
-        config = derivation.request.config
-        return slicing.compute(derivation.request, runs[config], prepare(mnist, config), derivation.learning_rates)
-    if derivation.kind == "step_quality":
-        return slicing.alpha_over_epoch(runs[derivation.config], prepare(mnist, derivation.config), derivation.every)
-    if derivation.kind == "saturation":
-        return answer.saturated_share(runs[derivation.config], prepare(mnist, derivation.config))
-    return mechanism.measure(derivation.config, derivation.learning_rates, runs, mnist)
+# how each kind of derived result is computed from its trained runs (every config of its runs())
+COMPUTE: dict[type[Derivation], Callable[[Derivation, Mapping[RunConfig, RunResult], Mnist], object]] = {
+    derived.Surface: lambda d, runs, mnist: slicing.compute(
+        d.request, runs[d.request.config], prepare(mnist, d.request.config), d.learning_rates
+    ),
+    derived.StepQuality: lambda d, runs, mnist: slicing.alpha_over_epoch(runs[d.config], prepare(mnist, d.config), d.every),
+    derived.Saturation: lambda d, runs, mnist: answer.saturated_share(runs[d.config], prepare(mnist, d.config)),
+    derived.MechanismMeasured: lambda d, runs, mnist: mechanism.measure(d.config, d.learning_rates, runs, mnist),
+}
 
 
 def derive_job(job: DerivedJob) -> str:
@@ -39,13 +38,13 @@ def derive_job(job: DerivedJob) -> str:
 def derive_into(job: DerivedJob, mnist: Mnist) -> str:
     store, derivation = job.store, job.derivation
     with writing(store.directory), store.lock(job.key):  # a lock file is a write too
-        if load(store, job.key, derivation.kind) is None:
+        if load(store, job.key, type(derivation)) is None:
             runs = {config: store.load(run_key(config, mnist.fingerprint)) for config in derivation.runs()}
             missing = [config for config, result in runs.items() if result is None]
             if missing:
                 raise LookupError(f"{len(missing)} run(s) this needs are not in the cache; train them first")
             try:
-                save(store, job.key, compute(derivation, runs, mnist))
+                save(store, job.key, COMPUTE[type(derivation)](derivation, runs, mnist))
             except Undefined as undefined:
                 save_undefined(store, job.key, str(undefined))
                 raise

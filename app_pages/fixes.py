@@ -7,8 +7,8 @@ from explainer.findings import verdicts
 from explainer.reader import charts, question
 from explainer.reader.labels import FIX_NAMES, VERDICT_WORDS, describe, setup, table
 from ui.figures import chart
+from ui.measured import divergence_sweep, fix_outcomes
 from ui.pages import link_next
-from ui.runs import divergence_sweep, fix_outcomes
 
 view = st.session_state.view
 base = fixes.base_config(view.config)

@@ -7,8 +7,8 @@ from explainer.findings import surface
 from explainer.reader import charts
 from explainer.reader.labels import EVALUATION_WORDS, LABELS, NAMES, describe, figure
 from ui.figures import chart
+from ui.measured import prefetch_surfaces, step_quality, surface_views
 from ui.pages import link_next
-from ui.runs import prefetch_surfaces, step_quality, surface_views
 
 view = st.session_state.view
 config, (low, high) = view.config, view.learning_rates

@@ -10,9 +10,10 @@ from explainer.reader import charts, question
 from explainer.reader.labels import NAMES, describe, figure
 from explainer.view import SWEEP_EPOCHS, SWEEP_LEARNING_RATES, format_learning_rates
 from ui.figures import chart
+from ui.measured import answer, prefetch_neighbours
 from ui.notices import inert
 from ui.pages import link_next, showing
-from ui.runs import answer, prefetch_neighbours, results
+from ui.runs import results
 
 view = st.session_state.view
 st.title("Why does the loss grow with the learning rate?")

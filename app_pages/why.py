@@ -6,8 +6,8 @@ from explainer.findings import steps
 from explainer.reader import charts
 from explainer.reader.labels import describe, table
 from ui.figures import chart
+from ui.measured import measured_mechanism
 from ui.pages import link_next
-from ui.runs import measured_mechanism
 
 view = st.session_state.view
 st.title("Why the loss follows the learning rate")

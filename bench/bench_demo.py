@@ -33,7 +33,7 @@ from playwright.sync_api import sync_playwright
 
 from bench.bench_app import click, settle
 from bench.serve import CHROMIUM, CHROMIUM_ARGS, ScriptRuns, streamlit_server
-from ui.pages import TITLES
+from ui import pages
 
 ROOT = Path(__file__).parents[1]
 PAGES = {  # each page's path and its last section
@@ -90,7 +90,8 @@ def first_visit(page, runs: ScriptRuns, go, last: str) -> float:
 def open_page(page, url: str, name: str) -> None:
     """The landing page from a link; every other page from the sidebar's navigation."""
     if PAGES[name][0]:
-        page.locator("[data-testid='stSidebarNav']").get_by_text(TITLES[name][0], exact=True).click()
+        title = next(record.title for record in pages.PAGES if record.path.endswith(f"/{name}.py"))
+        page.locator("[data-testid='stSidebarNav']").get_by_text(title, exact=True).click()
     else:
         page.goto(url)
 

@@ -80,8 +80,7 @@ def store(synthetic, synthetic_cache):
     directory = synthetic_cache
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("EXPLAINER_CACHE_DIR", str(directory))
-        patch.setattr(runs, "load_mnist", lambda: synthetic)
-        patch.setattr(runs, "TrainingService", _synthetic_service)
+        patch.setattr(runs, "SOURCE", runs.Source(service=_synthetic_service, mnist=lambda: synthetic))
         st.cache_data.clear()  # measurements cached by config alone must not come from another module's data
         yield RunStore(directory)
         st.cache_data.clear()

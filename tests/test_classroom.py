@@ -6,7 +6,7 @@ import collections
 import streamlit as st
 from pages_helper import page
 
-from ui import figures, runs
+from ui import figures, measured
 
 
 def counted(calls: collections.Counter, name: str, function):
@@ -21,8 +21,8 @@ def test_a_views_page_data_is_computed_once_for_two_sessions(store, monkeypatch)
     """Two visitors of the same view: the second session's answer, verdicts and charts are the
     first one's, not computed again (counted, not timed)."""
     calls = collections.Counter()
-    monkeypatch.setattr(runs, "claim", counted(calls, "answer", runs.claim))
-    monkeypatch.setattr(runs, "outcomes", counted(calls, "verdicts", runs.outcomes))
+    monkeypatch.setattr(measured, "claim", counted(calls, "answer", measured.claim))
+    monkeypatch.setattr(measured, "outcomes", counted(calls, "verdicts", measured.outcomes))
     spec = figures._convert_altair_to_vega_lite_spec
     monkeypatch.setattr(figures, "_convert_altair_to_vega_lite_spec", counted(calls, "charts", spec))
     st.cache_resource.clear()  # as in a fresh process

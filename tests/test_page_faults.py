@@ -28,17 +28,11 @@ def reproduce() -> AppTest:
 def test_a_failed_run_says_why_and_offers_a_retry(synthetic, tmp_path, monkeypatch):
     """Workers whose every run raises: the page shows the run's own message and a retry button."""
     monkeypatch.setenv("EXPLAINER_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(runs, "load_mnist", lambda: synthetic)
-    monkeypatch.setattr(
-        runs,
-        "TrainingService",
-        lambda store, **options: TrainingService(
-            store, lambda backend: ThreadPoolExecutor(2), job=service_jobs.raising_job, **options
-        ),
-    )
+    raising = lambda store: TrainingService(store, lambda backend: ThreadPoolExecutor(2), job=service_jobs.raising_job)  # noqa: E731
+    monkeypatch.setattr(runs, "SOURCE", runs.Source(service=raising, mnist=lambda: synthetic))
     test = reproduce()
     assert "failed: learning rate 0.01 is not allowed here" in plain(test.error[0].value)
-    assert test.button(key="retry The answer").label == "Retry the failed runs"
+    assert test.button(key="retry The answer").label == "Try again"
     assert not test.metric  # the page stopped: no figures from runs that do not exist
 
 

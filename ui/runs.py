@@ -4,44 +4,37 @@ they train; measurements derived from stored runs, cached per process."""
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import functools
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 
 import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from explainer import plan
 from explainer.config import RunConfig
 from explainer.data import Mnist, MnistNotDownloaded, MnistUnavailable, load_mnist
-from explainer.findings import divergence, surface
-from explainer.findings.answer import SATURATION_SENTENCE, SENTENCES, Claim, claim, saturation_run, sentence_runs
-from explainer.findings.answer import runs_needed as answer_runs
-from explainer.findings.mechanism import Mechanism
+from explainer.findings import surface
 from explainer.findings.report import DIVERGENCE_RULE, divergence_reason
-from explainer.findings.verdicts import FixOutcome, outcomes
-from explainer.fixes import base_config
 from explainer.reader import charts
 from explainer.reader.labels import describe
 from explainer.run import RunResult
 from explainer.service import Run, TrainingService, failure
 from explainer.store.cache import RunStore, cache_dir, run_key
-from explainer.store.derived import Derivation, MechanismMeasured, Saturation, StepQuality, Surface
+from explainer.store.derived import Derivation
 from explainer.store.derived import load as load_derived
-from explainer.view import View
 from ui.notices import inert
 
 POLL_SECONDS = 0.3
 # what one process keeps of what pages show, shared by every session: a view's pages read about 60
 # runs (0.4 MB each) and 7 derived results (a loss surface is about 0.5 MB)
-VIEWS_KEPT = 64
 RUNS_KEPT = 256
 DERIVED_KEPT = 128
 CHART_SECONDS = 1.5  # the live chart is redrawn at most this often: each redraw costs the server and the browser
-_page = threading.local()  # one script run's warnings: each session runs its script in its own thread
 
 
 def _session_alive(session: str) -> bool:
@@ -49,6 +42,16 @@ def _session_alive(session: str) -> bool:
     return not Runtime.exists() or Runtime.instance().is_active_session(session)
 
 
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """Where the pages' runs come from: the service made for a store, and MNIST. The app's are
+    the real ones; tests put synthetic data and their own workers here (`SOURCE`)."""
+
+    service: Callable[[RunStore], TrainingService] = lambda store: TrainingService(store, session_alive=_session_alive)
+    mnist: Callable[[], Mnist] = load_mnist
+
+
+SOURCE = Source()
 _services: dict[str, TrainingService] = {}
 _services_lock = threading.Lock()
 
@@ -60,14 +63,14 @@ def service() -> TrainingService:
     directory = str(cache_dir())
     with _services_lock:
         if directory not in _services:
-            _services[directory] = TrainingService(RunStore(Path(directory)), session_alive=_session_alive)
+            _services[directory] = SOURCE.service(RunStore(Path(directory)))
         return _services[directory]
 
 
 def where() -> tuple[str, str]:
     """The store and the data a page's results come from: part of every per-process cache key
     of what a page shows, so that another store or data set never shares an entry."""
-    return str(service().store.directory), load_mnist().fingerprint
+    return str(service().store.directory), SOURCE.mnist().fingerprint
 
 
 def mnist() -> Mnist:
@@ -75,46 +78,72 @@ def mnist() -> Mnist:
     page says why and stops."""
     try:
         try:
-            return load_mnist()
+            return SOURCE.mnist()
         except MnistNotDownloaded:
             with st.spinner("Downloading MNIST (11 MB) once with Keras' own loader..."):
                 service().download_mnist()
-            return load_mnist()
+            return SOURCE.mnist()
     except MnistUnavailable as error:
         st.error(f"MNIST could not be loaded, so nothing can be trained. {error}")
         st.stop()
 
 
-def begin_page() -> None:
-    """Where this script run's one divergence warning goes, above the page."""
-    _page.warning, _page.diverged = st.empty(), {}
+@dataclasses.dataclass(frozen=True)
+class _Asked:
+    """One thing a page asked the service for: its future, what to call it if it fails, how to
+    read it from the store (None when the entry could not be read and was removed), and the run
+    itself when it is one (its progress is watched)."""
+
+    future: Future
+    name: str
+    read: Callable[[], object]
+    run: Run | None = None
+
+
+def _obtain(ask: Callable[[], list[_Asked]], wait: Callable[[list[_Asked]], None], label: str, hint: str = "") -> list:
+    """The one protocol of runs and derived results: ask (queued unless stored), wait while the
+    workers make what is missing, read. A failure is said, with a retry, and the page stops; a
+    result that does not exist at its point (surface.Undefined) is said, without a retry (a fact
+    about the run: trying again changes nothing). A stored entry that cannot be read is removed
+    on reading, and every such one is made again at once, in the same visit."""
+    for _ in range(2):
+        asked = ask()
+        pending = [item for item in asked if not item.future.done()]
+        if pending:
+            wait(pending)
+        failed = [item for item in asked if not isinstance(item.future.exception(), surface.Undefined | None)]
+        if failed:
+            for item in failed:
+                st.error(inert(f"{label}: {item.name} failed: {failure(item.future.exception())}. {hint}".rstrip()))
+            st.button("Try again", key=f"retry {label}", icon=":material/refresh:")
+            st.stop()
+        try:
+            found = [item.read() for item in asked]
+        except surface.Undefined as undefined:
+            st.error(inert(f"{label}: {undefined}. {hint}".rstrip()))
+            st.stop()
+        if None not in found:
+            return found
+    st.error(f"{label}: a stored entry could not be read, even after it was made again.")
+    st.button("Try again", key=f"reload {label}", icon=":material/refresh:")
+    st.stop()
 
 
 def results(configs: list[RunConfig], label: str, warn_diverged: bool = True) -> list[RunResult]:
     """Results for `configs`, training missing ones in the workers while the page shows their
-    progress; when a run failed, the page says why, offers a retry and stops. A stored run that
-    cannot be read is removed on reading, and every such run is trained again at once, in the
-    same visit. Diverged runs are listed in the warning above the page unless `warn_diverged` is
-    off (runs meant to diverge)."""
-    for _ in range(2):
-        runs = _ask(configs)
-        pending = [run for run in runs if not run.future.done()]
-        if pending:
-            _watch(pending, label)
-        failed = [run for run in runs if run.future.exception() is not None]
-        if failed:
-            for run in failed:
-                st.error(inert(f"{label}: the run ({describe(run.config)}) failed: {failure(run.future.exception())}"))
-            st.button("Retry the failed runs", key=f"retry {label}", icon=":material/refresh:")
-            st.stop()
-        found = [_read(_stored, run.key) for run in runs]
-        if None not in found:
-            if warn_diverged:
-                _warn_diverged(found)
-            return found
-    st.error(f"{label}: a stored run could not be read, even after training it again.")
-    st.button("Train it again", key=f"reload {label}", icon=":material/refresh:")
-    st.stop()
+    progress (see `_obtain`). Diverged runs are listed in the warning above the page unless
+    `warn_diverged` is off (runs meant to diverge)."""
+
+    def asked() -> list[_Asked]:
+        return [
+            _Asked(run.future, f"the run ({describe(run.config)})", functools.partial(_read, _stored, run.key), run)
+            for run in ask(configs)
+        ]
+
+    found = _obtain(asked, lambda pending: _watch([item.run for item in pending], label), label)
+    if warn_diverged:
+        DivergedRuns.of_this_page().add(found)
+    return found
 
 
 def _read(cached: Callable, *args):
@@ -126,22 +155,40 @@ def _read(cached: Callable, *args):
         return None
 
 
-def _ask(configs: list[RunConfig]) -> list[Run]:
+def ask(configs: list[RunConfig]) -> list[Run]:
     """The runs for `configs`, asked for on behalf of this session: queued unless stored."""
     data, context = mnist(), get_script_run_ctx()
     return [service().request(config, data, context.session_id if context else None) for config in configs]
 
 
-def _warn_diverged(found: list[RunResult]) -> None:
-    """One warning above the page listing every diverged run the page has read so far."""
-    if not hasattr(_page, "diverged"):
-        begin_page()
-    _page.diverged.update({describe(r.config): reason for r in found if (reason := divergence_reason(r))})
-    if _page.diverged:
-        listed = "; ".join(f"{label}: {reason}" for label, reason in _page.diverged.items())
-        _page.warning.warning(
-            f"Diverged runs (the rule: {DIVERGENCE_RULE}): {listed}. Figures of a run that stopped at a NaN are NaN."
-        )
+@dataclasses.dataclass
+class DivergedRuns:
+    """One warning above the page listing every diverged run the page has read so far: its place
+    is taken before the page runs, and each script run starts a new one."""
+
+    slot: object
+    reasons: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def above_the_page(cls) -> None:
+        st.session_state[DIVERGED_KEY] = cls(st.empty())
+
+    @classmethod
+    def of_this_page(cls) -> DivergedRuns:
+        if DIVERGED_KEY not in st.session_state:  # a page run on its own, without app.py
+            cls.above_the_page()
+        return st.session_state[DIVERGED_KEY]
+
+    def add(self, found: list[RunResult]) -> None:
+        self.reasons.update({describe(r.config): reason for r in found if (reason := divergence_reason(r))})
+        if self.reasons:
+            listed = "; ".join(f"{label}: {reason}" for label, reason in self.reasons.items())
+            self.slot.warning(
+                f"Diverged runs (the rule: {DIVERGENCE_RULE}): {listed}. Figures of a run that stopped at a NaN are NaN."
+            )
+
+
+DIVERGED_KEY = "diverged runs"
 
 
 def _watch(pending: list[Run], label: str) -> None:
@@ -201,67 +248,9 @@ def _stored(key: str, directory: str) -> RunResult:
     return result
 
 
-def _load(config: RunConfig) -> RunResult:
+def load(config: RunConfig) -> RunResult:
     """A run that `results` has made sure of, from the store."""
-    return _stored(run_key(config, load_mnist().fingerprint), str(service().store.directory))
-
-
-def answer(view: View) -> Iterator[Claim]:
-    """The answer's sentences in order, each as soon as the runs it reads are trained: every run
-    of the answer is asked for at once, then each sentence waits for its own only (on a cold host
-    the first sentence needs one run, the whole answer six and a derived result)."""
-    _ask(answer_runs(view))
-    saturated = None
-    for index, configs in enumerate(sentence_runs(view)):
-        results(configs, "The answer")
-        if index == SATURATION_SENTENCE:
-            saturated = derived([Saturation(saturation_run(view))], "The answer")[0]
-        yield _claim(index, view, saturated, where())
-
-
-@st.cache_resource(show_spinner=False, max_entries=SENTENCES * VIEWS_KEPT)
-def _claim(index: int, view: View, saturated: float | None, source: tuple[str, str]) -> Claim:
-    return claim(index, view, {config: _load(config) for config in sentence_runs(view)[index]}, saturated)
-
-
-def divergence_sweep(view: View) -> divergence.Sweep:
-    """Whether any learning rate makes the model diverge, training the sweep's runs first; the
-    runs that overflow are the sweep's finding, stated in it, not a warning above the page."""
-    configs = divergence.runs_needed(view)
-    results(configs, "Divergence sweep", warn_diverged=False)
-    return divergence.sweep({config: _load(config) for config in configs}, view)
-
-
-def measured_mechanism(view: View) -> Mechanism:
-    """The Why page's measurements for the view, training what they read first."""
-    results(plan.mechanism_runs(view), "Mechanism")
-    return derived([MechanismMeasured(view.config, view.learning_rates)], "The mechanism")[0]
-
-
-def fix_outcomes(view: View) -> list[FixOutcome]:
-    """Every fix against the question's setup (and the sidebar's combination), training first."""
-    results(plan.fix_runs(view), "Fixes")
-    return _fix_outcomes(view, where())
-
-
-@st.cache_resource(show_spinner=False, max_entries=VIEWS_KEPT)
-def _fix_outcomes(view: View, source: tuple[str, str]) -> list[FixOutcome]:
-    base = base_config(view.config)
-    runs = {config: _load(config) for config in plan.fix_runs(view)}
-    return outcomes(runs, base, view.learning_rates, view.config if view.config != base else None)
-
-
-def surface_views(requests: dict[str, surface.SurfaceRequest], view: View) -> dict[str, surface.Slices]:
-    """The loss-surface computations for each request (one per input scaling), training the
-    runs they stand on first; a request the run cannot answer stops the page with why."""
-    results(plan.surface_runs(view), "Loss surface")
-    asked = [Surface(request, view.learning_rates) for request in requests.values()]
-    return dict(zip(requests, derived(asked, "The loss surface", "Choose another point or direction.")))
-
-
-def step_quality(configs: list[RunConfig], every: int) -> list[list[dict]]:
-    """Step quality through epoch 1 of each run (trained by `surface_views`)."""
-    return derived([StepQuality(config, every) for config in configs], "Step quality")
+    return _stored(run_key(config, SOURCE.mnist().fingerprint), str(service().store.directory))
 
 
 def prefetch(configs: list[RunConfig] = (), derivations: list[Derivation] = ()) -> None:
@@ -274,50 +263,20 @@ def prefetch(configs: list[RunConfig] = (), derivations: list[Derivation] = ()) 
         service().derive(derivation, data, prefetch=True)
 
 
-def prefetch_neighbours(view: View) -> None:
-    """Train ahead what the landing page shows for every view one sidebar choice away."""
-    prefetch(configs=_neighbour_runs(view))
-
-
-@st.cache_resource(show_spinner=False, max_entries=VIEWS_KEPT)
-def _neighbour_runs(view: View) -> list[RunConfig]:
-    """Planned once per view: a hundred configurations, each built and validated."""
-    return [config for near in plan.neighbours(view) for config in answer_runs(near) + plan.reproduce_runs(near)]
-
-
-def prefetch_surfaces(requests: dict[str, surface.SurfaceRequest], view: View) -> None:
-    """Compute ahead the surfaces one control away on the loss-surface page."""
-    lrs = view.learning_rates
-    prefetch(derivations=[Surface(near, lrs) for r in requests.values() for near in surface.neighbours(r)])
-
-
 def derived(derivations: list[Derivation], label: str, hint: str = "") -> list:
     """Results derived from stored runs: from the store, else computed in the workers while the
-    page waits (a stored one that cannot be read is removed on reading and computed again, every
-    such one at once, in the same visit); when one does not exist here or cannot be computed, the
-    page says why (and `hint`), offers a retry if trying again may help, and stops."""
+    page waits (see `_obtain`); `hint` says what to do when one cannot be had."""
     data, context = mnist(), get_script_run_ctx()
-    for _ in range(2):
-        asked = [(d, *service().derive(d, data, context.session_id if context else None)) for d in derivations]
-        pending = [future for _, _, future in asked if not future.done()]
-        if pending:
-            with st.spinner(f"{label}: computing {len(pending)} result(s) in the workers, once..."):
-                concurrent.futures.wait(pending)
-        # a result that does not exist at its point is stored as such, and read below like any other
-        faults = [error for _, _, future in asked if not isinstance(error := future.exception(), surface.Undefined | None)]
-        if faults:
-            st.error(inert(f"{label}: {failure(faults[0])}. {hint}"))
-            st.button("Try again", key=f"retry {label}", icon=":material/refresh:")
-            st.stop()
-        try:
-            found = [_read(_derived, key, type(d)) for d, key, _ in asked]
-        except surface.Undefined as undefined:  # a fact about the run: trying again changes nothing
-            st.error(inert(f"{label}: {undefined}. {hint}"))
-            st.stop()
-        if None not in found:
-            return found
-    st.error(f"{label}: a stored result could not be read, even after computing it again.")
-    st.stop()
+
+    def asked() -> list[_Asked]:
+        keys = [(d, *service().derive(d, data, context.session_id if context else None)) for d in derivations]
+        return [_Asked(future, "computing it", functools.partial(_read, _derived, key, type(d))) for d, key, future in keys]
+
+    def wait(pending: list[_Asked]) -> None:
+        with st.spinner(f"{label}: computing {len(pending)} result(s) in the workers, once..."):
+            concurrent.futures.wait([item.future for item in pending])
+
+    return _obtain(asked, wait, label, hint)
 
 
 @functools.lru_cache(maxsize=DERIVED_KEPT)

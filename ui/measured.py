@@ -1,0 +1,98 @@
+"""What the pages show for a view, from its runs and derived results (ui/runs.py): computed once
+per process and shared by every session that asks for the same view, keyed by the view, the store
+and the data (`runs.where()`); and what a reader may ask next, prefetched."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import streamlit as st
+
+from explainer import plan
+from explainer.config import RunConfig
+from explainer.findings import divergence, surface
+from explainer.findings.answer import SATURATION_SENTENCE, SENTENCES, Claim, claim, saturation_run, sentence_runs
+from explainer.findings.answer import runs_needed as answer_runs
+from explainer.findings.mechanism import Mechanism
+from explainer.findings.verdicts import FixOutcome, outcomes
+from explainer.fixes import base_config
+from explainer.store.derived import MechanismMeasured, Saturation, StepQuality, Surface
+from explainer.view import View
+from ui.runs import ask, derived, load, prefetch, results, where
+
+VIEWS_KEPT = 64  # views whose page data one process keeps
+
+
+def answer(view: View) -> Iterator[Claim]:
+    """The answer's sentences in order, each as soon as the runs it reads are trained: every run
+    of the answer is asked for at once, then each sentence waits for its own only (on a cold host
+    the first sentence needs one run, the whole answer six and a derived result)."""
+    ask(answer_runs(view))
+    saturated = None
+    for index, configs in enumerate(sentence_runs(view)):
+        results(configs, "The answer")
+        if index == SATURATION_SENTENCE:
+            saturated = derived([Saturation(saturation_run(view))], "The answer")[0]
+        yield _claim(index, view, saturated, where())
+
+
+@st.cache_resource(show_spinner=False, max_entries=SENTENCES * VIEWS_KEPT)
+def _claim(index: int, view: View, saturated: float | None, source: tuple[str, str]) -> Claim:
+    return claim(index, view, {config: load(config) for config in sentence_runs(view)[index]}, saturated)
+
+
+def divergence_sweep(view: View) -> divergence.Sweep:
+    """Whether any learning rate makes the model diverge, training the sweep's runs first; the
+    runs that overflow are the sweep's finding, stated in it, not a warning above the page."""
+    configs = divergence.runs_needed(view)
+    results(configs, "Divergence sweep", warn_diverged=False)
+    return divergence.sweep({config: load(config) for config in configs}, view)
+
+
+def measured_mechanism(view: View) -> Mechanism:
+    """The Why page's measurements for the view, training what they read first."""
+    results(plan.mechanism_runs(view), "Mechanism")
+    return derived([MechanismMeasured(view.config, view.learning_rates)], "The mechanism")[0]
+
+
+def fix_outcomes(view: View) -> list[FixOutcome]:
+    """Every fix against the question's setup (and the sidebar's combination), training first."""
+    results(plan.fix_runs(view), "Fixes")
+    return _fix_outcomes(view, where())
+
+
+@st.cache_resource(show_spinner=False, max_entries=VIEWS_KEPT)
+def _fix_outcomes(view: View, source: tuple[str, str]) -> list[FixOutcome]:
+    base = base_config(view.config)
+    runs = {config: load(config) for config in plan.fix_runs(view)}
+    return outcomes(runs, base, view.learning_rates, view.config if view.config != base else None)
+
+
+def surface_views(requests: dict[str, surface.SurfaceRequest], view: View) -> dict[str, surface.Slices]:
+    """The loss-surface computations for each request (one per input scaling), training the
+    runs they stand on first; a request the run cannot answer stops the page with why."""
+    results(plan.surface_runs(view), "Loss surface")
+    asked = [Surface(request, view.learning_rates) for request in requests.values()]
+    return dict(zip(requests, derived(asked, "The loss surface", "Choose another point or direction.")))
+
+
+def step_quality(configs: list[RunConfig], every: int) -> list[list[dict]]:
+    """Step quality through epoch 1 of each run (trained by `surface_views`)."""
+    return derived([StepQuality(config, every) for config in configs], "Step quality")
+
+
+def prefetch_neighbours(view: View) -> None:
+    """Train ahead what the landing page shows for every view one sidebar choice away."""
+    prefetch(configs=_neighbour_runs(view))
+
+
+@st.cache_resource(show_spinner=False, max_entries=VIEWS_KEPT)
+def _neighbour_runs(view: View) -> list[RunConfig]:
+    """Planned once per view: a hundred configurations, each built and validated."""
+    return [config for near in plan.neighbours(view) for config in answer_runs(near) + plan.reproduce_runs(near)]
+
+
+def prefetch_surfaces(requests: dict[str, surface.SurfaceRequest], view: View) -> None:
+    """Compute ahead the surfaces one control away on the loss-surface page."""
+    lrs = view.learning_rates
+    prefetch(derivations=[Surface(near, lrs) for r in requests.values() for near in surface.neighbours(r)])

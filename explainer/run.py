@@ -58,6 +58,10 @@ class RunResult:
     versions: dict[str, str]
     seconds: float
 
+    def final(self, metric: str) -> float:
+        """What Keras reported for `metric` (one of METRICS) after the last epoch run."""
+        return self.history[metric][-1]
+
 
 def epoch_order(rng: np.random.Generator, n: int) -> np.ndarray:
     """The next epoch's sample order: the one rule for the trainer and every replay of it."""

@@ -82,14 +82,14 @@ def test_the_answer_comes_first_with_the_stored_runs_numbers(store, synthetic):
     test = page("app_pages/reproduce.py")
     low, high = stored(store, synthetic, learning_rate=0.01), stored(store, synthetic, learning_rate=0.03)
     answer = [plain(block.value) for block in test.markdown[1:7]]
-    assert f"a training loss of {figure(low.history['loss'][-1], '.4g')} per image" in answer[0]
+    assert f"a training loss of {figure(low.final('loss'), '.4g')} per image" in answer[0]
     share = saturated_share(low, prepare(synthetic, low.config))  # the workers' figure, computed again here
     assert f"{figure(share, '.1%')} of the training images" in answer[1]
     assert f"{figure(measures.norm_ratio(low.kernels[-1], high.kernels[-1]), '.3g')} times larger" in answer[2]
     unit = stored(store, synthetic, learning_rate=0.01, scaling="unit")
-    assert figure(unit.history["loss"][-1], ".3g") in answer[4]
+    assert figure(unit.final("loss"), ".3g") in answer[4]
     jax = stored(store, synthetic, learning_rate=0.01, engine="keras3_jax")
-    assert figure(jax.history["loss"][-1], ".3g") in answer[5]
+    assert figure(jax.final("loss"), ".3g") in answer[5]
     assert [link.label for link in test.get("page_link")][:6] == ["see it"] * 6
 
 

@@ -94,7 +94,7 @@ def _logits(runs: list[RunResult], _saturated: float | None) -> Claim:
     (run,) = runs
     # the epoch's mean loss: a cross-entropy on clipped probabilities is at most the bound for
     # every image, so for their mean too
-    loss, bound = run.history["loss"][-1], PROBABILITY_LOSS_BOUND
+    loss, bound = run.final("loss"), PROBABILITY_LOSS_BOUND
     holds = loss > bound
     text = (
         f"Keras computes the cross-entropy on the logits, not on the sigmoid outputs: it reports a training loss of "
@@ -124,7 +124,7 @@ def _scaling(runs: list[RunResult], _saturated: float | None) -> Claim:
     low, high = runs
     lr_ratio = high.config.learning_rate / low.config.learning_rate
     norms = measures.norm_ratio(low.kernels[-1], high.kernels[-1])
-    losses = ratio(high.history["loss"][-1], low.history["loss"][-1])
+    losses = ratio(high.final("loss"), low.final("loss"))
     holds = follows_learning_rate(growth_exponent(norms, lr_ratio)) and follows_learning_rate(growth_exponent(losses, lr_ratio))
     text = (
         f"Saturated, SGD's updates no longer depend on the weights' scale, so the weights grow with the learning rate: "
@@ -139,7 +139,7 @@ def _scaling(runs: list[RunResult], _saturated: float | None) -> Claim:
 
 def _artifact(runs: list[RunResult], _saturated: float | None) -> Claim:
     (run,) = runs
-    reported = run.history["val_accuracy"][-1]
+    reported = run.final("val_accuracy")
     holds = reports(reported, run.logit_accuracy) and reported - run.predict_accuracy > ARTIFACT_GAP
     text = (
         f"The reported accuracy, {figure(reported, '.2f')}, is itself an artifact: it is the accuracy of the logits, "
@@ -155,15 +155,15 @@ def _artifact(runs: list[RunResult], _saturated: float | None) -> Claim:
 def _fix(unit: list[RunResult], _saturated: float | None) -> Claim:
     low, high = unit
     lr_ratio = high.config.learning_rate / low.config.learning_rate
-    losses = ratio(high.history["loss"][-1], low.history["loss"][-1])
-    accuracy = low.history["val_accuracy"][-1]
-    holds = low.history["loss"][-1] < FIXED_LOSS and not follows_learning_rate(growth_exponent(losses, lr_ratio))
+    losses = ratio(high.final("loss"), low.final("loss"))
+    accuracy = low.final("val_accuracy")
+    holds = low.final("loss") < FIXED_LOSS and not follows_learning_rate(growth_exponent(losses, lr_ratio))
     text = (
-        f"The fix is to scale the inputs to x / 255: the loss becomes {figure(low.history['loss'][-1], '.3g')} and "
-        f"{figure(high.history['loss'][-1], '.3g')}, no longer following the rate, and predict's accuracy "
+        f"The fix is to scale the inputs to x / 255: the loss becomes {figure(low.final('loss'), '.3g')} and "
+        f"{figure(high.final('loss'), '.3g')}, no longer following the rate, and predict's accuracy "
         f"{figure(low.predict_accuracy, '.2f')} (validation {figure(accuracy, '.2f')})."
         if holds
-        else f"With x / 255 the loss is {figure(low.history['loss'][-1], '.3g')} and {figure(high.history['loss'][-1], '.3g')} "
+        else f"With x / 255 the loss is {figure(low.final('loss'), '.3g')} and {figure(high.final('loss'), '.3g')} "
         "here: scaling the inputs does not settle it in this setup."
     )
     return Claim(text, holds, "fixes")
@@ -172,16 +172,16 @@ def _fix(unit: list[RunResult], _saturated: float | None) -> Claim:
 def _jax(jax: list[RunResult], _saturated: float | None) -> Claim:
     low, high = jax
     lr_ratio = high.config.learning_rate / low.config.learning_rate
-    losses = ratio(high.history["loss"][-1], low.history["loss"][-1])
-    bounded = all(run.history["loss"][-1] <= PROBABILITY_LOSS_BOUND for run in jax)
+    losses = ratio(high.final("loss"), low.final("loss"))
+    bounded = all(run.final("loss") <= PROBABILITY_LOSS_BOUND for run in jax)
     holds = bounded and not follows_learning_rate(growth_exponent(losses, lr_ratio))
     text = (
         f"The proof: Keras 3 on its JAX backend takes no logits shortcut, and the same code's loss is "
-        f"{figure(low.history['loss'][-1], '.3g')} and {figure(high.history['loss'][-1], '.3g')}, bounded and not "
+        f"{figure(low.final('loss'), '.3g')} and {figure(high.final('loss'), '.3g')}, bounded and not "
         "following the rate: the puzzle disappears."
         if holds
-        else f"On Keras 3's JAX backend the loss is {figure(low.history['loss'][-1], '.3g')} and "
-        f"{figure(high.history['loss'][-1], '.3g')}: here it does not show the contrast the explanation predicts."
+        else f"On Keras 3's JAX backend the loss is {figure(low.final('loss'), '.3g')} and "
+        f"{figure(high.final('loss'), '.3g')}: here it does not show the contrast the explanation predicts."
     )
     return Claim(text, holds, "reproduction")
 

@@ -74,14 +74,14 @@ def sweep(runs: Mapping[RunConfig, RunResult], view: View) -> Sweep:
     for config in runs_needed(view):
         result = runs[config]
         reason = divergence_reason(result)
-        loss = result.history["loss"][-1]
+        loss = result.final("loss")
         rows.append(
             {
                 "scaling": config.scaling,
                 "learning_rate": config.learning_rate,
                 "loss": loss,
                 "finite": result.diverged is None,
-                "val_accuracy": result.history["val_accuracy"][-1],
+                "val_accuracy": result.final("val_accuracy"),
                 "diverged": reason,
             }
         )

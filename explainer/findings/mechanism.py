@@ -264,8 +264,8 @@ def _artifact(result, data) -> dict:
     return {
         "engine": result.config.engine,
         "arithmetic_optimization": result.config.arithmetic_optimization,
-        "loss": result.history["loss"][-1],
-        "reported_val_accuracy": result.history["val_accuracy"][-1],
+        "loss": result.final("loss"),
+        "reported_val_accuracy": result.final("val_accuracy"),
         "predict_accuracy": result.predict_accuracy,
         "logit_accuracy": result.logit_accuracy,
         "tied_fraction": measures.tied_fraction(linear.sigmoid32(z)),

@@ -148,10 +148,7 @@ class LearningRateSweep:
 
 def learning_rate_sweep(results: list[RunResult]) -> LearningRateSweep:
     return LearningRateSweep(
-        [
-            {"learning_rate": r.config.learning_rate, "loss": r.history["loss"][-1], "accuracy": r.history["accuracy"][-1]}
-            for r in results
-        ]
+        [{"learning_rate": r.config.learning_rate, "loss": r.final("loss"), "accuracy": r.final("accuracy")} for r in results]
     )
 
 
@@ -162,6 +159,6 @@ def engine_sentence(comparison: Comparison, low: RunResult) -> str:
     return (
         f"Over {len(comparison.loss_ratios)} epoch(s) the loss ratio stays between {figure(lowest, '.2f')} and "
         f"{figure(highest, '.2f')} for a rate ratio of {comparison.lr_ratio:.2f}: the loss {follows}. Keras reports a "
-        f"validation accuracy of {figure(low.history['val_accuracy'][-1], '.3f')}; argmax(model.predict) is right for "
+        f"validation accuracy of {figure(low.final('val_accuracy'), '.3f')}; argmax(model.predict) is right for "
         f"{figure(low.predict_accuracy, '.3f')} and argmax of the logits for {figure(low.logit_accuracy, '.3f')}."
     )

@@ -52,7 +52,7 @@ class FixOutcome:
     @property
     def loss_ratio(self) -> float:
         """Loss at the higher learning rate over the loss at the lower one, last epoch."""
-        return ratio(self.runs[1].history["loss"][-1], self.runs[0].history["loss"][-1])
+        return ratio(self.runs[1].final("loss"), self.runs[0].final("loss"))
 
     @property
     def lr_ratio(self) -> float:
@@ -74,7 +74,7 @@ class FixOutcome:
     def verdict(self) -> str:
         if _identical(self.runs, self.baseline):  # the baseline trivially, being the reference
             return "identical-training"
-        if not all(math.isfinite(r.history["loss"][-1]) for r in self.runs):
+        if not all(math.isfinite(r.final("loss")) for r in self.runs):
             return "changes-training"
         if self._fixes_it():
             return "fixes-it"
@@ -84,21 +84,20 @@ class FixOutcome:
 
     def _fixes_it(self) -> bool:
         return (
-            all(r.history["loss"][-1] < FIXED_LOSS for r in self.runs)
+            all(r.final("loss") < FIXED_LOSS for r in self.runs)
             and growth_exponent(self.loss_ratio, self.lr_ratio) < INDEPENDENT_EXPONENT
-            and all(r.history["val_accuracy"][-1] >= FIXED_ACCURACY for r in self.runs)
-            and all(abs(r.history["val_accuracy"][-1] - r.predict_accuracy) <= ARTIFACT_TOLERANCE for r in self.runs)
+            and all(r.final("val_accuracy") >= FIXED_ACCURACY for r in self.runs)
+            and all(abs(r.final("val_accuracy") - r.predict_accuracy) <= ARTIFACT_TOLERANCE for r in self.runs)
         )
 
     def _rescales_only(self) -> bool:
         follows_lr = follows_learning_rate(growth_exponent(self.loss_ratio, self.lr_ratio))
         same_accuracy = all(
-            abs(r.history["val_accuracy"][-1] - b.history["val_accuracy"][-1]) <= UNCHANGED_ACCURACY
-            for r, b in zip(self.runs, self.baseline)
+            abs(r.final("val_accuracy") - b.final("val_accuracy")) <= UNCHANGED_ACCURACY for r, b in zip(self.runs, self.baseline)
         )
         divisor = FIXES[self.fix].rate_divisor if self.fix in FIXES else 1
         if divisor != 1:  # the baseline's loss over this one's should be the divisor
-            shrink = ratio(self.baseline[0].history["loss"][-1], self.runs[0].history["loss"][-1])
+            shrink = ratio(self.baseline[0].final("loss"), self.runs[0].final("loss"))
             follows_lr = follows_lr and follows_learning_rate(growth_exponent(shrink, divisor))
         return follows_lr and same_accuracy
 
@@ -118,10 +117,10 @@ def matrix_rows(outcomes: list[FixOutcome]) -> list[dict]:
         {
             "fix": outcome.fix,
             "learning_rate": run.config.learning_rate,
-            "loss": run.history["loss"][-1],
-            "accuracy": run.history["accuracy"][-1],
-            "val_loss": run.history["val_loss"][-1],
-            "val_accuracy": run.history["val_accuracy"][-1],
+            "loss": run.final("loss"),
+            "accuracy": run.final("accuracy"),
+            "val_loss": run.final("val_loss"),
+            "val_accuracy": run.final("val_accuracy"),
             "predict_accuracy": run.predict_accuracy,
             "verdict": verdict,
         }
@@ -176,10 +175,10 @@ class AcceptedAnswerCheck:
         return (
             f"At learning rate {high.config.learning_rate:g} the training loss {trend}: by the rule ({DIVERGENCE_RULE}) "
             f"it {'diverges' if self.divergence else 'does not diverge'}. Dividing the learning rates by {LOWER_LR_FACTOR} "
-            f"{self.lower.words()}: the loss becomes {figure(low_lower.history['loss'][-1], '.4g')} instead of "
-            f"{figure(low.history['loss'][-1], '.4g')}, the validation accuracy "
-            f"{figure(low_lower.history['val_accuracy'][-1], '.3f')} "
-            f"instead of {figure(low.history['val_accuracy'][-1], '.3f')}."
+            f"{self.lower.words()}: the loss becomes {figure(low_lower.final('loss'), '.4g')} instead of "
+            f"{figure(low.final('loss'), '.4g')}, the validation accuracy "
+            f"{figure(low_lower.final('val_accuracy'), '.3f')} "
+            f"instead of {figure(low.final('val_accuracy'), '.3f')}."
         )
 
     def softmax_sentence(self) -> str:
@@ -219,8 +218,8 @@ def sentence(outcome: FixOutcome) -> str:
     (low, high), verdict = outcome.runs, outcome.verdict()
     badge = "the reference" if outcome.fix == "baseline" else f":{VERDICT_COLOURS[verdict]}-badge[{outcome.words()}]"
     return (
-        f"{badge} **{FIX_NAMES[outcome.fix]}**: final loss {figure(low.history['loss'][-1], '.4g')} and "
-        f"{figure(high.history['loss'][-1], '.4g')} (ratio {figure(outcome.loss_ratio, '.2f')} for a rate ratio of "
-        f"{outcome.lr_ratio:.2f}); validation accuracy {figure(low.history['val_accuracy'][-1], '.3f')} as reported, "
+        f"{badge} **{FIX_NAMES[outcome.fix]}**: final loss {figure(low.final('loss'), '.4g')} and "
+        f"{figure(high.final('loss'), '.4g')} (ratio {figure(outcome.loss_ratio, '.2f')} for a rate ratio of "
+        f"{outcome.lr_ratio:.2f}); validation accuracy {figure(low.final('val_accuracy'), '.3f')} as reported, "
         f"{figure(low.predict_accuracy, '.3f')} by argmax(model.predict)."
     )

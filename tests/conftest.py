@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 
 import pytest
 import service_jobs
@@ -86,7 +86,34 @@ def store(synthetic, synthetic_cache):
         st.cache_data.clear()
 
 
-def synthetic_workers(backend: str) -> ProcessPoolExecutor:
-    """Two spawned workers for `backend`, without the real workers' warm-up runs."""
-    choose = functools.partial(use_backend, backend)
-    return ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"), initializer=choose)
+_pools: dict[str, ProcessPoolExecutor] = {}
+
+
+class _Lent(Executor):
+    """The session's pool for a backend, lent to one service: its shutdown leaves the workers to
+    the next service (a spawned TensorFlow worker takes seconds to start)."""
+
+    def __init__(self, pool: ProcessPoolExecutor):
+        self._pool = pool
+
+    def submit(self, function, /, *args, **kwargs):
+        return self._pool.submit(function, *args, **kwargs)
+
+    def shutdown(self, wait=True, *, cancel_futures=False):
+        pass
+
+
+def synthetic_workers(backend: str) -> Executor:
+    """Two spawned workers for `backend`, without the real workers' warm-up runs, shared by every
+    service of the session that trains on synthetic data."""
+    if backend not in _pools or _pools[backend]._broken:
+        choose = functools.partial(use_backend, backend)
+        _pools[backend] = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"), initializer=choose)
+    return _Lent(_pools[backend])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_pools():
+    yield
+    for pool in _pools.values():
+        pool.shutdown(cancel_futures=True)

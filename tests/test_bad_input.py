@@ -2,35 +2,18 @@
 adversarial pass over links and the sidebar, each through AppTest on every page (synthetic data)."""
 
 import pytest
-from pages_helper import SHORT, page, plain, said
+from pages_helper import page, plain, said
+from test_gate import OUT_OF_BOUNDS
 
-from explainer import gate, plan
 from explainer.config import quoted
 from explainer.reader.labels import UNDEFINED
 
-pytestmark = pytest.mark.usefixtures("store")
+pytestmark = [pytest.mark.usefixtures("store"), pytest.mark.integration]  # the pages train the views they open
 PAGES = ["app_pages/reproduce.py", "app_pages/loss_surface.py", "app_pages/fixes.py", "app_pages/why.py"]
 
 
 def notices(test) -> list[str]:
     return [plain(warning.value) for warning in test.warning if "from the link" in plain(warning.value)]
-
-
-OUT_OF_BOUNDS = [
-    ({"num_epochs": "21", "train_subset": "100"}, "num_epochs='21'", "from 1 to 20"),
-    ({"num_epochs": "1000000", "train_subset": "500"}, "num_epochs='1000000'", "from 1 to 20"),
-    ({"batch_size": "2147483648"}, "batch_size='2147483648'", "from 1 to 60,000"),
-    ({"batch_size": "1", "num_epochs": "10", "train_subset": "6001"}, "batch_size='1'", "at most 60,000"),
-    ({"batch_size": "1", "num_epochs": "1", "scaling": "standardized"}, "batch_size=1", f"at most {plan.MAX_VIEW_STEPS:,}"),
-    ({"seed": "2147483648"}, "seed='2147483648'", "from 0 to 2,147,483,647"),
-    ({"lr": "0.01,0.010000000000000002"}, "lr='0.01,0.010000000000000002'", "at least 1.5 times the lower"),
-]
-
-
-@pytest.mark.parametrize("query, setting, bound", OUT_OF_BOUNDS)
-def test_a_value_out_of_bounds_gets_a_notice_naming_it_and_the_bound(query, setting, bound):
-    [notice] = [notice.text for notice in gate.from_link({**SHORT, **query})[1]]
-    assert setting in notice and bound in notice
 
 
 @pytest.mark.parametrize("index, path", [(6, "app_pages/why.py"), (5, "app_pages/reproduce.py")])  # the default view: cached

@@ -3,10 +3,13 @@ process, whoever asks (the real server's many sessions at once: test_browser.py)
 
 import collections
 
+import pytest
 import streamlit as st
 from pages_helper import page
 
 from ui import figures, measured
+
+pytestmark = pytest.mark.integration
 
 
 def counted(calls: collections.Counter, name: str, function):

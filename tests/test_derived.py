@@ -12,6 +12,7 @@ from explainer.worker import compute
 from explainer.worker.jobs import train_into
 
 
+@pytest.mark.integration
 def test_an_undefined_result_is_computed_once_and_read_back_as_undefined(tmp_path, synthetic, monkeypatch):
     store, config = RunStore(tmp_path), RunConfig(num_epochs=1, train_subset=64)
     train_into(store, config, run_key(config, synthetic.fingerprint), synthetic)

@@ -6,6 +6,7 @@ import math
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pages_helper import SHORT
 
 from explainer import gate, plan
 from explainer.config import BOUNDS, CHOICES, RunConfig, losses_for
@@ -85,3 +86,20 @@ def test_a_sweep_is_checked_like_a_view():
     with pytest.raises(ValueError, match="a learning rate must be a number from"):
         gate.admit_sweep(View(), "0.1, 1e40", 1)
     assert not math.isnan(sum(config.learning_rate for config in gate.admit_sweep(View(), "1e-8, 1e38", 1)))
+
+
+OUT_OF_BOUNDS = [
+    ({"num_epochs": "21", "train_subset": "100"}, "num_epochs='21'", "from 1 to 20"),
+    ({"num_epochs": "1000000", "train_subset": "500"}, "num_epochs='1000000'", "from 1 to 20"),
+    ({"batch_size": "2147483648"}, "batch_size='2147483648'", "from 1 to 60,000"),
+    ({"batch_size": "1", "num_epochs": "10", "train_subset": "6001"}, "batch_size='1'", "at most 60,000"),
+    ({"batch_size": "1", "num_epochs": "1", "scaling": "standardized"}, "batch_size=1", f"at most {plan.MAX_VIEW_STEPS:,}"),
+    ({"seed": "2147483648"}, "seed='2147483648'", "from 0 to 2,147,483,647"),
+    ({"lr": "0.01,0.010000000000000002"}, "lr='0.01,0.010000000000000002'", "at least 1.5 times the lower"),
+]
+
+
+@pytest.mark.parametrize("query, setting, bound", OUT_OF_BOUNDS)
+def test_a_value_out_of_bounds_gets_a_notice_naming_it_and_the_bound(query, setting, bound):
+    [notice] = [notice.text for notice in gate.from_link({**SHORT, **query})[1]]
+    assert setting in notice and bound in notice

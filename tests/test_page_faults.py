@@ -3,6 +3,7 @@
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 import service_jobs
 from pages_helper import plain
 from streamlit.testing.v1 import AppTest
@@ -42,6 +43,7 @@ def test_missing_mnist_is_explained_on_the_page(tmp_path, monkeypatch):
     assert "MNIST could not be loaded" in test.error[0].value and "MNIST_NPZ" in test.error[0].value
 
 
+@pytest.mark.integration
 def test_every_damaged_run_of_a_page_is_trained_again_in_one_visit(store, synthetic):
     reproduce()  # everything the page reads is stored
     keys = [run_key(config, synthetic.fingerprint) for config in plan.reproduce_runs(View(config=RunConfig(num_epochs=2)))]

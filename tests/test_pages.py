@@ -18,7 +18,7 @@ from explainer.reader.labels import FIX_NAMES, HEADERS, figure
 from explainer.store.cache import RunStore, run_key
 from ui.pages import PAGES
 
-pytestmark = pytest.mark.usefixtures("store")
+pytestmark = [pytest.mark.usefixtures("store"), pytest.mark.integration]  # the pages train the views they open
 
 
 def stored(store: RunStore, synthetic, **changes):

@@ -66,6 +66,7 @@ def test_concurrent_requests_share_one_run(store, synthetic):
     assert again.future.done() and len(calls) == 1
 
 
+@pytest.mark.integration
 def test_two_processes_on_one_store_train_a_key_once(tmp_path):
     log = tmp_path / "trained.log"
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
@@ -74,6 +75,7 @@ def test_two_processes_on_one_store_train_a_key_once(tmp_path):
     assert seconds[0] == seconds[1]  # and read the very entry the first one stored
 
 
+@pytest.mark.integration
 def test_pools_are_replaced_after_their_runs_and_exit(store, synthetic):
     service = TrainingService(store, one_process, runs_per_pool=2, job=service_jobs.pid_job)
     pids = [service.request(RunConfig(seed=seed), synthetic).future.result(timeout=120) for seed in range(4)]
@@ -82,6 +84,7 @@ def test_pools_are_replaced_after_their_runs_and_exit(store, synthetic):
     service.shutdown()
 
 
+@pytest.mark.integration
 def test_a_killed_worker_leaves_no_entry_and_the_next_request_trains(store, synthetic):
     (store.directory / "hold").touch()
     service = TrainingService(store, one_process, job=service_jobs.held_job)
@@ -99,6 +102,7 @@ def test_a_killed_worker_leaves_no_entry_and_the_next_request_trains(store, synt
     service.shutdown()
 
 
+@pytest.mark.integration
 def test_a_raising_run_returns_its_message(store, synthetic):
     service = TrainingService(store, one_process, job=service_jobs.raising_job)
     run = service.request(RunConfig(learning_rate=0.5), synthetic)

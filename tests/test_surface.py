@@ -30,6 +30,7 @@ SETUPS = [
 ]
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("config", SETUPS, ids=describe)
 def test_slice_is_keras_own_loss(synthetic, config):
     result, data = train(config, synthetic), prepare(synthetic, config)

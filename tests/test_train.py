@@ -16,6 +16,8 @@ from explainer.worker.model import build_model
 from explainer.worker.process import use_backend
 from explainer.worker.train import train
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture(scope="module")
 def in_its_process():

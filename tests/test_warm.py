@@ -17,6 +17,8 @@ from explainer.store import derived
 from explainer.store.cache import RunStore, run_key
 from explainer.view import View
 
+pytestmark = pytest.mark.integration
+
 VIEWS = [View(config=RunConfig(num_epochs=1, train_subset=64, optimizer=optimizer)) for optimizer in ("sgd", "adam")]
 JOBS = {"job": service_jobs.train_synthetic, "derive": service_jobs.derive_synthetic}
 

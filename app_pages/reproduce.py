@@ -5,7 +5,7 @@ import streamlit as st
 
 from explainer import gate, plan
 from explainer.config import BOUNDS, ENGINES
-from explainer.findings import report
+from explainer.findings import reproduction
 from explainer.reader import charts, question
 from explainer.reader.labels import NAMES, describe, figure
 from explainer.view import SWEEP_EPOCHS, SWEEP_LEARNING_RATES, format_learning_rates
@@ -34,17 +34,17 @@ runs = results(plan.reproduce_runs(view), "Reproduction")
 run = {(r.config.engine, r.config.learning_rate): r for r in runs}
 for column, engine in zip(st.columns(len(ENGINES)), ENGINES):
     low, high = (run[engine, lr] for lr in view.learning_rates)
-    comparison = report.compare(low.history, high.history, view.lr_ratio)
+    comparison = reproduction.compare(low.history, high.history, view.lr_ratio)
     column.subheader(NAMES[engine])
     ratio, accuracy = column.columns(2)
     ratio.metric(
         "loss ratio, last epoch", figure(comparison.loss_ratios[-1], ".2f"), help="loss at the higher rate / at the lower"
     )
     accuracy.metric("accuracy difference", figure(comparison.accuracy_difference, "+.4f"), help="reported, last epoch")
-    column.markdown(report.engine_sentence(comparison, low))
+    column.markdown(reproduction.engine_sentence(comparison, low))
 
 reported = question.reported_for(view.config, view.learning_rates)
-rows = report.epoch_rows(runs, reported)
+rows = reproduction.epoch_rows(runs, reported)
 chart(st, (view,), charts.epoch_chart, rows, "loss", log_scale=True)
 st.caption(
     "Training and validation loss per epoch, log scale: colour is where the numbers come from, the dash the learning "
@@ -64,7 +64,7 @@ try:
 except ValueError as error:
     st.error(inert(f"The sweep cannot run: {error}."))
     st.stop()
-swept = report.learning_rate_sweep(results(sweep_runs, "Sweep"))
+swept = reproduction.learning_rate_sweep(results(sweep_runs, "Sweep"))
 lowest, highest = swept.accuracy_range
 chart(st, tuple(sweep_runs), charts.sweep_chart, swept.points)
 st.metric("log-log slope of final loss against learning rate", figure(swept.slope, ".2f"))

@@ -16,7 +16,7 @@ from rich.progress import MofNCompleteColumn, Progress
 from explainer.config import CHOICES, ENGINES, RunConfig
 from explainer.data import Mnist, MnistNotDownloaded, MnistUnavailable, load_mnist, prepare
 from explainer.findings import surface
-from explainer.findings.report import compare, keras_line
+from explainer.findings.reproduction import compare, keras_line
 from explainer.findings.verdicts import RULES, matrix_rows, outcomes
 from explainer.fixes import runs_needed
 from explainer.plan import all_views, view_derivations, view_runs

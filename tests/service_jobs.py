@@ -105,7 +105,7 @@ def raising_job(job: Job) -> str:
 
 
 def train_through_the_lock(directory: str, key: str, log: str) -> float:
-    """In a separate process: RunStore.train for `key`, with training replaced by a 1-second
+    """In a separate process: jobs.train_into for `key`, with training replaced by a 1-second
     stand-in that logs its pid; returns the stored result's `seconds`, unique per training."""
 
     def slow_train(config, mnist, progress):

@@ -3,18 +3,27 @@
 import numpy as np
 import pytest
 
-from explainer.findings.mechanism import HISTOGRAM_BIN_WIDTH, HISTOGRAM_FLOOR, PROBABILITY_LOSS_BOUND, Mechanism, histogram_edges
+from explainer.findings.mechanism import (
+    ADAPTIVE_TOLERANCE,
+    COLLAPSE_SPREAD,
+    HISTOGRAM_BIN_WIDTH,
+    HISTOGRAM_FLOOR,
+    PROBABILITY_LOSS_BOUND,
+    SAME_LOSS_RTOL,
+    Mechanism,
+    histogram_edges,
+)
 
 
-def mechanism(norm_ratio: float, losses=(233.7, 233.7, 233.7), reported=(0.89, 0.31, 0.31)) -> Mechanism:
+def mechanism(
+    norm_ratio: float, losses=(233.7, 233.7, 233.7), reported=(0.89, 0.31, 0.31), collapsed=(23000, 24000, 23500)
+) -> Mechanism:
     scaling = [
         {"optimizer": name, "epoch": epoch, "lr_ratio": 3.0, "norm_ratio": 1.0 if epoch == 0 else norm_ratio}
         for name in ("sgd", "rmsprop", "adam")
         for epoch in (0, 1)
     ]
-    collapse = [
-        {"learning_rate": lr, "epoch": 1, "loss_over_lr": value} for lr, value in ((0.001, 23000), (0.01, 24000), (0.1, 23500))
-    ]
+    collapse = [{"learning_rate": lr, "epoch": 1, "loss_over_lr": value} for lr, value in zip((0.001, 0.01, 0.1), collapsed)]
     artifact = [
         {"loss": loss, "reported_val_accuracy": accuracy, "logit_accuracy": 0.89, "predict_accuracy": 0.31}
         for loss, accuracy in zip(losses, reported)
@@ -65,3 +74,14 @@ def test_the_loss_histogram_reaches_the_largest_loss_and_keeps_a_bin(largest):
     assert edges[0] == HISTOGRAM_FLOOR and len(edges) >= 2 and np.allclose(np.diff(edges), HISTOGRAM_BIN_WIDTH)
     if largest > -2:
         assert edges[-1] >= largest > edges[-2]  # the largest loss falls in the last bin, not past it
+
+
+def test_each_threshold_at_its_edge():
+    """Each judgement just inside its named threshold, and at it (the rules are strict)."""
+    inside, edge = 1 - 1e-9, 1.0
+    assert mechanism(3.0, collapsed=(1000, 1000 * COLLAPSE_SPREAD * inside, 1000)).collapses
+    assert not mechanism(3.0, collapsed=(1000, 1000 * COLLAPSE_SPREAD * edge, 1000)).collapses
+    assert mechanism(3.0 * (1 + ADAPTIVE_TOLERANCE * inside)).adaptive_follow_lr
+    assert not mechanism(3.0 * (1 + ADAPTIVE_TOLERANCE * 1.001)).adaptive_follow_lr
+    assert mechanism(3.0, losses=(100.0, 100.0 * (1 + SAME_LOSS_RTOL / 2), 100.0)).same_artifact_loss
+    assert not mechanism(3.0, losses=(100.0, 100.0 * (1 + SAME_LOSS_RTOL * 2), 100.0)).same_artifact_loss

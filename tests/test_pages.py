@@ -11,7 +11,7 @@ from pages_helper import chart_rows, page, plain
 from explainer import fixes
 from explainer.config import CHOICES, ENGINES, RunConfig
 from explainer.data import prepare
-from explainer.findings import report, verdicts
+from explainer.findings import reproduction, verdicts
 from explainer.findings.answer import saturated_share
 from explainer.maths import measures
 from explainer.reader.labels import FIX_NAMES, HEADERS, figure
@@ -28,7 +28,7 @@ def stored(store: RunStore, synthetic, **changes):
 def test_reproduce_states_the_stored_runs_ratios(store, synthetic):
     test = page("app_pages/reproduce.py")
     low, high = stored(store, synthetic, learning_rate=0.01), stored(store, synthetic, learning_rate=0.03)
-    expected = report.compare(low.history, high.history, 3.0).loss_ratios[-1]
+    expected = reproduction.compare(low.history, high.history, 3.0).loss_ratios[-1]
     metrics = [metric for metric in test.metric if metric.label == "loss ratio, last epoch"]
     assert metrics[0].value == figure(expected, ".2f") and len(metrics) == len(ENGINES)
     assert any("log-log slope" in metric.label for metric in test.metric)

@@ -19,7 +19,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from explainer.config import RunConfig
 from explainer.data import Mnist, MnistNotDownloaded, MnistUnavailable, load_mnist
 from explainer.findings import surface
-from explainer.findings.report import DIVERGENCE_RULE, divergence_reason
+from explainer.findings.rules import DIVERGENCE_RULE, divergence_reason
 from explainer.reader import charts
 from explainer.reader.labels import describe
 from explainer.run import RunResult

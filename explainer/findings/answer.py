@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from explainer.config import RunConfig
 from explainer.data import Prepared
 from explainer.findings.mechanism import PROBABILITY_LOSS_BOUND
-from explainer.findings.report import follows_learning_rate, growth_exponent, ratio, reports
+from explainer.findings.rules import follows_learning_rate, growth_exponent, ratio, reports
 from explainer.findings.verdicts import FIXED_LOSS
 from explainer.fixes import base_config, fix_config
 from explainer.maths import linear, measures

@@ -1,5 +1,5 @@
 """Does any learning rate make this model diverge? A sweep up to where float32 overflows, on raw
-pixels and on x / 255, judged by report.DIVERGENCE_RULE, set beside the question's plateau."""
+pixels and on x / 255, judged by rules.DIVERGENCE_RULE, set beside the question's plateau."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import dataclasses
 from collections.abc import Mapping
 
 from explainer.config import RunConfig
-from explainer.findings.report import DIVERGENCE_RULE, divergence_reason, loglog_slope
+from explainer.findings.rules import DIVERGENCE_RULE, divergence_reason, loglog_slope
 from explainer.fixes import base_config
 from explainer.reader.labels import NAMES, figure
 from explainer.run import RunResult

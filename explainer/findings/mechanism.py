@@ -11,7 +11,7 @@ import numpy as np
 
 from explainer.config import ENGINES, RunConfig
 from explainer.data import FIRST_BATCH, Mnist, prepare
-from explainer.findings.report import ratio, reports
+from explainer.findings.rules import ratio, reports
 from explainer.maths import linear, measures, replay
 from explainer.maths.linear import CLIP_EPSILON
 from explainer.run import RunResult

@@ -12,7 +12,7 @@ import contourpy
 import numpy as np
 
 from explainer.config import MNIST_TRAIN_SIZE, RunConfig
-from explainer.findings.report import loglog_slope
+from explainer.findings.rules import loglog_slope
 from explainer.reader.labels import figure
 
 COMPARED_SCALINGS = ("raw", "unit")  # the page sets raw pixels beside x / 255

@@ -8,13 +8,13 @@ import math
 import numpy as np
 
 from explainer.config import RunConfig
-from explainer.findings.report import (
+from explainer.findings.reproduction import history_rows
+from explainer.findings.rules import (
     DIVERGENCE_RULE,
     FOLLOWS_LR_TOLERANCE,
     divergence_reason,
     follows_learning_rate,
     growth_exponent,
-    history_rows,
     ratio,
 )
 from explainer.fixes import FIXES, LOWER_LR_FACTOR, fix_config
@@ -60,7 +60,7 @@ class FixOutcome:
 
     @property
     def follows_lr(self) -> bool:
-        """Whether this fix's final loss still follows the learning rate (see report.follows_learning_rate)."""
+        """Whether this fix's final loss still follows the learning rate (see rules.follows_learning_rate)."""
         return follows_learning_rate(growth_exponent(self.loss_ratio, self.lr_ratio))
 
     def words(self) -> str:
@@ -152,7 +152,7 @@ def outcomes(
 @dataclasses.dataclass(frozen=True)
 class AcceptedAnswerCheck:
     """The accepted answer's two claims against the runs: "the learning rate is too high, hence
-    the divergence" (the baseline diverges, by `report.DIVERGENCE_RULE`) and "use softmax, not sigmoid"
+    the divergence" (the baseline diverges, by `rules.DIVERGENCE_RULE`) and "use softmax, not sigmoid"
     (whether softmax changes any training step)."""
 
     baseline: FixOutcome

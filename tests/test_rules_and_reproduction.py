@@ -1,5 +1,5 @@
-"""The numbers the pages and the CLI state (report), the question's data, and the chart builders
-(through the Vega-Lite spec they produce)."""
+"""The rules findings share, the reproduction's numbers (the pages' and the CLI's), the question's
+data, and the chart builders (through the Vega-Lite spec they produce)."""
 
 import math
 
@@ -9,7 +9,7 @@ import pytest
 from service_jobs import fake_result
 
 from explainer.config import RunConfig
-from explainer.findings import report
+from explainer.findings import reproduction, rules
 from explainer.reader import charts, question
 
 
@@ -18,33 +18,33 @@ def history(losses, accuracies) -> dict[str, list[float]]:
 
 
 def test_comparison_of_two_rates():
-    comparison = report.compare(history([100, 80], [0.8, 0.85]), history([300, 250], [0.81, 0.86]), 3.0)
+    comparison = reproduction.compare(history([100, 80], [0.8, 0.85]), history([300, 250], [0.81, 0.86]), 3.0)
     assert comparison.loss_ratios == [3.0, 250 / 80] and comparison.loss_ratio_range == (3.0, 250 / 80)
     assert comparison.accuracy_difference == pytest.approx(0.01)
     assert comparison.proportional  # 3.0 and 3.125, within 25% of 3
-    assert not report.compare(history([100], [0.8]), history([110], [0.8]), 3.0).proportional
+    assert not reproduction.compare(history([100], [0.8]), history([110], [0.8]), 3.0).proportional
 
 
 def test_comparison_uses_the_epochs_both_runs_have():
-    comparison = report.compare(history([100, 80, 70], [0.1, 0.2, 0.3]), history([300], [0.4]), 3.0)
+    comparison = reproduction.compare(history([100, 80, 70], [0.1, 0.2, 0.3]), history([300], [0.4]), 3.0)
     assert comparison.loss_ratios == [3.0] and comparison.accuracy_low == 0.1
 
 
 def test_loglog_slope_recovers_a_power_law_and_skips_diverged_runs():
     rates = [0.001, 0.01, 0.1, 1.0]
-    assert report.loglog_slope(rates, [5 * lr for lr in rates]) == pytest.approx(1.0)
-    assert report.loglog_slope(rates, [lr**2 for lr in rates[:3]] + [math.nan]) == pytest.approx(2.0)
-    assert math.isnan(report.loglog_slope(rates, [1.0, math.inf, math.nan, 0.0]))
+    assert rules.loglog_slope(rates, [5 * lr for lr in rates]) == pytest.approx(1.0)
+    assert rules.loglog_slope(rates, [lr**2 for lr in rates[:3]] + [math.nan]) == pytest.approx(2.0)
+    assert math.isnan(rules.loglog_slope(rates, [1.0, math.inf, math.nan, 0.0]))
 
 
 def test_ratio_is_nan_for_a_zero_denominator():
-    assert report.ratio(6, 3) == 2 and math.isnan(report.ratio(1, 0))
+    assert rules.ratio(6, 3) == 2 and math.isnan(rules.ratio(1, 0))
 
 
 def test_keras_lines_and_rows():
     logs = history([315.4696], [0.8432])
-    assert report.keras_line(logs, 0) == "loss: 315.4696 - accuracy: 0.8432 - val_loss: 315.4696 - val_accuracy: 0.8432"
-    rows = report.history_rows("question", 0.01, history([2.0, 1.0], [0.5, 0.6]))
+    assert reproduction.keras_line(logs, 0) == "loss: 315.4696 - accuracy: 0.8432 - val_loss: 315.4696 - val_accuracy: 0.8432"
+    rows = reproduction.history_rows("question", 0.01, history([2.0, 1.0], [0.5, 0.6]))
     assert len(rows) == 8 and {row["split"] for row in rows} == {"training", "validation"}
     assert {row["metric"] for row in rows} == {"loss", "accuracy"}
 
@@ -58,8 +58,8 @@ def test_the_questions_logs():
 
 
 def test_epoch_chart_encodes_source_by_colour_and_rate_by_a_dash_its_legend_shows():
-    rows = report.history_rows("tf.keras 2", 0.01, history([2.0, 1.0], [0.5, 0.6]))
-    rows += report.history_rows("question", 0.03, history([6.0, 3.0], [0.5, 0.6]))
+    rows = reproduction.history_rows("tf.keras 2", 0.01, history([2.0, 1.0], [0.5, 0.6]))
+    rows += reproduction.history_rows("question", 0.03, history([6.0, 3.0], [0.5, 0.6]))
     spec = charts.epoch_chart(rows, "loss", log_scale=True).to_dict()
     encoding = spec["spec"]["encoding"]
     assert encoding["color"]["field"] == "source" and encoding["strokeDash"]["field"] == "lr"
@@ -73,15 +73,15 @@ def test_a_sweep_summarises_its_runs():
     runs = [fake_result(RunConfig(learning_rate=lr)) for lr in (0.01, 0.1, 1.0)]
     for r, loss, accuracy in zip(runs, (2.0, 20.0, 200.0), (0.80, 0.86, 0.83)):
         r.history.update(loss=[loss], accuracy=[accuracy])
-    swept = report.learning_rate_sweep(runs)
+    swept = reproduction.learning_rate_sweep(runs)
     assert swept.slope == pytest.approx(1.0) and swept.follows_learning_rate and swept.accuracy_range == (0.80, 0.86)
     runs[2].history["loss"] = [2.0]
-    assert not report.learning_rate_sweep(runs).follows_learning_rate
+    assert not reproduction.learning_rate_sweep(runs).follows_learning_rate
 
 
 def test_epoch_rows_add_the_questions_logs_only_for_its_setup():
     run = fake_result(RunConfig(learning_rate=0.01))
-    assert {row["source"] for row in report.epoch_rows([run], question.reported_for(RunConfig(), (0.01, 0.02)))} == {
+    assert {row["source"] for row in reproduction.epoch_rows([run], question.reported_for(RunConfig(), (0.01, 0.02)))} == {
         "tf.keras 2",
         "question",
     }
@@ -108,11 +108,11 @@ def test_plane_chart_cells_cover_the_grid():
 
 
 def test_the_growth_exponent_rule():
-    assert report.growth_exponent(3.0, 3.0) == pytest.approx(1) and report.growth_exponent(1.0, 3.0) == 0
-    assert report.follows_learning_rate(report.growth_exponent(2.96, 3.0))
-    assert not report.follows_learning_rate(report.growth_exponent(0.89, 3.0))
-    assert math.isnan(report.growth_exponent(math.nan, 3.0)) and math.isnan(report.growth_exponent(0.0, 3.0))
-    assert not report.follows_learning_rate(math.nan)
+    assert rules.growth_exponent(3.0, 3.0) == pytest.approx(1) and rules.growth_exponent(1.0, 3.0) == 0
+    assert rules.follows_learning_rate(rules.growth_exponent(2.96, 3.0))
+    assert not rules.follows_learning_rate(rules.growth_exponent(0.89, 3.0))
+    assert math.isnan(rules.growth_exponent(math.nan, 3.0)) and math.isnan(rules.growth_exponent(0.0, 3.0))
+    assert not rules.follows_learning_rate(math.nan)
 
 
 @pytest.mark.parametrize(
@@ -130,13 +130,13 @@ def test_the_growth_exponent_rule():
 def test_divergence_rule(losses, diverges):
     result = fake_result(RunConfig(num_epochs=len(losses)))
     result.history["loss"] = losses
-    assert (report.divergence_reason(result) is not None) == diverges
+    assert (rules.divergence_reason(result) is not None) == diverges
 
 
 def test_a_non_finite_run_diverges_with_its_own_reason():
     result = fake_result(RunConfig())
     object.__setattr__(result, "diverged", "the training loss became nan at epoch 1, step 3")
-    assert report.divergence_reason(result) == "the training loss became nan at epoch 1, step 3"
+    assert rules.divergence_reason(result) == "the training loss became nan at epoch 1, step 3"
 
 
 @pytest.mark.parametrize("steps", [charts.MAX_LINE_POINTS, charts.MAX_LINE_POINTS + 1, 1875])

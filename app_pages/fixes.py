@@ -34,8 +34,9 @@ st.header("One fix against the question's setup")
 choices = [outcome.fix for outcome in found if outcome.fix != "baseline"]
 fix = st.selectbox("Fix", choices, format_func=FIX_NAMES.get, key="fix_curve")
 curves = verdicts.curve_rows(found, fix)
-chart(st, (view, fix), charts.epoch_chart, curves, "loss", log_scale=True)
-chart(st, (view, fix), charts.epoch_chart, curves, "accuracy")
+for metric, log_scale in (("loss", True), ("accuracy", False)):
+    for column, split in zip(st.columns(len(charts.SPLITS)), charts.SPLITS):
+        chart(column, (view, fix, split), charts.epoch_chart, curves, metric, split, log_scale=log_scale)
 st.caption("The fix (one colour) beside the question's setup (the other), per epoch; the dash is the learning rate.")
 if fix in fixes.FIXES:
     st.markdown("The question's code with this fix, ready to copy:")

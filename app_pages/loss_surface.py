@@ -66,7 +66,8 @@ runs = {
     (scaling, lr): request.config.replace(learning_rate=lr) for scaling, request in requests.items() for lr in view.learning_rates
 }
 rows = surface.quality_rows(dict(zip(runs, step_quality(list(runs.values()), every=1))), NAMES)
-chart(st, tuple(runs.values()), charts.alpha_chart, rows)
+for column, scaling in zip(st.columns(len(requests)), requests):
+    chart(column, (*runs.values(), scaling), charts.alpha_chart, rows, NAMES[scaling])
 medians = "; ".join(
     f"{scaling}, learning rate {lr:g}: {figure(m, '.3g')}" for (scaling, lr), m in surface.median_alphas(rows).items()
 )

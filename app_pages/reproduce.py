@@ -45,12 +45,14 @@ for column, engine in zip(st.columns(len(ENGINES)), ENGINES):
 
 reported = question.reported_for(view.config, view.learning_rates)
 rows = reproduction.epoch_rows(runs, reported)
-chart(st, (view,), charts.epoch_chart, rows, "loss", log_scale=True)
+for column, split in zip(st.columns(len(charts.SPLITS)), charts.SPLITS):
+    chart(column, (view, split), charts.epoch_chart, rows, "loss", split, log_scale=True)
 st.caption(
     "Training and validation loss per epoch, log scale: colour is where the numbers come from, the dash the learning "
     "rate. " + ("The question's own numbers are drawn too." if reported else "The question reported numbers only for its setup.")
 )
-chart(st, (view,), charts.epoch_chart, rows, "accuracy")
+for column, split in zip(st.columns(len(charts.SPLITS)), charts.SPLITS):
+    chart(column, (view, split), charts.epoch_chart, rows, "accuracy", split)
 st.caption("The accuracy Keras reports per epoch: the same loss, three different accuracies.")
 st.download_button("Download the histories (CSV)", pd.DataFrame(rows).to_csv(index=False), "histories.csv", "text/csv")
 
@@ -66,7 +68,8 @@ except ValueError as error:
     st.stop()
 swept = reproduction.learning_rate_sweep(results(sweep_runs, "Sweep"))
 lowest, highest = swept.accuracy_range
-chart(st, tuple(sweep_runs), charts.sweep_chart, swept.points)
+for column, measure in zip(st.columns(2), ("loss", "accuracy")):
+    chart(column, (*sweep_runs, measure), charts.sweep_chart, swept.points, measure)
 st.metric("log-log slope of final loss against learning rate", figure(swept.slope, ".2f"))
 st.markdown(
     f"Over {len(swept.points)} learning rates from {sweep_runs[0].learning_rate:g} to {sweep_runs[-1].learning_rate:g} the "

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from explainer.findings import steps
+from explainer.maths.measures import SATURATED_PROBABILITY
 from explainer.reader import charts
 from explainer.reader.labels import describe, table
 from ui.figures import chart
@@ -24,28 +25,33 @@ st.dataframe(table(m.step_sizes), hide_index=True)
 st.markdown(steps.step_sizes(m, view.config.batch_size))
 
 st.header(steps.TITLES[2])
-chart(
-    st,
-    (view, "saturation"),
-    lambda: charts.pair(
-        charts.lines(m.saturation, "epoch", "softmax_saturated", "learning_rate", y_title="share with largest softmax > 0.999"),
-        charts.lines(m.saturation, "epoch", "sigmoid_ties", "learning_rate", y_title="share with tied sigmoid outputs"),
-    ),
-)
+shares = {
+    "softmax_saturated": f"share with largest softmax > {SATURATED_PROBABILITY:g}",
+    "sigmoid_ties": "share with tied sigmoid outputs",
+}
+for column, (share, title) in zip(st.columns(2), shares.items()):
+    chart(column, (view, share), charts.lines, m.saturation, "epoch", share, "learning_rate", y_title=title)
 st.caption("Per epoch (0 is the initialisation), at each learning rate: the training images whose outputs are saturated.")
 st.markdown(steps.saturation(m))
 
 st.header(steps.TITLES[3])
+norms, collapse = st.columns(2)
 chart(
-    st,
-    (view, "scaling"),
-    lambda: charts.pair(
-        charts.lines(m.scaling, "epoch", "norm_ratio", "optimizer", y_title="weight norm, higher rate / lower rate"),
-        charts.lines(m.collapse, "epoch", "loss_over_lr", "learning_rate", log_y=True, y_title="training loss / learning rate"),
-    ),
+    norms,
+    (view, "norms"),
+    charts.lines,
+    m.scaling,
+    "epoch",
+    "norm_ratio",
+    "optimizer",
+    y_title="weight norm, higher / lower rate",
+)
+y_title = "training loss / learning rate"
+chart(
+    collapse, (view, "collapse"), charts.lines, m.collapse, "epoch", "loss_over_lr", "learning_rate", log_y=True, y_title=y_title
 )
 st.caption(
-    "Left: how much larger the weights are at the higher rate. Right: the loss divided by the rate, which scaling predicts flat."
+    "First: how much larger the weights are at the higher rate. Then: the loss divided by the rate, which scaling predicts flat."
 )
 st.dataframe(table(m.final_scaling), hide_index=True)
 st.markdown(steps.scaling(m))

@@ -4,7 +4,7 @@ real worker processes."""
 from pathlib import Path
 
 import pytest
-from pages_helper import plain
+from pages_helper import plain, said
 from streamlit.testing.v1 import AppTest
 
 from explainer.config import ENGINES
@@ -33,7 +33,7 @@ def test_reproduce_page_renders_measurements_and_charts():
     assert 2 < ratios["tf_keras"] < 4 and 2 < ratios["keras3"] < 4
     assert ratios["keras3_jax"] < 2  # JAX computes no logits shortcut: the loss does not follow the rate
     assert "log-log slope of final loss against learning rate" in metrics
-    assert len(charts(test)) == 3
+    assert len(charts(test)) == 6  # loss and accuracy, training and validation apart; the sweep's loss and accuracy
     text = " ".join(plain(block.value) for block in test.markdown)
     assert "the loss follows the learning rate" in text and "the loss does not follow the learning rate" in text
     assert "Keras computes the cross-entropy on the logits" in text and "Keras 3 on its JAX backend" in text
@@ -70,7 +70,7 @@ def test_invalid_learning_rate_in_the_sidebar_keeps_the_last_valid_view():
     assert not test.exception
     assert "a learning rate must be a number from 1e-08" in plain(test.sidebar.error[0].value)
     assert "lr" not in test.query_params  # still the defaults
-    assert len(charts(test)) == 3
+    assert len(charts(test)) == 6
 
 
 @pytest.mark.usefixtures("mnist")
@@ -84,7 +84,7 @@ def test_fixes_page_gives_verdicts_and_checks_the_accepted_answer():
     assert "**inputs scaled to x / 255**" in verdicts  # (one short epoch on 2,000 images does not fix it yet)
     claims = [header.value for header in test.subheader]
     assert any(claim.startswith('"Use softmax, not sigmoid": not supported') for claim in claims)
-    assert len(charts(test)) == 5  # two matrices, two curves, the divergence sweep
+    assert len(charts(test)) == 7  # two matrices, loss and accuracy on each split, the divergence sweep
 
 
 @pytest.mark.usefixtures("mnist")
@@ -117,7 +117,7 @@ def test_loss_surface_page_marks_each_step_raw_and_unit():
     assert [header.value for header in test.main.subheader][:2] == ["raw pixels 0-255", "x / 255"]
     alphas = [metric for metric in test.metric if metric.label.startswith("step quality at lr")]
     assert len(alphas) == 4
-    assert len(charts(test)) == 6  # the slider's chart, two slices, step quality, two planes
+    assert len(charts(test)) == 7  # the slider's chart, two slices, step quality on each scaling, two planes
     test.radio(key="surface_second").set_value("hessian").run()
     assert not test.exception
 
@@ -125,9 +125,10 @@ def test_loss_surface_page_marks_each_step_raw_and_unit():
 @pytest.mark.usefixtures("mnist")
 def test_a_one_image_run_degrades_to_messages():
     """One training image is one SGD step, whose loss is measured before its update: the same at
-    every rate (ratio 1.00); it is fitted at once, so the loss surface has no gradient to follow."""
+    every rate (ratio 1.00); it is fitted at once, so the loss surface has no gradient to follow.
+    No page shows a NaN: a ratio or slope of zero losses reads "undefined here"."""
     test = app(train_subset="1")
-    assert not test.exception
+    assert not test.exception and "nan" not in said(test).split()
     assert {metric.value for metric in test.metric if metric.label == "loss ratio, last epoch"} == {"1.00"}
     test.switch_page("app_pages/loss_surface.py").run()
     assert not test.exception and "the gradient is exactly zero" in plain(test.error[0].value)
@@ -136,5 +137,6 @@ def test_a_one_image_run_degrades_to_messages():
     assert not test.exception and "the gradient is exactly zero" in plain(test.error[0].value)
     test.switch_page("app_pages/fixes.py").run()
     assert not test.exception and "The accepted answer, checked" in [header.value for header in test.main.header]
+    assert "nan" not in said(test).split()
     test.switch_page("app_pages/why.py").run()
-    assert not test.exception and len(test.main.header) == 6
+    assert not test.exception and len(test.main.header) == 6 and "nan" not in said(test).split()

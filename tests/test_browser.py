@@ -15,6 +15,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from bench.bench_load import Visit
+from bench.bench_phone import PHONE, measured
 from bench.serve import CHROMIUM, CHROMIUM_ARGS, streamlit_server
 
 pytestmark = pytest.mark.integration
@@ -44,7 +45,7 @@ def server(mnist):
 
 
 @pytest.fixture(scope="module")
-def page():
+def browser():
     if not shutil.which(CHROMIUM):
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
@@ -53,9 +54,19 @@ def page():
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        # tall enough that every element is in view: axe judges colour contrast only there
-        yield browser.new_page(viewport={"width": 1400, "height": 6000})
+        yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser):
+    # tall enough that every element is in view: axe judges colour contrast only there
+    return browser.new_page(viewport={"width": 1400, "height": 6000})
+
+
+@pytest.fixture(scope="module")
+def phone(browser):
+    return browser.new_context(**PHONE).new_page()
 
 
 # each page's last section, which appears once everything above it has rendered
@@ -84,14 +95,46 @@ def test_every_page_in_a_browser_is_accessible(server, page, path):
     assert page.locator("[data-testid='stVegaLiteChart']").count() >= 2
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=SCREENSHOTS / f"{path or 'reproduce'}.png", full_page=True)
+    assert serious_violations(page) == []
+
+
+def serious_violations(page) -> list[str]:
+    """axe-core's serious and critical findings in the app's own content (Streamlit's code blocks
+    are its own: their syntax colours fail contrast, which the app cannot change)."""
     results = Axe().run(page, context={"exclude": [["[data-testid='stCode']"]]})
-    serious = [
+    return [
         f"{violation['id']}: {node['html'][:120]}"
         for violation in results.response["violations"]
         if violation["impact"] in ("serious", "critical")
         for node in violation["nodes"]
     ]
-    assert serious == []
+
+
+@pytest.mark.parametrize("query", ["", "&scaling=unit"], ids=["default", "fixed"])
+@pytest.mark.parametrize("path", list(PAGES))
+def test_every_page_reads_on_a_phone(server, phone, path, query):
+    """At 390 x 844 nothing is wider than the screen (the document does not scroll sideways, no
+    element or chart of the main area reaches past its right edge), the line that says where the
+    settings are shows (the sidebar is folded away), and axe finds nothing serious."""
+    found = measured(phone, server.url, path, PAGES[path], SMALL + query)
+    assert found["scroll_width"] == found["width"] == PHONE["viewport"]["width"]
+    assert found["widest"] <= found["width"], f"{found['what']} reaches {found['widest']} px"
+    assert phone.locator(".st-key-settings-hint").is_visible()
+    assert phone.locator("[data-testid='stException']").count() == 0
+    if not query:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        phone.screenshot(path=SCREENSHOTS / f"phone-{path or 'reproduce'}.png", full_page=True)
+        assert serious_violations(phone) == []
+
+
+def test_the_settings_line_shows_only_where_the_sidebar_is_folded(server, page):
+    from playwright.sync_api import expect
+
+    page.goto(f"{server.url}/?{SMALL}")
+    wait_for_app(page)
+    expect(page.locator("[data-testid='stSidebar']").get_by_text("Learning rates to compare")).to_be_visible()
+    expect(page.locator(".st-key-settings-hint")).to_be_attached()
+    expect(page.locator(".st-key-settings-hint")).to_be_hidden()
 
 
 def test_link_with_query_parameters_sets_the_sidebar(server, page):

@@ -60,13 +60,15 @@ def test_the_questions_logs():
 def test_epoch_chart_encodes_source_by_colour_and_rate_by_a_dash_its_legend_shows():
     rows = reproduction.history_rows("tf.keras 2", 0.01, history([2.0, 1.0], [0.5, 0.6]))
     rows += reproduction.history_rows("question", 0.03, history([6.0, 3.0], [0.5, 0.6]))
-    spec = charts.epoch_chart(rows, "loss", log_scale=True).to_dict()
-    encoding = spec["spec"]["encoding"]
+    spec = charts.epoch_chart(rows, "loss", "validation", log_scale=True).to_dict()
+    encoding = spec["encoding"]
     assert encoding["color"]["field"] == "source" and encoding["strokeDash"]["field"] == "lr"
     assert encoding["strokeDash"]["legend"]["symbolType"] == "stroke"  # a legend of line segments shows the dashes
-    assert encoding["y"]["scale"]["type"] == "log" and spec["facet"]["column"]["field"] == "split"
+    assert encoding["y"]["scale"]["type"] == "log" and spec["title"] == "validation"
     values = spec["datasets"][spec["data"]["name"]]
-    assert {row["metric"] for row in values} == {"loss"} and {row["lr"] for row in values} == {"lr 0.01", "lr 0.03"}
+    assert {row["metric"] for row in values} == {"loss"} and {row["split"] for row in values} == {"validation"}
+    assert {row["lr"] for row in values} == {"lr 0.01", "lr 0.03"}
+    assert "facet" not in spec and "hconcat" not in spec  # one panel: side by side is the page's columns, which stack on a phone
 
 
 def test_a_sweep_summarises_its_runs():
@@ -90,8 +92,8 @@ def test_epoch_rows_add_the_questions_logs_only_for_its_setup():
 
 def test_sweep_and_live_charts_carry_their_data():
     points = [{"learning_rate": lr, "loss": 100 * lr, "accuracy": 0.88} for lr in (0.01, 0.1)]
-    sweep = charts.sweep_chart(points).to_dict()
-    assert [panel["encoding"]["y"]["field"] for panel in sweep["hconcat"]] == ["loss", "accuracy"]
+    sweeps = [charts.sweep_chart(points, measure).to_dict() for measure in ("loss", "accuracy")]
+    assert [sweep["encoding"]["y"]["field"] for sweep in sweeps] == ["loss", "accuracy"]
     live = charts.live_loss([{"run": "lr 0.01", "epoch": 1, "loss": 320.4}]).to_dict()
     assert live["encoding"]["y"]["scale"]["type"] == "log" and live["datasets"][live["data"]["name"]][0]["loss"] == 320.4
 

@@ -30,4 +30,7 @@ def chart(container, key: tuple[Hashable, ...], build: Callable[..., alt.TopLeve
 @st.cache_resource(show_spinner=False, max_entries=SPECS)
 def _spec(key: tuple, _build: Callable[..., alt.TopLevelMixin], _args: tuple, _kwargs: dict) -> dict:
     # underscored arguments are not hashed: `key` stands for them
-    return _convert_altair_to_vega_lite_spec(_build(*_args, **_kwargs))
+    spec = _convert_altair_to_vega_lite_spec(_build(*_args, **_kwargs))
+    # a legend beside the plot takes half a phone's width from it; below, it takes none
+    spec.setdefault("config", {}).setdefault("legend", {}).setdefault("orient", "bottom")
+    return spec

@@ -9,10 +9,19 @@ from explainer.reader.labels import LABELS
 from explainer.view import View, config_from_widgets, format_learning_rates, parse_learning_rates, to_query, widget_values
 from ui import notices
 
+# Streamlit folds the sidebar away at this width and below (its theme's "md" breakpoint)
+FOLDED_BELOW_PX = 768
+HINT = f"<style>@media (min-width: {FOLDED_BELOW_PX + 1}px) {{ .st-key-settings-hint {{ display: none; }} }}</style>"
+
 
 def view() -> View:
     """The view the sidebar describes (the last valid one if its values are not), kept in the
-    session and in the link; on a session's first run, the controls start from the link's view."""
+    session and in the link; on a session's first run, the controls start from the link's view.
+    Where the sidebar is folded away (a phone), one line above the page says where it is."""
+    st.html(HINT)
+    st.container(key="settings-hint").caption(
+        ":material/tune: The settings and the fixes are in the sidebar: open it with the **»** at the top left."
+    )
     if "view" not in st.session_state:
         _start_from_link()
     st.session_state.view = _controls()

@@ -25,10 +25,13 @@ def _stroke_legend(title: str) -> alt.Legend:
     return alt.Legend(title=title, symbolType="stroke", symbolStrokeWidth=2, symbolSize=400)
 
 
-def epoch_chart(rows: list[dict], metric: str, log_scale: bool = False) -> alt.FacetChart:
-    """`metric` per epoch, training and validation side by side; colour says where the numbers
+SPLITS = ("training", "validation")  # the two panels of an epoch chart, side by side where there is room
+
+
+def epoch_chart(rows: list[dict], metric: str, split: str, log_scale: bool = False) -> alt.Chart:
+    """`metric` per epoch on one split (training or validation); colour says where the numbers
     come from (an engine, the question, a fix), the dash which learning rate."""
-    frame = pd.DataFrame([row for row in rows if row["metric"] == metric])
+    frame = pd.DataFrame([row for row in rows if row["metric"] == metric and row["split"] == split])
     frame["lr"] = _lr_labels(frame)
     scale = alt.Scale(type="log") if log_scale else alt.Scale(zero=False)
     title = METRIC_TITLES[metric] if log_scale or metric != "loss" else "loss"
@@ -44,8 +47,7 @@ def epoch_chart(rows: list[dict], metric: str, log_scale: bool = False) -> alt.F
             ),
             tooltip=["source", "lr", "split", "epoch", alt.Tooltip("value:Q", format=".4g", title=metric)],
         )
-        .properties(width=300, height=240)
-        .facet(column=alt.Column("split:N", title=None, sort=["training", "validation"]))
+        .properties(width=300, height=240, title=split)
     )
 
 
@@ -64,8 +66,8 @@ def live_loss(rows: list[dict]) -> alt.Chart:
     )
 
 
-def sweep_chart(rows: list[dict]) -> alt.HConcatChart:
-    """Final loss against learning rate (log-log) and final accuracy against learning rate."""
+def sweep_chart(rows: list[dict], measure: str) -> alt.Chart:
+    """Final loss (log-log) or final accuracy against learning rate."""
     frame = pd.DataFrame(rows)
     base = alt.Chart(frame).encode(
         x=alt.X("learning_rate:Q", scale=alt.Scale(type="log"), title="learning rate"),
@@ -75,11 +77,13 @@ def sweep_chart(rows: list[dict]) -> alt.HConcatChart:
             alt.Tooltip("accuracy:Q", format=".4f"),
         ],
     )
-    loss = base.mark_line(point=True).encode(y=alt.Y("loss:Q", scale=alt.Scale(type="log"), title="final training loss"))
-    accuracy = base.mark_line(point=True, color="#e45756").encode(
-        y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1]), title="final reported accuracy")
-    )
-    return alt.hconcat(loss.properties(width=300, height=260), accuracy.properties(width=300, height=260))
+    if measure == "loss":
+        chart = base.mark_line(point=True).encode(y=alt.Y("loss:Q", scale=alt.Scale(type="log"), title="final training loss"))
+    else:
+        chart = base.mark_line(point=True, color="#e45756").encode(
+            y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1]), title="final reported accuracy")
+        )
+    return chart.properties(width=300, height=260)
 
 
 def lines(rows: list[dict], x: str, y: str, color: str, log_y: bool = False, y_title: str | None = None) -> alt.Chart:
@@ -190,10 +194,10 @@ def thinned(frame: pd.DataFrame, x: str, y: str, lines: list[str], points: int =
     return pd.concat(kept, ignore_index=True) if kept else frame
 
 
-def alpha_chart(rows: list[dict]) -> alt.Chart:
-    """Step quality alpha per SGD step of epoch 1 (symmetric-log scale: overshoots reach hundreds),
-    each line `thinned` to what a reader can see."""
-    frame = thinned(pd.DataFrame(rows), "step", "alpha", ["scaling", "learning_rate"])
+def alpha_chart(rows: list[dict], scaling: str) -> alt.Chart:
+    """Step quality alpha per SGD step of epoch 1 on one input scaling (symmetric-log scale:
+    overshoots reach hundreds), each line `thinned` to what a reader can see."""
+    frame = thinned(pd.DataFrame([row for row in rows if row["scaling"] == scaling]), "step", "alpha", ["learning_rate"])
     frame["lr"] = _lr_labels(frame)
     return (
         alt.Chart(frame)
@@ -204,8 +208,7 @@ def alpha_chart(rows: list[dict]) -> alt.Chart:
             color=alt.Color("lr:N", title="learning rate"),
             tooltip=["lr", "step", alt.Tooltip("alpha:Q", format=".3g")],
         )
-        .properties(width=380, height=240)
-        .facet(column=alt.Column("scaling:N", title=None))
+        .properties(width=380, height=240, title=scaling)
     )
 
 
@@ -294,8 +297,3 @@ def divergence_chart(rows: list[dict]) -> alt.LayerChart:
         alt.Chart(overflow).mark_rule(strokeDash=[4, 3]).encode(x=x, color=colour, tooltip=["inputs", "learning_rate", "what"])
     )
     return (finite + rules).properties(width=620, height=280)
-
-
-def pair(left: alt.Chart, right: alt.Chart) -> alt.HConcatChart:
-    """Two charts side by side, each with its own colour legend (what each colour means may differ)."""
-    return alt.hconcat(left, right).resolve_scale(color="independent")

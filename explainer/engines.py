@@ -41,7 +41,6 @@ ENGINES: dict[str, Engine] = {
         ),
     )
 }
-BACKENDS = tuple(dict.fromkeys(engine.backend for engine in ENGINES.values()))
 
 
 @functools.cache

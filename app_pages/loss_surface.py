@@ -37,10 +37,7 @@ second = middle.radio("Plane's second axis d2", surface.SECOND_DIRECTIONS, forma
 evaluate_on = right.radio(
     "Loss averaged over", surface.EVALUATE_ON, index=1, format_func=EVALUATION_WORDS.get, key="surface_data"
 )
-requests = {
-    scaling: surface.SurfaceRequest(run, point, int(index), direction, second, evaluate_on)
-    for scaling, run in plan.surface_configs(view).items()
-}
+requests = plan.surface_requests(view, point, int(index), direction, second, evaluate_on)
 slices = surface_views(requests, view)
 
 st.header("Slide the learning rate")
@@ -56,22 +53,18 @@ for column, (scaling, line) in zip(st.columns(2), slices.items()):
     column.subheader(NAMES[scaling])
     chart(column, (view, requests[scaling]), charts.slice_chart, line.t, line.loss, line.markers, line.best_t, line.best_loss)
     for metric_column, marker in zip(column.columns(len(line.markers)), line.markers):
-        help_text = "-1 no progress, 0 the line's minimum, +1 the same loss on the far side, above 1 an overshoot"
-        metric_column.metric(f"step quality at lr {marker['learning_rate']:g}", figure(marker["alpha"], ".3g"), help=help_text)
+        label = f"step quality at lr {marker['learning_rate']:g}"
+        metric_column.metric(label, figure(marker["alpha"], ".3g"), help=surface.ALPHA_SCALE)
     column.markdown(surface.line_sentence(line))
 st.caption("The loss along the step's direction; dashed: where each learning rate's step lands; the diamond: the lowest point.")
 
 st.header("Step quality through epoch 1")
-runs = {
-    (scaling, lr): request.config.replace(learning_rate=lr) for scaling, request in requests.items() for lr in view.learning_rates
-}
-rows = surface.quality_rows(dict(zip(runs, step_quality(list(runs.values()), every=1))), NAMES)
+rows = step_quality(requests, view)
 for column, scaling in zip(st.columns(len(requests)), requests):
-    chart(column, (*runs.values(), scaling), charts.alpha_chart, rows, NAMES[scaling])
-medians = "; ".join(
-    f"{scaling}, learning rate {lr:g}: {figure(m, '.3g')}" for (scaling, lr), m in surface.median_alphas(rows).items()
+    chart(column, (view, scaling), charts.alpha_chart, rows, NAMES[scaling])
+st.caption(
+    f"Every step of epoch 1, on its own mini-batch (symmetric log scale). Median step quality: {surface.medians_sentence(rows)}."
 )
-st.caption(f"Every step of epoch 1, on its own mini-batch (symmetric log scale). Median step quality: {medians}.")
 
 st.header("The plane of d1 and d2")
 for column, (scaling, plane) in zip(st.columns(2), slices.items()):

@@ -28,6 +28,12 @@ def sweep_runs(view: View, learning_rates: Iterable[float] = SWEEP_LEARNING_RATE
     return [view.config.replace(learning_rate=lr, num_epochs=epochs) for lr in learning_rates]
 
 
+def surface_requests(view: View, *controls) -> dict[str, surface.SurfaceRequest]:
+    """The loss-surface page's request per input scaling, for its controls (a SurfaceRequest's
+    point, index, direction, second direction and what the loss is averaged over)."""
+    return {scaling: surface.SurfaceRequest(config, *controls) for scaling, config in surface_configs(view).items()}
+
+
 def surface_configs(view: View) -> dict[str, RunConfig]:
     """The loss-surface page's run per input scaling, at the lower learning rate (SGD only)."""
     return (

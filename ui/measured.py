@@ -16,6 +16,7 @@ from explainer.findings.answer import runs_needed as answer_runs
 from explainer.findings.mechanism import Mechanism
 from explainer.findings.verdicts import FixOutcome, outcomes
 from explainer.fixes import base_config
+from explainer.reader.labels import NAMES
 from explainer.store.derived import MechanismMeasured, Saturation, StepQuality, Surface
 from explainer.view import View
 from ui.runs import ask, derived, load, prefetch, results, where
@@ -76,9 +77,16 @@ def surface_views(requests: dict[str, surface.SurfaceRequest], view: View) -> di
     return dict(zip(requests, derived(asked, "The loss surface", "Choose another point or direction.")))
 
 
-def step_quality(configs: list[RunConfig], every: int) -> list[list[dict]]:
-    """Step quality through epoch 1 of each run (trained by `surface_views`)."""
-    return derived([StepQuality(config, every) for config in configs], "Step quality")
+def step_quality(requests: dict[str, surface.SurfaceRequest], view: View) -> list[dict]:
+    """Step quality through epoch 1 of each request's run at both learning rates (trained by
+    `surface_views`), every step, one row per step naming its scaling in words."""
+    runs = {
+        (scaling, lr): request.config.replace(learning_rate=lr)
+        for scaling, request in requests.items()
+        for lr in view.learning_rates
+    }
+    qualities = derived([StepQuality(config) for config in runs.values()], "Step quality")
+    return surface.quality_rows(dict(zip(runs, qualities)), NAMES)
 
 
 def prefetch_neighbours(view: View) -> None:

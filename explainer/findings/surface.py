@@ -133,6 +133,15 @@ def median_alphas(rows: list[dict]) -> dict[tuple[str, float], float]:
         return {key: float(np.nanmedian(values)) for key, values in sorted(groups.items())}
 
 
+# what the step-quality scale means, for a reader
+ALPHA_SCALE = "-1 no progress, 0 the line's minimum, +1 the same loss on the far side, above 1 an overshoot"
+
+
+def medians_sentence(rows: list[dict]) -> str:
+    """The median step quality of every (scaling, learning rate), as the page states them."""
+    return "; ".join(f"{scaling}, learning rate {lr:g}: {figure(m, '.3g')}" for (scaling, lr), m in median_alphas(rows).items())
+
+
 def describe_alpha(alpha: float) -> str:
     """What an alpha value says about a step, in words."""
     if math.isnan(alpha):

@@ -64,11 +64,10 @@ class Surface(Derivation):
 
 @dataclasses.dataclass(frozen=True)
 class StepQuality(Derivation):
-    """How good each SGD step of epoch 1 is, every `every` steps (rows)."""
+    """How good each SGD step of epoch 1 is (rows, one per step)."""
 
     kind = "step_quality"
     config: RunConfig
-    every: int = 1
 
     def runs(self) -> list[RunConfig]:
         return [self.config]

@@ -24,7 +24,7 @@ COMPUTE: dict[type[Derivation], Callable[[Derivation, Mapping[RunConfig, RunResu
     derived.Surface: lambda d, runs, mnist: slicing.compute(
         d.request, runs[d.request.config], prepare(mnist, d.request.config), d.learning_rates
     ),
-    derived.StepQuality: lambda d, runs, mnist: slicing.alpha_over_epoch(runs[d.config], prepare(mnist, d.config), d.every),
+    derived.StepQuality: lambda d, runs, mnist: slicing.alpha_over_epoch(runs[d.config], prepare(mnist, d.config)),
     derived.Saturation: lambda d, runs, mnist: answer.saturated_share(runs[d.config], prepare(mnist, d.config)),
     derived.MechanismMeasured: lambda d, runs, mnist: mechanism.measure(d.config, d.learning_rates, runs, mnist),
 }

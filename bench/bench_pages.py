@@ -11,7 +11,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).parents[1]
+from bench.serve import app_test
+
 PAGES = ("app_pages/reproduce.py", "app_pages/loss_surface.py", "app_pages/fixes.py", "app_pages/why.py")
 
 
@@ -32,8 +33,7 @@ def main() -> None:
     query = {name: str(value) for name, value in (("num_epochs", args.epochs), ("train_subset", args.subset)) if value}
     with tempfile.TemporaryDirectory() as directory:
         os.environ["EXPLAINER_CACHE_DIR"] = directory
-        test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=3600)
-        test.query_params.update(query)
+        test = app_test(query, timeout_s=3600)
         for page in PAGES:
             cold = render_seconds(test, None if page == PAGES[0] else page)
             warm = render_seconds(test, page)

@@ -15,12 +15,11 @@ import argparse
 import os
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
-from streamlit.testing.v1 import AppTest
 
+from bench.serve import app_test
 from explainer.config import RunConfig
 from explainer.data import load_mnist, prepare
 from explainer.findings import surface
@@ -30,8 +29,6 @@ from explainer.worker import slicing
 from explainer.worker.jobs import train_into
 from explainer.worker.model import build_model
 from ui import runs
-
-ROOT = Path(__file__).parents[1]
 
 
 def timed(action) -> float:
@@ -43,14 +40,12 @@ def timed(action) -> float:
 def page_seconds(epochs: int) -> tuple[float, float, float]:
     """(first appearance, control change, a control change once the prefetch is done) of the
     loss-surface page, its runs trained beforehand."""
-    test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=1800)
-    test.query_params.update(num_epochs=str(epochs))
+    test = app_test({"num_epochs": str(epochs)}, timeout_s=1800)
     test.run()
     test.switch_page("app_pages/loss_surface.py").run()  # trains what the page needs (not measured)
     runs._derived.cache_clear()  # as in a fresh process: nothing derived is kept, no chart built
     st.cache_resource.clear()
-    fresh = AppTest.from_file(str(ROOT / "app.py"), default_timeout=1800)
-    fresh.query_params.update(num_epochs=str(epochs))
+    fresh = app_test({"num_epochs": str(epochs)}, timeout_s=1800)
     fresh.run()
     first = timed(lambda: fresh.switch_page("app_pages/loss_surface.py").run())
     change = timed(lambda: fresh.radio(key="surface_direction").set_value("fullbatch").run())

@@ -1,9 +1,10 @@
-"""A real `streamlit run app.py` on a free loopback port, and the flags Debian's chromium needs
-here; shared by the browser tests and the app benchmark."""
+"""A real `streamlit run app.py` on a free loopback port, the flags Debian's chromium needs here,
+and the app in AppTest driven from a plain script; shared by the browser tests and the benchmarks."""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import socket
 import subprocess
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).parents[1]
 SCRIPT_FINISHED = ForwardMsg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY
@@ -29,6 +31,27 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+# the loggers of Streamlit's warnings about running outside `streamlit run`
+BARE_MODE_LOGGERS = (
+    "streamlit",
+    "streamlit.runtime.scriptrunner_utils.script_run_context",
+    "streamlit.runtime.state.session_state_proxy",
+)
+
+
+def app_test(query: dict[str, str], timeout_s: float) -> AppTest:
+    """The app in AppTest, opened from a link with `query`, for a benchmark. Driven from a plain
+    script, AppTest touches its session outside any script run, and Streamlit warns on every
+    such call ("missing ScriptRunContext ... can be ignored when running in bare mode", "use
+    Streamlit in a file"): hundreds of lines around a benchmark's figures. Under pytest they are
+    captured; here they are dropped (a filter: Streamlit resets its loggers' levels)."""
+    for name in BARE_MODE_LOGGERS:
+        logging.getLogger(name).addFilter(lambda record: record.levelno > logging.WARNING)
+    test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout_s)
+    test.query_params.update(query)
+    return test
 
 
 def free_port() -> int:

@@ -11,10 +11,11 @@ ROOT = Path(__file__).parents[1]
 
 
 def page_imports() -> list[tuple[str, list[str]]]:
-    """(module, names imported from it) for every import at the top of app.py and its pages."""
+    """(module, names imported from it) for every import of app.py and its pages (app.py's are
+    under its `if __name__ == "__main__"`)."""
     found = []
     for source in [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py"))]:
-        for node in ast.parse(source.read_text()).body:
+        for node in ast.walk(ast.parse(source.read_text())):
             if isinstance(node, ast.Import):
                 found += [(alias.name, []) for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import multiprocessing
 import os
 from concurrent.futures import Executor, ProcessPoolExecutor
 
+import container_build
 import pytest
 import service_jobs
 import streamlit as st
@@ -117,3 +119,17 @@ def _shared_pools():
     yield
     for pool in _pools.values():
         pool.shutdown(cancel_futures=True)
+
+
+def pytest_collection_finish(session):
+    """The container image's build starts now if its tests are to run: it mostly waits on the
+    network and the disk, while the tests before it train (tests/container_build.py)."""
+    if any(item.module.__name__ == "test_container" for item in session.items) and container_build.engine_runs():
+        # without MNIST the container tests fail or skip on their own, as the mnist fixture says
+        with contextlib.suppress(MnistUnavailable):
+            container_build.start(str(load_mnist().source))
+
+
+def pytest_sessionfinish(session):
+    if container_build.started is not None:
+        container_build.started.stop()

@@ -3,6 +3,7 @@ them; each stands in for training where the test is about the service, not the m
 
 import functools
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -154,3 +155,9 @@ def trained_and_fitted(config: RunConfig, mnist_path: str) -> tuple[dict, np.nda
         for name in fitted:
             fitted[name].append(logs[name][0])
     return ours.history, ours.kernels[-1], fitted, np.asarray(model.layers[-1].get_weights()[0])
+
+
+def what_the_worker_ran() -> tuple[str | None, bool]:
+    """In a worker: the file its parent's main module was imported again from (spawn does that
+    before any job), and whether Streamlit was imported with it."""
+    return getattr(sys.modules.get("__mp_main__"), "__file__", None), "streamlit" in sys.modules

@@ -5,28 +5,18 @@ baked cache: it never waits for a computation, and no baked entry is written aga
 CONTAINER_BASE names the base image where Docker Hub is out of reach (.ci/run builds one with
 deploy/base.sh)."""
 
-import os
 import shutil
 import subprocess
 import uuid
-from pathlib import Path
 
+import container_build
 import pytest
+from container_build import ENGINE, engine
 
 from bench.serve import CHROMIUM, CHROMIUM_ARGS, free_port, healthy
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).parents[1]
-ENGINE = os.environ.get("CONTAINER_ENGINE", "podman")
-WARM_ARGS = "--epochs 1 --subset 2000"  # a small view, baked in and visited
-VIEW = "?num_epochs=1&train_subset=2000"
-DEPENDENCIES = "localhost/keras-lr-explainer-test:dependencies"  # the requirements' layer, kept between runs
-
-
-def engine(*args: str, timeout: float = 120) -> str:
-    done = subprocess.run([ENGINE, *args], capture_output=True, text=True, timeout=timeout)
-    assert done.returncode == 0, f"{ENGINE} {args[0]}: {done.stderr[-3000:]}"
-    return done.stdout
+VIEW = "?num_epochs=1&train_subset=2000"  # the view container_build.WARM_ARGS bakes in
 
 
 def cached_entries(container: str) -> set[str]:
@@ -46,36 +36,14 @@ new MutationObserver(() => {
 
 
 @pytest.fixture(scope="module")
-def image(mnist, tmp_path_factory):
-    """The image, built from the repository's files with the MNIST file as a build argument."""
-    if not shutil.which(ENGINE) or subprocess.run([ENGINE, "info"], capture_output=True).returncode:
+def image(mnist):
+    """The image, built from the repository's files with the MNIST file as a build argument (the
+    build started when the session began, if conftest saw this module's tests were to run)."""
+    if not container_build.engine_runs():
         pytest.skip(f"no container engine runs here ({ENGINE}; .ci/run installs podman)")
-    context = tmp_path_factory.mktemp("context")
-    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
-    for name in tracked.decode().split("\0"):
-        if name and (ROOT / name).is_file():
-            (context / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, context / name)
-    shutil.copy(mnist.source, context / "mnist.npz")
-    tag = f"localhost/keras-lr-explainer-test:{uuid.uuid4().hex[:8]}"
-    base = ["--build-arg", f"BASE={os.environ['CONTAINER_BASE']}"] if os.environ.get("CONTAINER_BASE") else []
-    # the docker format keeps the HEALTHCHECK (OCI images have none)
-    build = ["build", "--format", "docker", *base, "--build-arg", "MNIST_NPZ=mnist.npz"]
-    engine(*build, "--build-arg", f"WARM_ARGS={WARM_ARGS}", "-t", tag, str(context), timeout=1500)
-    yield tag
-    keep_dependency_layer(tag)
-    subprocess.run([ENGINE, "rmi", "-f", tag], capture_output=True)
-
-
-def keep_dependency_layer(tag: str) -> None:
-    """Tag the image's `pip install` layer before the image is removed, so that the next build on
-    this machine starts from it, as a warm machine's build cache would (without it, removing the
-    image removes its layers, and every run installs the requirements again: about 5 minutes)."""
-    history = engine("history", "--format", "{{.ID}} {{.CreatedBy}}", tag)
-    layers = [line.split()[0] for line in history.splitlines() if "pip install" in line]
-    if layers and layers[0] != "<missing>":
-        subprocess.run([ENGINE, "tag", layers[0], DEPENDENCIES], capture_output=True)
-        subprocess.run([ENGINE, "image", "prune", "--force"], capture_output=True)  # the layer it replaces
+    build = container_build.start(str(mnist.source))
+    yield build.image()
+    build.remove()
 
 
 @pytest.fixture(scope="module")

@@ -109,6 +109,18 @@ def test_plane_chart_cells_cover_the_grid():
     assert any(values[0].get("level") == 3.0 for values in spec["datasets"].values())  # the contour lines are drawn
 
 
+def test_the_plane_shows_at_most_its_cells_per_axis_each_an_exact_grid_point():
+    a, b = np.linspace(-1, 1, 101), np.linspace(-2, 2, 101)
+    loss = np.exp(np.add.outer(a, b))
+    spec = charts.plane_chart(a, b, loss, [{"step": 0, "a": 0.0, "b": 0.0}], []).to_dict()
+    cells = next(values for values in spec["datasets"].values() if "loss" in values[0])
+    assert len(cells) == charts.PLANE_CELLS_SHOWN**2 == 51**2
+    shown = {(cell["a"], cell["b"]): cell["loss"] for cell in cells}
+    assert shown[(0.0, 0.0)] == 1.0 and shown[(-1.0, -2.0)] == pytest.approx(np.exp(-3), rel=1e-6)  # centre, corner
+    assert spec["layer"][0]["transform"][0] == {"calculate": f"datum.a - {float(a[2] - a[0]) / 2!r}", "as": "a0"}
+    assert list(charts.shown_points(51)) == list(range(51)) and list(charts.shown_points(52)) == list(range(0, 52, 2))
+
+
 def test_the_growth_exponent_rule():
     assert rules.growth_exponent(3.0, 3.0) == pytest.approx(1) and rules.growth_exponent(1.0, 3.0) == 0
     assert rules.follows_learning_rate(rules.growth_exponent(2.96, 3.0))

@@ -14,11 +14,13 @@ from pathlib import Path
 import psutil
 import pytest
 import service_jobs
+from streamlit.testing.v1 import AppTest
 
 from explainer import service as service_module
 from explainer.config import RunConfig
 from explainer.service import TrainingService, failure, worker_count
 from explainer.store.cache import RunStore
+from ui import runs
 
 ROOT = Path(__file__).parents[1]
 
@@ -157,6 +159,23 @@ def test_the_server_side_never_imports_tensorflow():
     completed = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == "True []"
+
+
+def test_a_worker_started_by_a_page_never_runs_the_app(store, synthetic, monkeypatch):
+    """While a page runs, Streamlit makes app.py the process's __main__, and a spawned worker
+    imports its parent's __main__ again before any job: there, app.py must do nothing and import
+    nothing (before: every worker drew the sidebar in bare mode and imported Streamlit)."""
+    service = TrainingService(store, one_process, job=service_jobs.raising_job)  # the page stops at its first run
+    monkeypatch.setattr(runs, "SOURCE", runs.Source(service=lambda _: service, mnist=lambda: synthetic))
+    monkeypatch.setattr(runs, "_services", {})
+    monkeypatch.setenv("EXPLAINER_CACHE_DIR", str(store.directory))
+    try:
+        AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()  # its first request starts the pools
+        assert service.pools_started >= 1
+        main, streamlit_imported = service.submit(service_jobs.what_the_worker_ran).result(timeout=60)
+        assert main == str(ROOT / "app.py") and not streamlit_imported
+    finally:
+        service.shutdown()
 
 
 def test_a_pool_that_cannot_start_fails_the_run_not_the_caller(store, synthetic):

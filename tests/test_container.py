@@ -13,10 +13,13 @@ import container_build
 import pytest
 from container_build import ENGINE, engine
 
+from bench.bench_host import group_memory
 from bench.serve import CHROMIUM, CHROMIUM_ARGS, free_port, healthy
 
 pytestmark = pytest.mark.integration
 VIEW = "?num_epochs=1&train_subset=2000"  # the view container_build.WARM_ARGS bakes in
+HOST_MB = 2700  # Streamlit Community Cloud's memory (bench/bench_host.py: a visitor training there)
+GROUP_PEAK_MB = 2200  # the most the container's whole memory group may reach on it, leaving room
 
 
 def cached_entries(container: str) -> set[str]:
@@ -48,9 +51,11 @@ def image(mnist):
 
 @pytest.fixture(scope="module")
 def served(image):
-    """The container, started as `docker run -p PORT:8501 IMAGE` starts it; its URL and name."""
+    """The container, started as `docker run -p PORT:8501 IMAGE` starts it, on a small host
+    (Community Cloud's memory, one worker per backend); its URL and name."""
     name, port = f"explainer-test-{uuid.uuid4().hex[:8]}", free_port()
-    engine("run", "--detach", "--name", name, "--publish", f"127.0.0.1:{port}:8501", image)
+    host = ["--memory", f"{HOST_MB}m", "--memory-swap", f"{HOST_MB}m", "--env", "EXPLAINER_WORKERS=1"]
+    engine("run", "--detach", "--name", name, *host, "--publish", f"127.0.0.1:{port}:8501", image)
     try:
         url = f"http://127.0.0.1:{port}"
         if not healthy(url, seconds=120):
@@ -85,3 +90,10 @@ def test_the_first_visitor_is_served_from_the_baked_cache(served):
         browser.close()
     # what the visit adds is prefetch, for the next toggle; nothing baked was trained again
     assert baked <= cached_entries(name)
+
+
+def test_the_container_fits_a_small_host(served):
+    """After the visit, the group (server and workers) never went near the host's memory, and the
+    kernel killed nothing in it."""
+    peak_mb, oom_kills = group_memory(served[1])
+    assert oom_kills == 0 and peak_mb <= GROUP_PEAK_MB, f"peak {peak_mb:.0f} MB, {oom_kills} processes killed"

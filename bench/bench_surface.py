@@ -25,7 +25,7 @@ from explainer.data import load_mnist, prepare
 from explainer.findings import surface
 from explainer.maths import linear
 from explainer.store.cache import RunStore, run_key
-from explainer.worker import slicing
+from explainer.worker import process, slicing
 from explainer.worker.jobs import train_into
 from explainer.worker.model import build_model
 from ui import runs
@@ -63,6 +63,7 @@ def main() -> None:
     parser.add_argument("--keras-points", type=int, default=20)
     parser.add_argument("--page-epochs", type=int, default=10, help="run length of the page's view (default: %(default)s)")
     args = parser.parse_args()
+    process.start("tensorflow", os.getppid())  # measured as a worker computes: its threads, its kernels loaded
     config = RunConfig(num_epochs=1)
     mnist = load_mnist()
     result, data = train_into(RunStore.default(), config, run_key(config, mnist.fingerprint), mnist), prepare(mnist, config)

@@ -25,11 +25,11 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from bench.bench_app import EXCEPTION, TIMEOUT_MS, settle
+from bench.bench_phone import PAGES
 from bench.serve import CHROMIUM, CHROMIUM_ARGS, free_port, healthy
 from explainer import plan
 from explainer.view import View, to_query
 
-PAGES = ("", "loss_surface", "fixes", "why")
 CGROUP = Path("/sys/fs/cgroup")
 
 
@@ -75,7 +75,7 @@ def main() -> None:
                 if time.monotonic() > deadline:
                     break
                 query = urllib.parse.urlencode(to_query(view))
-                for path in PAGES:
+                for path, _ in PAGES.values():
                     page.goto(f"{url}/{path}?{query}", timeout=TIMEOUT_MS)
                     settle(page)
                     exceptions += page.locator(EXCEPTION).count()

@@ -11,7 +11,9 @@ NAMED = sorted(set(re.findall(r"python -m bench\.(\w+)", (ROOT / "README.md").re
 # each benchmark run as `python -m`, in one process (TensorFlow imported once): its exit codes
 # with --help and with an unknown option, and whether that option's refusal said so
 EXITS = """
-import contextlib, io, runpy, sys
+import contextlib, io, runpy, sys, warnings
+# a benchmark another one imports is in sys.modules before it runs: runpy's warning says only that
+warnings.simplefilter("ignore", RuntimeWarning)
 for name in sys.argv[1:]:
     codes = []
     for option in ("--help", "--no-such-option"):

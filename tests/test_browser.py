@@ -15,6 +15,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from bench.bench_load import Visit
+from bench.bench_phone import PAGES as PHONE_PAGES
 from bench.bench_phone import PHONE, measured
 from bench.serve import CHROMIUM, CHROMIUM_ARGS, streamlit_server
 
@@ -69,13 +70,8 @@ def phone(browser):
     return browser.new_context(**PHONE).new_page()
 
 
-# each page's last section, which appears once everything above it has rendered
-PAGES = {
-    "": "log-log slope of final loss",
-    "loss_surface": "The plane of d1 and d2",
-    "fixes": "The accepted answer, checked",
-    "why": "6. The misclassified images",
-}
+# each page's path and its last section, which appears once everything above it has rendered
+PAGES = dict(PHONE_PAGES.values())
 
 
 def wait_for_app(page, last_text=PAGES[""], timeout_ms=300_000):

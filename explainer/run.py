@@ -10,6 +10,7 @@ import numpy as np
 from explainer.config import RunConfig
 
 METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
+PREDICT_BATCH = 1000  # the batch size of the model.predict a run's predict accuracy comes from
 
 
 @dataclasses.dataclass(frozen=True)

@@ -88,12 +88,12 @@ def worker_count() -> int:
     return int(text)
 
 
-def process_pool(backend: str) -> ProcessPoolExecutor:
-    """The default executor for a backend's runs: spawned processes (never forked from a
-    threaded server), each started for that backend."""
+def process_pool(backend: str, workers: int | None = None) -> ProcessPoolExecutor:
+    """The default executor for a backend's runs: `workers` (by default `worker_count()`) spawned
+    processes (never forked from a threaded server), each started for that backend."""
     then = [InWorker("compute", "load_kernels")] if backend == DERIVED_BACKEND else []
     start = functools.partial(InWorker("process", "start"), backend, os.getpid(), *then)
-    return ProcessPoolExecutor(worker_count(), mp_context=multiprocessing.get_context("spawn"), initializer=start)
+    return ProcessPoolExecutor(workers or worker_count(), mp_context=multiprocessing.get_context("spawn"), initializer=start)
 
 
 @dataclasses.dataclass(frozen=True)

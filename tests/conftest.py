@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import functools
-import multiprocessing
 import os
 from concurrent.futures import Executor, ProcessPoolExecutor
 
@@ -15,9 +13,8 @@ import streamlit as st
 from service_jobs import synthetic_mnist
 
 from explainer.data import Mnist, MnistUnavailable, load_mnist
-from explainer.service import TrainingService
+from explainer.service import TrainingService, process_pool
 from explainer.store.cache import RunStore
-from explainer.worker.process import use_backend
 from ui import runs
 
 
@@ -65,12 +62,19 @@ def synthetic_cache(tmp_path_factory):
 _started: list[TrainingService] = []
 
 
-def _synthetic_service(store: RunStore, **options) -> TrainingService:
-    service = TrainingService(
-        store, synthetic_workers, job=service_jobs.train_synthetic, derive=service_jobs.derive_synthetic, **options
-    )
+def _synthetic_service(store: RunStore) -> TrainingService:
+    """The app's service on synthetic data, without prefetch (see _pages_service)."""
+    jobs = {"job": service_jobs.train_synthetic, "derive": service_jobs.derive_synthetic}
+    service = TrainingService(store, session_workers, prefetching=False, **jobs)
     _started.append(service)
     return _started[-1]
+
+
+def _pages_service(store: RunStore) -> TrainingService:
+    """The app's own service, on the session's workers, without prefetch: a page test asks for
+    its own runs, and what prefetch would train meanwhile takes the cores it waits for (measured:
+    15% of the real-MNIST page tests). Pages still ask for it (tests/test_pages.py checks that)."""
+    return TrainingService(store, session_workers, session_alive=runs._session_alive, prefetching=False)
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +97,7 @@ _pools: dict[str, ProcessPoolExecutor] = {}
 
 class _Lent(Executor):
     """The session's pool for a backend, lent to one service: its shutdown leaves the workers to
-    the next service (a spawned TensorFlow worker takes seconds to start)."""
+    the next service."""
 
     def __init__(self, pool: ProcessPoolExecutor):
         self._pool = pool
@@ -105,18 +109,20 @@ class _Lent(Executor):
         pass
 
 
-def synthetic_workers(backend: str) -> Executor:
-    """Two spawned workers for `backend`, without the real workers' warm-up runs, shared by every
-    service of the session that trains on synthetic data."""
+def session_workers(backend: str) -> Executor:
+    """The app's own workers for `backend` (service.process_pool: warmed up, the kernels loaded),
+    started once and lent to every service of the session that trains from this process: a
+    TensorFlow worker takes 11-13 s of CPU to start, and a new one traces every model again."""
     if backend not in _pools or _pools[backend]._broken:
-        choose = functools.partial(use_backend, backend)
-        _pools[backend] = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"), initializer=choose)
+        _pools[backend] = process_pool(backend, workers=os.cpu_count() or 1)
     return _Lent(_pools[backend])
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _shared_pools():
-    yield
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runs, "SOURCE", runs.Source(service=_pages_service))
+        yield
     for pool in _pools.values():
         pool.shutdown(cancel_futures=True)
 

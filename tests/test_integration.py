@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import session_workers
 
 from explainer.config import ENGINES, TENSORFLOW_ENGINES, RunConfig
 from explainer.data import prepare
@@ -33,7 +34,7 @@ SUBSET = RunConfig(num_epochs=1, train_subset=2000)  # the same small runs as th
 @pytest.fixture(scope="module")
 def trained(mnist):
     """Results of configs, trained (or read) by a TrainingService of real worker processes."""
-    service = TrainingService(RunStore.default())
+    service = TrainingService(RunStore.default(), session_workers)
 
     def results(configs):
         requested = [service.request(config, mnist) for config in configs]

@@ -8,14 +8,17 @@ import re
 import pytest
 from pages_helper import chart_rows, page, plain
 
-from explainer import fixes
+from explainer import fixes, plan
 from explainer.config import CHOICES, ENGINES, RunConfig
 from explainer.data import prepare
-from explainer.findings import reproduction, verdicts
+from explainer.findings import answer, reproduction, surface, verdicts
 from explainer.findings.answer import saturated_share
 from explainer.maths import measures
 from explainer.reader.labels import FIX_NAMES, HEADERS, figure
 from explainer.store.cache import RunStore, run_key
+from explainer.store.derived import Surface
+from explainer.view import View
+from ui import runs
 from ui.pages import PAGES
 
 pytestmark = [pytest.mark.usefixtures("store"), pytest.mark.integration]  # the pages train the views they open
@@ -32,6 +35,30 @@ def test_reproduce_states_the_stored_runs_ratios(store, synthetic):
     metrics = [metric for metric in test.metric if metric.label == "loss ratio, last epoch"]
     assert metrics[0].value == figure(expected, ".2f") and len(metrics) == len(ENGINES)
     assert any("log-log slope" in metric.label for metric in test.metric)
+
+
+def test_pages_ask_to_prefetch_what_one_choice_away_shows(store, monkeypatch):
+    """The landing page queues the runs of every view one sidebar choice away, the loss-surface
+    page the surfaces one control away (this session's services train none of it: conftest)."""
+    service, asked = runs.service(), []
+    for name in ("request", "derive"):
+        original = getattr(service, name)
+
+        def recording(what, *args, original=original, prefetch=False, **kwargs):
+            if prefetch:
+                asked.append(what)
+            return original(what, *args, prefetch=prefetch, **kwargs)
+
+        monkeypatch.setattr(service, name, recording)
+    view = View(config=RunConfig(num_epochs=2))
+    page("app_pages/reproduce.py")
+    neighbours = plan.neighbours(view)
+    assert set(asked) == {config for near in neighbours for config in answer.runs_needed(near) + plan.reproduce_runs(near)}
+    asked.clear()
+    test = page("app_pages/loss_surface.py")
+    requests = plan.surface_requests(view, "epoch", 1, "minibatch", "next_minibatch", "train")
+    surfaces = {Surface(near, view.learning_rates) for request in requests.values() for near in surface.neighbours(request)}
+    assert not test.exception and surfaces <= set(asked)
 
 
 def test_fixes_gives_each_verdict_computed_from_the_runs(store, synthetic):

@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 import service_jobs
 
-from explainer.config import ENGINES, RunConfig
+from explainer.config import ENGINES, TENSORFLOW_ENGINES, RunConfig
 from explainer.data import prepare
-from explainer.run import Progress
+from explainer.run import PREDICT_BATCH, Progress
+from explainer.worker import tf_loops
 from explainer.worker.model import build_model
 from explainer.worker.process import use_backend
-from explainer.worker.train import train
+from explainer.worker.train import architecture, train
 
 pytestmark = pytest.mark.integration
 
@@ -111,6 +112,19 @@ def test_fast_path_reproduces_plain_fit(mnist, in_its_process, engine, scaling, 
     for name in fitted:
         np.testing.assert_allclose(ours[name], fitted[name], rtol=1e-5, err_msg=name)
     np.testing.assert_allclose(kernel, fitted_kernel, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("engine", TENSORFLOW_ENGINES)
+@pytest.mark.parametrize("scaling, activation", [("raw", "sigmoid"), ("unit", "softmax")])
+def test_predict_is_keras_own_predict_bit_for_bit(mnist, engine, scaling, activation):
+    """A run's predict accuracy comes from the loops' predict: Keras' own predict_step on
+    model.predict's batches, to the last bit, a partial last batch included."""
+    config = RunConfig(engine=engine, scaling=scaling, activation=activation, num_epochs=1, train_subset=2000)
+    train(config, mnist)
+    loops = tf_loops.compiled(architecture(config))  # as the run left it
+    x_test = prepare(mnist, config).x_test[:2500]
+    ours, keras = loops.predict(tf_loops.put(x_test)), loops.model.predict(x_test, batch_size=PREDICT_BATCH, verbose=0)
+    np.testing.assert_array_equal(ours, keras)
 
 
 @pytest.mark.integration

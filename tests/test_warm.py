@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 import service_jobs
-from conftest import synthetic_workers
+from conftest import session_workers
 
 from explainer import __main__ as cli
 from explainer.config import RunConfig
@@ -27,7 +27,7 @@ JOBS = {"job": service_jobs.train_synthetic, "derive": service_jobs.derive_synth
 def warmed(tmp_path_factory, synthetic):
     """A store warmed once for VIEWS, and what the first warm printed."""
     store = RunStore(tmp_path_factory.mktemp("warm"))
-    service = TrainingService(store, synthetic_workers, **JOBS)
+    service = TrainingService(store, session_workers, **JOBS)
     with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(io.StringIO()) as out:
         patch.setattr(cli, "load_mnist", lambda: synthetic)
         try:
@@ -63,7 +63,7 @@ def test_warm_states_undefined_surfaces_and_fails_only_on_faults(warmed, synthet
         (service_jobs.derive_undefined_surfaces, 0, "undefined here (2 result(s)): the gradient is exactly zero at this point"),
         (service_jobs.derive_failing, 1, "failed: no disk left"),
     ):
-        service = TrainingService(store, synthetic_workers, job=service_jobs.train_synthetic, derive=derive)
+        service = TrainingService(store, session_workers, job=service_jobs.train_synthetic, derive=derive)
         try:
             assert cli.warm(service, VIEWS) == status
         finally:
@@ -80,7 +80,7 @@ def test_damaged_runs_are_trained_again_by_the_same_command(warmed, synthetic, t
     store, configs = RunStore(tmp_path), VIEWS[0].run_configs()
     for config in configs:
         store.path(run_key(config, synthetic.fingerprint)).write_bytes(b"damaged")
-    service = TrainingService(store, synthetic_workers, **JOBS)
+    service = TrainingService(store, session_workers, **JOBS)
     try:
         results = cli.train_all(service, configs)
     finally:

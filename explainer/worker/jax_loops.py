@@ -12,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from explainer.config import RunConfig
+from explainer.run import PREDICT_BATCH
 from explainer.worker.model import build_model, import_engine, initial_weights
 
 STEPS_PER_CALL = 375  # as many as TensorFlow's loops run per call: progress comes as often
@@ -90,6 +91,10 @@ class Loops:
             state, _ = self._test(state, x, y, shift, scale, batches)
         self._write_back(state, [], [])  # the weights are only read
         return self._logs()
+
+    def predict(self, x) -> np.ndarray:
+        """`model.predict(x)` in batches of PREDICT_BATCH."""
+        return self.model.predict(x, batch_size=PREDICT_BATCH, verbose=0)
 
     def _batches(self, order: np.ndarray, steps_per_call: float = STEPS_PER_CALL):
         """`order` as (steps, batch size) index arrays, at most `steps_per_call` steps each; the

@@ -37,12 +37,19 @@ def exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
+# what a backend's worker never needs, kept out of it: Keras 3 imports TensorFlow merely to seed
+# it (400 MB), TensorFlow imports JAX where it is installed (TF Lite jits with it) and Keras
+# imports pandas (to accept DataFrames); each import guards against its module missing. Measured
+# on 2 cores: JAX and pandas took 1.8 s of a TensorFlow worker's 8.5 s import
+KEPT_OUT = {"tensorflow": ("jax", "pandas"), "jax": ("tensorflow", "pandas")}
+
+
 def use_backend(backend: str) -> None:
-    """In a new worker, before Keras is imported: the backend Keras 3 runs on there. A JAX worker
-    cannot import TensorFlow (Keras 3 would, merely to seed it: 400 MB and its start-up noise)."""
+    """In a new worker, before Keras is imported: the backend Keras 3 runs on there, and what
+    that backend's worker never needs kept out (KEPT_OUT)."""
     os.environ["KERAS_BACKEND"] = backend
-    if backend != "tensorflow":
-        sys.modules.setdefault("tensorflow", None)  # None in sys.modules makes `import tensorflow` fail
+    for module in KEPT_OUT[backend]:
+        sys.modules.setdefault(module, None)  # None in sys.modules makes `import module` fail
 
 
 def start(backend: str, parent: int, *then: Callable[[], object]) -> None:

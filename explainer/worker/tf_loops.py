@@ -11,6 +11,7 @@ from collections.abc import Callable
 import numpy as np
 
 from explainer.config import RunConfig
+from explainer.run import PREDICT_BATCH
 from explainer.worker.model import build_model, import_engine, initial_weights
 
 # steps per tf.function call: large enough that Python overhead vanishes, small enough for progress
@@ -84,7 +85,14 @@ class Loops:
                 logs = model.test_step(((tf.cast(x[batch], tf.float32) - shift) / scale, y[batch]))
             return logs
 
-        self._train_steps, self._test_steps = train_steps, test_steps
+        @tf.function(input_signature=[tf.TensorSpec([None, 28, 28], tf.float32)])
+        def predict_steps(x):
+            outputs = tf.TensorArray(tf.float32, size=0, dynamic_size=True, infer_shape=False)
+            for step in tf.range((tf.shape(x)[0] + PREDICT_BATCH - 1) // PREDICT_BATCH):
+                outputs = outputs.write(step, model.predict_step(x[step * PREDICT_BATCH : (step + 1) * PREDICT_BATCH]))
+            return outputs.concat()
+
+        self._train_steps, self._test_steps, self._predict_steps = train_steps, test_steps, predict_steps
 
     def start(self, config: RunConfig) -> None:
         """A fresh run of `config`: the model's initial weights, the optimizer's state as new
@@ -115,6 +123,11 @@ class Loops:
             if not math.isfinite(logs["loss"]):
                 break
         return np.concatenate(running), logs
+
+    def predict(self, x) -> np.ndarray:
+        """`model.predict(x, batch_size=PREDICT_BATCH)`: Keras' own predict_step on the same batches,
+        without the tf.data pipeline predict builds on every call (measured: 0.14 s of a 0.5 s run)."""
+        return self._predict_steps(x).numpy()
 
     def evaluate(self, x, y, shift, scale) -> dict[str, float]:
         """Loss and accuracy on uint8 images x, scaled, and labels y, batch by batch, as fit's

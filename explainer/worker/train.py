@@ -69,7 +69,7 @@ def _train_locked(config: RunConfig, mnist: Mnist, backend: ModuleType, progress
         history["val_loss"].append(val_logs["loss"])
         history["val_accuracy"].append(val_logs["accuracy"])
         report(steps)
-    predict_accuracy, logit_accuracy = (math.nan, math.nan) if diverged else _final_accuracies(loops.model, data)
+    predict_accuracy, logit_accuracy = (math.nan, math.nan) if diverged else _final_accuracies(loops, data)
     first_batch_loss = math.nan if diverged else loops.evaluate(*data.first_batch)["loss"]
     return RunResult(
         config=config,
@@ -122,12 +122,12 @@ def _per_step(running_mean: np.ndarray, batch_sizes: np.ndarray) -> np.ndarray:
     return (np.diff(np.r_[0.0, totals]) / batch_sizes[: len(running_mean)]).astype(np.float32)
 
 
-def _final_accuracies(model, data: DeviceData) -> tuple[float, float]:
+def _final_accuracies(loops, data: DeviceData) -> tuple[float, float]:
     x_test, y_test = data.test_arrays
     labels = y_test.argmax(axis=1)
     # the tensor already made, not the array: predict would copy 31 MB into TensorFlow every run
-    outputs = model.predict(data.test_inputs, batch_size=1000, verbose=0)
-    kernel, bias = model.layers[-1].get_weights()
+    outputs = loops.predict(data.test_inputs)
+    kernel, bias = loops.model.layers[-1].get_weights()
     with np.errstate(over="ignore", invalid="ignore"):  # weights near float32's edge (the divergence sweep's)
         logits = x_test.reshape(len(x_test), -1) @ kernel + bias
     return float(np.mean(outputs.argmax(axis=1) == labels)), float(np.mean(logits.argmax(axis=1) == labels))

@@ -17,7 +17,7 @@ from bench.bench_host import group_memory
 from bench.serve import CHROMIUM, CHROMIUM_ARGS, free_port, healthy
 
 pytestmark = pytest.mark.integration
-VIEW = "?num_epochs=1&train_subset=2000"  # the view container_build.WARM_ARGS bakes in
+VIEW = "?num_epochs=1&train_subset=200"  # the view container_build.WARM_ARGS bakes in
 HOST_MB = 2700  # Streamlit Community Cloud's memory (bench/bench_host.py: a visitor training there)
 GROUP_PEAK_MB = 2200  # the most the container's whole memory group may reach on it, leaving room
 

@@ -21,7 +21,10 @@ PAGES = {  # each page's path and its last section, which appears once the page 
     "loss_surface": ("loss_surface", "The plane of d1 and d2"),
     "fixes": ("fixes", "The accepted answer, checked"),
     "why": ("why", "6. The misclassified images"),
+    "your_log": ("your_log", "Everything checked"),
 }
+# what a page shows only once a reader acts: the button to press first, by the page's path
+PRESSED_FIRST = {"your_log": "Fill in the question's two logs"}
 # the document's scroll width, and the right edge of the main area's element containers and of
 # every chart drawn in them (an element inside its own scrolling box, a table's cells, is not
 # past the screen: its box scrolls)
@@ -42,12 +45,20 @@ MEASURE = """() => {
 }"""
 
 
-def measured(page, url: str, path: str, last_text: str, query: str) -> dict:
-    """MEASURE on `path` once its last section and its charts have rendered and nothing runs."""
+def opened(page, url: str, path: str, last_text: str, query: str) -> None:
+    """`path` opened by its link (its PRESSED_FIRST button pressed), until its last section and
+    its charts have rendered and nothing runs."""
     page.goto(f"{url}/{path}?{query}")
+    if path in PRESSED_FIRST:
+        page.get_by_role("button", name=PRESSED_FIRST[path]).click()
     page.get_by_text(last_text).first.wait_for(timeout=600_000)
     page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=600_000)
     page.locator("[data-testid='stStatusWidgetRunningIcon']").first.wait_for(state="hidden", timeout=600_000)
+
+
+def measured(page, url: str, path: str, last_text: str, query: str) -> dict:
+    """MEASURE on `path` once it is `opened`."""
+    opened(page, url, path, last_text, query)
     page.wait_for_timeout(500)  # the charts' own layout after their data arrived
     return page.evaluate(MEASURE)
 

@@ -16,11 +16,14 @@ from rich.progress import MofNCompleteColumn, Progress
 from explainer.config import CHOICES, ENGINES, RunConfig
 from explainer.data import Mnist, MnistNotDownloaded, MnistUnavailable, load_mnist, prepare
 from explainer.findings import surface
-from explainer.findings.reproduction import compare, keras_line
+from explainer.findings.diagnosis import ACTIVATIONS, INPUTS, LOSSES, Known, report
+from explainer.findings.reproduction import compare
 from explainer.findings.verdicts import RULES, matrix_rows, outcomes
 from explainer.fixes import runs_needed
+from explainer.logs import FORMATS, MAX_LOG_CHARS, keras_line
 from explainer.plan import all_views, view_derivations, view_runs
-from explainer.reader.labels import describe
+from explainer.reader import question
+from explainer.reader.labels import DIAGNOSIS_WORDS, FIX_NAMES, describe
 from explainer.reader.question import LEARNING_RATES, is_question_setup, reported
 from explainer.run import RunResult
 from explainer.service import InWorker, Run, TrainingService, failure
@@ -33,6 +36,8 @@ JSON_FIELDS = ("fix", "learning_rate", "loss", "accuracy", "val_loss", "val_accu
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "diagnose":
+        return diagnose(parser, args)
     try:
         configs = args.configs(args)
     except ValueError as error:
@@ -100,6 +105,13 @@ def _parser() -> argparse.ArgumentParser:
     warm.add_argument("--epochs", type=int, default=RunConfig().num_epochs, help="the views' run length (default: %(default)s)")
     warm.add_argument("--subset", type=int, default=None, help="train the views on the first N images only")
     warm.set_defaults(configs=lambda args: [], json=None)
+    diagnosis = commands.add_parser("diagnose", help="whether your own training logs (one or two files) are this puzzle")
+    diagnosis.add_argument("files", nargs="+", metavar="FILE", help="Keras' fit output, a history.history, a CSVLogger file")
+    diagnosis.add_argument("--lr", nargs="+", default=[], metavar="LR", help="each log's learning rate, if it does not state it")
+    diagnosis.add_argument("--activation", choices=ACTIVATIONS, help="the last layer's activation")
+    diagnosis.add_argument("--loss", choices=LOSSES, help="the loss ('other': not a cross-entropy)")
+    diagnosis.add_argument("--inputs", choices=INPUTS, help="the inputs' range: 0-255 (raw), 0-1 (unit) or standardized")
+    diagnosis.add_argument("--json", metavar="PATH", help="also write the diagnosis as JSON")
     run = commands.add_parser("run", help="train one configuration")
     defaults = RunConfig()
     for name, allowed in CHOICES.items():
@@ -180,6 +192,53 @@ def _run_configs(args) -> list[RunConfig]:
             train_subset=args.subset,
         )
     ]
+
+
+def diagnose(parser: argparse.ArgumentParser, args) -> int:
+    """The diagnosis of one or two log files, printed (and written as JSON); 1 if none can be read."""
+    if len(args.files) > 2 or len(args.lr) > len(args.files):
+        parser.error("give one or two log files, and at most one learning rate for each")
+    texts = []
+    for path in args.files:
+        try:
+            with open(path, "rb") as file:
+                texts.append(file.read(MAX_LOG_CHARS + 1))
+        except OSError as error:
+            print(f"error: cannot read {path}: {error.strerror or error}", file=sys.stderr)
+            return 1
+    found = report(texts, args.lr, Known(activation=args.activation, loss=args.loss, inputs=args.inputs))
+    for problem in found.problems or (["the files are empty"] if found.diagnosis is None else []):
+        print(f"{'warning' if found.diagnosis else 'error'}: {problem}", file=sys.stderr)
+    if found.diagnosis is None:
+        return 1
+    for index, (log, rate) in enumerate(zip(found.logs, found.learning_rates)):
+        print(f"log {index + 1}: {log.epochs} epoch(s) of {FORMATS[log.format]}, learning rate {rate or 'unknown'}")
+    print(f"\n{DIAGNOSIS_WORDS[found.diagnosis.verdict]}.")
+    for finding in found.diagnosis.findings:
+        print(f"- [{'holds' if finding.holds else 'not found'}] {finding.text}\n  rests on: {finding.rests_on}")
+    for fix in found.diagnosis.fixes:
+        print(f"\nThe fix: {FIX_NAMES[fix]}\n{question.fix_lines(fix)}")
+    if args.json:
+        with open(args.json, "w") as file:
+            json.dump(_diagnosis_json(found), file, indent=1)
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _diagnosis_json(found) -> dict:
+    return {
+        "verdict": found.diagnosis.verdict,
+        "logs": [
+            {
+                "format": log.format,
+                "learning_rate": rate,
+                "metrics": {name: list(map(_finite_or_none, values)) for name, values in log.metrics.items()},
+            }
+            for log, rate in zip(found.logs, found.learning_rates)
+        ],
+        "findings": [dataclasses.asdict(finding) for finding in found.diagnosis.findings],
+        "problems": found.problems,
+    }
 
 
 def warm(service: TrainingService, views: list[View]) -> int:

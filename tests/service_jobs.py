@@ -1,9 +1,12 @@
 """Jobs for the service tests: top-level functions, so that spawned worker processes can import
 them; each stands in for training where the test is about the service, not the model."""
 
+import contextlib
 import functools
+import io
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -17,7 +20,7 @@ from explainer.service import Job
 from explainer.store import cache
 from explainer.worker import compute, jobs
 from explainer.worker import train as training
-from explainer.worker.model import build_model
+from explainer.worker.model import build_model, import_engine
 from explainer.worker.train import train
 
 
@@ -161,3 +164,25 @@ def what_the_worker_ran() -> tuple[str | None, bool]:
     """In a worker: the file its parent's main module was imported again from (spawn does that
     before any job), and whether Streamlit was imported with it."""
     return getattr(sys.modules.get("__mp_main__"), "__file__", None), "streamlit" in sys.modules
+
+
+def fit_logs(config: RunConfig, mnist_path: str, verbose: int) -> dict[str, str]:
+    """The question's model for `config` trained by Keras' own `fit` on the file's MNIST, and its
+    log as a reader has it: what fit printed (verbose 1 or 2), the printed history.history and
+    the CSVLogger file; in the calling process, which must run the engine's backend."""
+    data = prepare(read_mnist(mnist_path), config)
+    model, keras = build_model(config), import_engine(config.engine)
+    printed = io.StringIO()
+    with tempfile.TemporaryDirectory() as directory, contextlib.redirect_stdout(printed):
+        logger = keras.callbacks.CSVLogger(os.path.join(directory, "log.csv"))
+        history = model.fit(
+            data.x_train,
+            data.y_train,
+            validation_data=(data.x_test, data.y_test),
+            batch_size=config.batch_size,
+            epochs=config.num_epochs,
+            verbose=verbose,
+            callbacks=[logger],
+        ).history
+        csv = Path(directory, "log.csv").read_text()
+    return {"printed": printed.getvalue(), "history": str(history), "csv": csv}

@@ -16,14 +16,13 @@ from axe_playwright_python.sync_playwright import Axe
 
 from bench.bench_load import Visit
 from bench.bench_phone import PAGES as PHONE_PAGES
-from bench.bench_phone import PHONE, measured
+from bench.bench_phone import PHONE, measured, opened
 from bench.serve import CHROMIUM, CHROMIUM_ARGS, streamlit_server
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).parents[1]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 SMALL = "num_epochs=1&train_subset=2000"
-RUNNING = "[data-testid='stStatusWidgetRunningIcon']"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,9 +84,7 @@ def test_every_page_in_a_browser_is_accessible(server, page, path):
     critical violation in the app's own content (Streamlit's code blocks are its own: their
     syntax colours fail contrast, which the app cannot change). A screenshot per page is kept."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.goto(f"{server.url}/{path}?{SMALL}")
-    wait_for_app(page, PAGES[path])
-    page.locator(RUNNING).first.wait_for(state="hidden", timeout=300_000)
+    opened(page, server.url, path, PAGES[path], SMALL)
     assert page.locator("[data-testid='stVegaLiteChart']").count() >= 2
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=SCREENSHOTS / f"{path or 'reproduce'}.png", full_page=True)

@@ -10,6 +10,7 @@ from service_jobs import fake_result
 
 from explainer.config import RunConfig
 from explainer.findings import reproduction, rules
+from explainer.logs import keras_line
 from explainer.reader import charts, question
 
 
@@ -43,7 +44,7 @@ def test_ratio_is_nan_for_a_zero_denominator():
 
 def test_keras_lines_and_rows():
     logs = history([315.4696], [0.8432])
-    assert reproduction.keras_line(logs, 0) == "loss: 315.4696 - accuracy: 0.8432 - val_loss: 315.4696 - val_accuracy: 0.8432"
+    assert keras_line(logs, 0) == "loss: 315.4696 - accuracy: 0.8432 - val_loss: 315.4696 - val_accuracy: 0.8432"
     rows = reproduction.history_rows("question", 0.01, history([2.0, 1.0], [0.5, 0.6]))
     assert len(rows) == 8 and {row["split"] for row in rows} == {"training", "validation"}
     assert {row["metric"] for row in rows} == {"loss", "accuracy"}

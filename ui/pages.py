@@ -36,6 +36,7 @@ PAGES = (
         "Next: why, step by step, each step measured",
         ("mechanism",),
     ),
+    Page("app_pages/your_log.py", "Your own log", ":material/troubleshoot:", "Next: is your own training log this puzzle?"),
 )
 
 

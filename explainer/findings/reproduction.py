@@ -1,5 +1,5 @@
 """The question reproduced: the loss ratio epoch by epoch, the learning-rate sweep's slope,
-Keras-style log lines, tidy rows of the histories, an engine's sentence."""
+tidy rows of the histories, an engine's sentence."""
 
 from __future__ import annotations
 
@@ -8,11 +8,6 @@ import dataclasses
 from explainer.findings.rules import follows_learning_rate, growth_exponent, loglog_slope, ratio
 from explainer.reader.labels import NAMES, figure
 from explainer.run import METRICS, RunResult
-
-
-def keras_line(history: dict[str, list[float]], epoch: int) -> str:
-    """One epoch as Keras prints it: 'loss: ... - accuracy: ... - val_loss: ... - val_accuracy: ...'."""
-    return " - ".join(f"{name}: {history[name][epoch]:.4f}" for name in METRICS)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -29,11 +29,16 @@ def ratio(numerator: float, denominator: float) -> float:
 
 def divergence_reason(result: RunResult) -> str | None:
     """How the run diverges by DIVERGENCE_RULE, in words, or None if it does not."""
-    if result.diverged:
-        return result.diverged
-    losses = result.history["loss"][-(RISING_EPOCHS + 1) :]
-    if len(losses) > 1 and all(later > earlier for earlier, later in zip(losses, losses[1:])):
-        return f"its training loss rose in each of its last {len(losses) - 1} epoch(s), from {losses[0]:.4g} to {losses[-1]:.4g}"
+    return result.diverged or rising_reason(result.history["loss"])
+
+
+def rising_reason(losses: list[float]) -> str | None:
+    """How per-epoch training losses diverge by DIVERGENCE_RULE, in words, or None if they do not."""
+    if any(not math.isfinite(loss) for loss in losses):
+        return f"its training loss became {'NaN' if any(map(math.isnan, losses)) else 'infinite'}"
+    last = losses[-(RISING_EPOCHS + 1) :]
+    if len(last) > 1 and all(later > earlier for earlier, later in zip(last, last[1:])):
+        return f"its training loss rose in each of its last {len(last) - 1} epoch(s), from {last[0]:.4g} to {last[-1]:.4g}"
     return None
 
 

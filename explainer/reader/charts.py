@@ -51,6 +51,26 @@ def epoch_chart(rows: list[dict], metric: str, split: str, log_scale: bool = Fal
     )
 
 
+def log_chart(rows: list[dict], metric: str) -> alt.Chart:
+    """A reader's own logs: `metric` per epoch (log scale for the loss), colour the log, the dash
+    training or validation."""
+    frame = pd.DataFrame([row for row in rows if row["metric"] == metric])
+    scale = alt.Scale(type="log") if metric == "loss" else alt.Scale(zero=False)
+    return (
+        alt.Chart(frame)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1), title="epoch"),
+            y=alt.Y("value:Q", scale=scale, title=METRIC_TITLES[metric] if metric == "loss" else metric),
+            color=alt.Color("log:N", title="log", sort=None),
+            strokeDash=alt.StrokeDash("split:N", title="split", scale=alt.Scale(range=LR_DASHES), legend=_stroke_legend("split")),
+            tooltip=["log", "split", "epoch", alt.Tooltip("value:Q", format=".4g", title=metric)],
+        )
+        .properties(width=300, height=240)
+        .configure_legend(orient="bottom")  # as every chart of the app (ui/figures): a phone keeps the plot's width
+    )
+
+
 def live_loss(rows: list[dict]) -> alt.Chart:
     """Training loss per finished epoch of runs still training, one line per run (log scale)."""
     return (

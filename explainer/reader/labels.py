@@ -58,6 +58,23 @@ VERDICT_WORDS = {
     "rescales-loss-only": "only rescales the loss",
     "changes-training": "changes training",
 }
+DIAGNOSIS_WORDS = {
+    "this_puzzle": "This is the puzzle",
+    "divergence": "A diverging run: not this puzzle",
+    "not_this_one": "Not this puzzle",
+}
+KNOWN_WORDS = {
+    None: "not sure",
+    "categorical_crossentropy": "a cross-entropy as written ('categorical_crossentropy')",
+    "from_logits": "a cross-entropy with from_logits=True",
+    "other": "another loss (MSE, ...)",
+    "sigmoid": "sigmoid",
+    "softmax": "softmax",
+    "linear": "linear (logits)",
+    "raw": "0 to 255 (raw pixels)",
+    "unit": "0 to 1 (x / 255)",
+    "standardized": "standardized (mean 0, std 1)",
+}
 VERDICT_COLOURS = {"fixes-it": "green", "identical-training": "gray", "rescales-loss-only": "orange", "changes-training": "blue"}
 OPTIMIZER_NAMES = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam"}
 # the column headings of the pages' tables, for the keys of the rows explainer/ returns

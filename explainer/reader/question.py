@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from explainer.config import RunConfig
+from explainer.config import MNIST_TRAIN_SIZE, RunConfig
 from explainer.fixes import FIXES
+from explainer.logs import keras_line
 from explainer.run import METRICS
 
 CODE = """\
@@ -58,6 +59,19 @@ def reported(learning_rate: float) -> dict[str, list[float]] | None:
     return None
 
 
+def log(learning_rate: float) -> str:
+    """The question's log at one of its LEARNING_RATES as the asker pasted it, after the sentence
+    that said which rate it was: tf.keras 2's verbose=1 lines with its numbers (each epoch's
+    timing the first one's)."""
+    history, steps = REPORTED[learning_rate], MNIST_TRAIN_SIZE // RunConfig().batch_size
+    epochs = len(history["loss"])
+    return f"This is the output when the learning rate is {learning_rate:g}:\n" + "".join(
+        f"Epoch {epoch + 1}/{epochs}\n{steps}/{steps} [==============================] - 2s 946us/step - "
+        f"{keras_line(history, epoch)}\n"
+        for epoch in range(epochs)
+    )
+
+
 def is_question_setup(config: RunConfig) -> bool:
     """True when only what the question leaves open differs: engine, learning rate, run length, seed."""
     free = ("engine", "learning_rate", "num_epochs", "seed", "train_subset")
@@ -69,6 +83,12 @@ def reported_for(config: RunConfig, learning_rates: tuple[float, ...]) -> dict[f
     if not is_question_setup(config):
         return {}
     return {lr: history for lr in learning_rates if (history := reported(lr)) is not None}
+
+
+def fix_lines(fix: str) -> str:
+    """The lines a fix (a code of explainer.fixes.FIXES) adds to the question's code or changes in it."""
+    question = set(CODE.splitlines())
+    return "\n".join(line for line in code_with(fix).splitlines() if line.strip() and line not in question)
 
 
 def code_with(fix: str) -> str:

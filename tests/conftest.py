@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 from concurrent.futures import Executor, ProcessPoolExecutor
+from pathlib import Path
 
 import container_build
 import pytest
@@ -17,11 +18,23 @@ from explainer.service import TrainingService, process_pool
 from explainer.store.cache import RunStore
 from ui import runs
 
+# pytest-xdist's worker processes of one run (pyproject's addopts run two): each is a session of its own
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+
+
+def shared_directory(tmp_path_factory, name: str) -> Path:
+    """A directory of this test run, the same for all of its xdist workers: a run or a derived
+    result any of them trains is trained once (the store's lock per key) and read by all."""
+    base = tmp_path_factory.getbasetemp()
+    directory = (base.parent if XDIST_WORKER else base) / name
+    directory.mkdir(exist_ok=True)
+    return directory
+
 
 @pytest.fixture(scope="session", autouse=True)
 def private_cache(tmp_path_factory):
-    """Every test run trains into its own cache, never the user's; shared within the session."""
-    directory = tmp_path_factory.mktemp("run-cache")
+    """Every test run trains into its own cache, never the user's; shared within the run."""
+    directory = shared_directory(tmp_path_factory, "run-cache")
     previous = os.environ.get("EXPLAINER_CACHE_DIR")
     os.environ["EXPLAINER_CACHE_DIR"] = str(directory)
     yield directory
@@ -52,7 +65,7 @@ def synthetic() -> Mnist:
 def synthetic_cache(tmp_path_factory):
     """One cache of synthetic runs for every module's AppTests, and one service training into it
     (its workers start once): a run is trained once."""
-    directory = tmp_path_factory.mktemp("pages")
+    directory = shared_directory(tmp_path_factory, "pages")
     yield directory
     runs._services.clear()  # shuts nothing down by itself
     for service in _started:
@@ -112,9 +125,10 @@ class _Lent(Executor):
 def session_workers(backend: str) -> Executor:
     """The app's own workers for `backend` (service.process_pool: warmed up, the kernels loaded),
     started once and lent to every service of the session that trains from this process: a
-    TensorFlow worker takes 11-13 s of CPU to start, and a new one traces every model again."""
+    TensorFlow worker takes 11-13 s of CPU to start, and a new one traces every model again. One
+    per backend and xdist worker: the cores are busy with the other xdist worker's."""
     if backend not in _pools or _pools[backend]._broken:
-        _pools[backend] = process_pool(backend, workers=os.cpu_count() or 1)
+        _pools[backend] = process_pool(backend, workers=1)
     return _Lent(_pools[backend])
 
 
@@ -127,10 +141,19 @@ def _shared_pools():
         pool.shutdown(cancel_futures=True)
 
 
+def pytest_collection_modifyitems(items):
+    """The container's tests first: under xdist, the worker that runs them builds the image
+    (minutes, mostly waiting on the network and the disk) while the other one trains."""
+    items.sort(key=lambda item: item.module.__name__ != "test_container")  # a stable sort keeps the rest in order
+
+
 def pytest_collection_finish(session):
     """The container image's build starts now if its tests are to run: it mostly waits on the
-    network and the disk, while the tests before it train (tests/container_build.py)."""
-    if any(item.module.__name__ == "test_container" for item in session.items) and container_build.engine_runs():
+    network and the disk, while the tests before it train (tests/container_build.py). Each xdist
+    worker collects every test, so there the build starts with the test, while the other worker
+    goes on with the rest."""
+    container = any(item.module.__name__ == "test_container" for item in session.items)
+    if container and not XDIST_WORKER and container_build.engine_runs():
         # without MNIST the container tests fail or skip on their own, as the mnist fixture says
         with contextlib.suppress(MnistUnavailable):
             container_build.start(str(load_mnist().source))

@@ -13,6 +13,7 @@ import time
 from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress
 
+from explainer import gate, notebook
 from explainer.config import CHOICES, ENGINES, RunConfig
 from explainer.data import Mnist, MnistNotDownloaded, MnistUnavailable, load_mnist, prepare
 from explainer.findings import surface
@@ -28,7 +29,7 @@ from explainer.reader.question import LEARNING_RATES, is_question_setup, reporte
 from explainer.run import RunResult
 from explainer.service import InWorker, Run, TrainingService, failure
 from explainer.store.cache import RunStore
-from explainer.view import View
+from explainer.view import View, format_learning_rates
 
 JSON_FIELDS = ("fix", "learning_rate", "loss", "accuracy", "val_loss", "val_accuracy", "verdict")
 
@@ -38,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "diagnose":
         return diagnose(parser, args)
+    if args.command == "notebook":
+        return write_notebook(parser, args)
     try:
         configs = args.configs(args)
     except ValueError as error:
@@ -113,18 +116,35 @@ def _parser() -> argparse.ArgumentParser:
     diagnosis.add_argument("--inputs", choices=INPUTS, help="the inputs' range: 0-255 (raw), 0-1 (unit) or standardized")
     diagnosis.add_argument("--json", metavar="PATH", help="also write the diagnosis as JSON")
     run = commands.add_parser("run", help="train one configuration")
-    defaults = RunConfig()
-    for name, allowed in CHOICES.items():
-        run.add_argument(f"--{name}", choices=allowed, default=getattr(defaults, name))
-    run.add_argument("--lr", type=float, default=defaults.learning_rate, help="learning rate")
-    run.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    run.add_argument("--lr", type=float, default=RunConfig().learning_rate, help="learning rate")
     run.set_defaults(configs=_run_configs)
-    for command in (reproduce, fixes, slice_, run):
+    notebook = commands.add_parser("notebook", help="a Jupyter notebook in plain Keras that trains a view (run's settings)")
+    notebook.add_argument("--lr", type=float, nargs=2, default=list(LEARNING_RATES), help="learning rates (default: %(default)s)")
+    notebook.add_argument("--out", metavar="FILE", required=True, help="the .ipynb file to write")
+    defaults = RunConfig()
+    for command in (run, notebook):
+        for name, allowed in CHOICES.items():
+            command.add_argument(f"--{name}", choices=allowed, default=getattr(defaults, name))
+        command.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    for command in (reproduce, fixes, slice_, run, notebook):
         command.add_argument("--epochs", type=int, default=defaults.num_epochs)
         command.add_argument("--seed", type=int, default=defaults.seed)
         command.add_argument("--subset", type=int, default=None, help="train on the first N images only")
+    for command in (reproduce, fixes, slice_, run):
         command.add_argument("--json", metavar="PATH", help="also write the runs as JSON")
     return parser
+
+
+def write_notebook(parser: argparse.ArgumentParser, args) -> int:
+    """The view of the given settings as a notebook (explainer/notebook.py), written to --out."""
+    try:
+        view = gate.admit(View(tuple(sorted(args.lr)), _config(args, min(args.lr))))
+    except ValueError as error:
+        parser.error(str(error))
+    with open(args.out, "w") as file:
+        file.write(notebook.text(view))
+    print(f"wrote {args.out}: {describe(view.config)}, learning rates {format_learning_rates(view.learning_rates)}")
+    return 0
 
 
 def _reproduce_configs(args) -> list[RunConfig]:
@@ -181,17 +201,19 @@ def _report_surface(args, result: RunResult) -> int:
 
 
 def _run_configs(args) -> list[RunConfig]:
-    choices = {name: getattr(args, name) for name in CHOICES}
-    return [
-        RunConfig(
-            **choices,
-            learning_rate=args.lr,
-            batch_size=args.batch_size,
-            num_epochs=args.epochs,
-            seed=args.seed,
-            train_subset=args.subset,
-        )
-    ]
+    return [_config(args, args.lr)]
+
+
+def _config(args, learning_rate: float) -> RunConfig:
+    """The config `run` and `notebook` describe with their options, at `learning_rate`."""
+    return RunConfig(
+        **{name: getattr(args, name) for name in CHOICES},
+        learning_rate=learning_rate,
+        batch_size=args.batch_size,
+        num_epochs=args.epochs,
+        seed=args.seed,
+        train_subset=args.subset,
+    )
 
 
 def diagnose(parser: argparse.ArgumentParser, args) -> int:

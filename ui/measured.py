@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import streamlit as st
 
-from explainer import plan
+from explainer import notebook, plan
 from explainer.config import RunConfig
 from explainer.findings import divergence, surface
 from explainer.findings.answer import SATURATION_SENTENCE, SENTENCES, Claim, claim, saturation_run, sentence_runs
@@ -40,6 +40,12 @@ def answer(view: View) -> Iterator[Claim]:
 @st.cache_resource(show_spinner=False, max_entries=SENTENCES * VIEWS_KEPT)
 def _claim(index: int, view: View, saturated: float | None, source: tuple[str, str]) -> Claim:
     return claim(index, view, {config: load(config) for config in sentence_runs(view)[index]}, saturated)
+
+
+@st.cache_resource(show_spinner=False, max_entries=VIEWS_KEPT)
+def notebook_file(view: View) -> str:
+    """The view as a Jupyter notebook's file (explainer/notebook.py), made once per view."""
+    return notebook.text(view)
 
 
 def divergence_sweep(view: View) -> divergence.Sweep:

@@ -8,6 +8,7 @@ from explainer.config import ACTIVATIONS, BOUNDS, ENGINES, OPTIMIZERS, SCALINGS,
 from explainer.reader.labels import LABELS
 from explainer.view import View, config_from_widgets, format_learning_rates, parse_learning_rates, to_query, widget_values
 from ui import notices
+from ui.measured import notebook_file
 
 # Streamlit folds the sidebar away at this width and below (its theme's "md" breakpoint)
 FOLDED_BELOW_PX = 768
@@ -24,9 +25,18 @@ def view() -> View:
     )
     if "view" not in st.session_state:
         _start_from_link()
-    st.session_state.view = _controls()
-    st.query_params.from_dict(to_query(st.session_state.view))
-    return st.session_state.view
+    st.session_state.view = view = _controls()
+    st.query_params.from_dict(to_query(view))
+    st.sidebar.download_button(
+        "Download this view as a notebook",
+        notebook_file(view),
+        "keras-lr-explainer.ipynb",
+        "application/x-ipynb+json",
+        on_click="ignore",
+        icon=":material/download:",
+        help="Plain Keras, NumPy and matplotlib: it trains this view as the app does and measures what the answer rests on.",
+    )
+    return view
 
 
 def _start_from_link() -> None:

@@ -85,11 +85,20 @@ class Loops:
                 logs = model.test_step(((tf.cast(x[batch], tf.float32) - shift) / scale, y[batch]))
             return logs
 
+        # tf.keras 2's predict counts its steps after each output, and that changes how TensorFlow
+        # computes it: without the count, 1% of its sigmoid outputs came out 1 ulp apart on an
+        # AMD EPYC, enough to move an argmax among saturated 1s (Keras 3 counts nothing)
+        counter = getattr(model, "_predict_counter", None)
+
         @tf.function(input_signature=[tf.TensorSpec([None, 28, 28], tf.float32)])
         def predict_steps(x):
             outputs = tf.TensorArray(tf.float32, size=0, dynamic_size=True, infer_shape=False)
             for step in tf.range((tf.shape(x)[0] + PREDICT_BATCH - 1) // PREDICT_BATCH):
-                outputs = outputs.write(step, model.predict_step(x[step * PREDICT_BATCH : (step + 1) * PREDICT_BATCH]))
+                predicted = model.predict_step(x[step * PREDICT_BATCH : (step + 1) * PREDICT_BATCH])
+                if counter is not None:
+                    with tf.control_dependencies([predicted]):
+                        counter.assign_add(1)
+                outputs = outputs.write(step, predicted)
             return outputs.concat()
 
         self._train_steps, self._test_steps, self._predict_steps = train_steps, test_steps, predict_steps

@@ -1,11 +1,11 @@
 """The plane's log-sum-exp kernel against a direct float64 evaluation, on planes where every
-sample is saturated, where none is, and in between."""
+sample is saturated, where none is, and in between; the line's accuracy against NumPy's argmax."""
 
 import numpy as np
 import pytest
 
 from explainer.maths import linear
-from explainer.worker.plane_kernels import clipped_sum, logsumexp_sum
+from explainer.worker.plane_kernels import clipped_sum, correct_share_along, logsumexp_sum
 
 
 def reference(z0, dz1, dz2, a, b) -> np.ndarray:
@@ -50,3 +50,15 @@ def test_the_clipped_kernel_is_keras_loss_on_the_outputs(activation, scale):
         for ai in a
     ]
     np.testing.assert_allclose(clipped_sum(z0, dz1, dz2, y.argmax(axis=1), a, b, activation), expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("scale", [1.0, 3000.0])
+def test_the_accuracy_along_a_line_is_numpy_argmax_in_float32(scale):
+    """The share of correct argmaxes of z0 - t dz, equal to NumPy's float32 evaluation to the
+    last sample, ties included (saturated logits, as on raw pixels, tie at whole numbers)."""
+    rng = np.random.default_rng(int(scale))
+    z0, dz = (np.round(rng.normal(size=(500, 10)) * scale).astype(np.float32) for _ in range(2))
+    z0[:50, :3] = z0[:50, :1] + 10 * scale  # at t = 0 the first three classes tie on top: NumPy takes the first
+    labels, t = rng.integers(0, 10, size=500), np.r_[0.0, np.linspace(-0.5, 2, 37)].astype(np.float32)
+    numpy = [((z0 - step * dz).argmax(axis=1) == labels).mean() for step in t]
+    assert list(correct_share_along(z0, dz, t, labels)) == numpy

@@ -236,12 +236,12 @@ def alpha_chart(rows: list[dict], scaling: str) -> alt.Chart:
 # eye tells apart; more only costs the browser (with 10,201 rectangles a chart, headless Chromium
 # on 2 cores drew the page in 6.5 s; 3.7 s with 2,601). The contour lines and the tooltips'
 # losses still come from the exact plane.
-PLANE_CELLS_SHOWN = 51
+PLANE_CELLS_SHOWN = surface.PLANE_POINTS
 
 
 def shown_points(count: int, most: int = PLANE_CELLS_SHOWN) -> np.ndarray:
     """Indices of the grid points the heat map shows: every k-th from the first, for the smallest
-    k that keeps at most `most` (of the page's 101: 51, its ends and its centre, the step's start)."""
+    k that keeps at most `most` (of 101: 51, its ends and its centre, the step's start)."""
     stride = max(1, -(-(count - 1) // max(1, most - 1)))
     return np.arange(0, count, stride)
 

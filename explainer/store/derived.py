@@ -17,7 +17,7 @@ from explainer.config import RunConfig
 from explainer.findings import mechanism, surface
 from explainer.store.cache import RunStore, run_key
 
-FORMAT = 1  # bump when a derivation's computation or what it stores changes
+FORMAT = 2  # bump when a derivation's computation or what it stores changes
 UNDEFINED = "undefined"  # the one field of a result that does not exist at its point
 
 

@@ -173,6 +173,7 @@ class TrainingService:
         self._pools: dict[str, _Pool] = {}
         self._stopped = False
         self.pools_started = 0
+        self.submitted = 0  # jobs handed to a pool by this service, in all
 
     def request(self, config: RunConfig, mnist: Mnist, session: str | None = None, prefetch: bool = False) -> Run:
         """The run for `config` on `mnist`: from the store, joined if queued or training, else
@@ -251,6 +252,7 @@ class TrainingService:
                     pool = self._replace_pool(backend)
                     future = pool.executor.submit(function, *args)
                 pool.submitted += 1
+                self.submitted += 1
             except Exception as error:
                 future = Future()
                 future.set_exception(error)

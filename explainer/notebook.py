@@ -9,7 +9,7 @@ from __future__ import annotations
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from explainer.config import RunConfig
+from explainer.config import MNIST_TRAIN_SIZE, RunConfig
 from explainer.engines import ENGINES, engine_versions
 from explainer.findings.answer import ARTIFACT_GAP, SATURATED_SHARE
 from explainer.findings.mechanism import PROBABILITY_LOSS_BOUND
@@ -113,7 +113,7 @@ def _settings(view: View) -> str:
     return (
         f"LEARNING_RATES = {tuple(view.learning_rates)!r}\n"
         f"EPOCHS, BATCH_SIZE, SEED = {config.num_epochs}, {config.batch_size}, {config.seed}\n"
-        f"TRAIN_IMAGES = {config.train_subset or 60_000}"
+        f"TRAIN_IMAGES = {config.train_subset or MNIST_TRAIN_SIZE}"
     )
 
 

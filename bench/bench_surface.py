@@ -37,15 +37,15 @@ def timed(action) -> float:
     return time.perf_counter() - started
 
 
-def page_seconds(epochs: int) -> tuple[float, float, float]:
+def page_seconds(query: dict[str, str]) -> tuple[float, float, float]:
     """(first appearance, control change, a control change once the prefetch is done) of the
-    loss-surface page, its runs trained beforehand."""
-    test = app_test({"num_epochs": str(epochs)}, timeout_s=1800)
+    loss-surface page for the view `query`, its runs trained beforehand."""
+    test = app_test(query, timeout_s=1800)
     test.run()
     test.switch_page("app_pages/loss_surface.py").run()  # trains what the page needs (not measured)
     runs._derived.cache_clear()  # as in a fresh process: nothing derived is kept, no chart built
     st.cache_resource.clear()
-    fresh = app_test({"num_epochs": str(epochs)}, timeout_s=1800)
+    fresh = app_test(query, timeout_s=1800)
     fresh.run()
     first = timed(lambda: fresh.switch_page("app_pages/loss_surface.py").run())
     change = timed(lambda: fresh.radio(key="surface_direction").set_value("fullbatch").run())
@@ -62,8 +62,9 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=101, help="grid points per axis (default: %(default)s)")
     parser.add_argument("--keras-points", type=int, default=20)
     parser.add_argument("--page-epochs", type=int, default=10, help="run length of the page's view (default: %(default)s)")
+    parser.add_argument("--page-subset", type=int, help="training images of the page's view (default: all 60,000)")
     args = parser.parse_args()
-    process.start("tensorflow", os.getppid())  # measured as a worker computes: its threads, its kernels loaded
+    process.start("tensorflow", os.getppid(), None)  # measured as a worker computes: its threads, its kernels loaded
     config = RunConfig(num_epochs=1)
     mnist = load_mnist()
     result, data = train_into(RunStore.default(), config, run_key(config, mnist.fingerprint), mnist), prepare(mnist, config)
@@ -97,7 +98,8 @@ def main() -> None:
     print(f"alpha_epoch_seconds: {timed(lambda: slicing.alpha_over_epoch(result, data, 1)):.2f}")
     with tempfile.TemporaryDirectory() as directory:
         os.environ["EXPLAINER_CACHE_DIR"] = directory
-        first, change, prefetched = page_seconds(args.page_epochs)
+        query = {"num_epochs": str(args.page_epochs)} | ({"train_subset": str(args.page_subset)} if args.page_subset else {})
+        first, change, prefetched = page_seconds(query)
     print(f"page_first_s: {first:.1f}")
     print(f"control_change_s: {change:.2f}")
     print(f"control_change_after_prefetch_s: {prefetched:.2f}")

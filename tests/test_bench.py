@@ -1,10 +1,15 @@
 """Every benchmark the README names runs as written: it imports, and its argument parser answers
---help and refuses what it does not know (a broken benchmark fails CI, not its next user)."""
+--help and refuses what it does not know; and those that can run small do, at the smallest
+configuration their options allow, printing their `name: value` lines and nothing else (a broken
+benchmark fails CI, not its next user)."""
 
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).parents[1]
 NAMED = sorted(set(re.findall(r"python -m bench\.(\w+)", (ROOT / "README.md").read_text())))
@@ -36,3 +41,39 @@ def test_every_benchmark_parses_its_arguments():
     done = subprocess.run([sys.executable, "-c", EXITS, *NAMED], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.splitlines() == [f"{name} 0 True 2 True" for name in NAMED]
+
+
+# each benchmark's smallest run, and the names it must print. Not here: bench_app, bench_demo and
+# bench_load (every one trains or warms the default view of 60,000 images, minutes on 2 cores) and
+# bench_host (it runs the container's image)
+SMALLEST = {
+    "bench_training": (["--epochs", "2", "--runs", "1"], ["fit_s_per_epoch keras3_jax", "speedup"]),
+    "bench_pages": (["--epochs", "1", "--subset", "100"], ["reproduce_cold_s", "why_warm_s"]),
+    "bench_surface": (
+        ["--points", "3", "--keras-points", "1", "--page-epochs", "1", "--page-subset", "100"],
+        ["grid_seconds", "max_relative_error", "control_change_s", "control_change_after_prefetch_s"],
+    ),
+    "bench_phone": (["--query", "num_epochs=1&train_subset=100"], ["screen_width_px"]),
+}
+FIGURE = re.compile(r"^[\w ]+: \S")
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("name", sorted(SMALLEST))
+def test_a_benchmark_runs_at_its_smallest(name, tmp_path, mnist):
+    arguments, names = SMALLEST[name]
+    environment = os.environ | {"EXPLAINER_CACHE_DIR": str(tmp_path), "MNIST_NPZ": str(mnist.source)}
+    done = subprocess.run(
+        [sys.executable, "-m", f"bench.{name}", *arguments],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert lines and all(FIGURE.match(line) for line in lines), done.stdout
+    printed = {line.split(":")[0] for line in lines}
+    assert set(names) <= printed, printed
+    assert "ScriptRunContext" not in done.stderr and "Traceback" not in done.stderr, done.stderr[-3000:]

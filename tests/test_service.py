@@ -266,3 +266,27 @@ def test_prefetch_never_goes_before_a_run_somebody_waits_for(store, synthetic):
     for run in (first, waited, *ahead):
         run.future.result(timeout=30)
     assert [config.seed for config in recorder.started] == [0, 3, 4, 1, 2]  # waited-for ones first, smallest first
+
+
+@pytest.mark.integration
+def test_a_running_prefetch_gives_its_worker_up_to_what_somebody_waits_for(store, synthetic):
+    def courteous_pool(backend: str) -> ProcessPoolExecutor:  # as process_pool's workers, without Keras
+        return ProcessPoolExecutor(
+            1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=service_jobs.courteous,
+            initargs=(service_module._WAITED,),
+        )
+
+    (store.directory / "hold").touch()
+    service = TrainingService(store, courteous_pool, job=service_jobs.courteous_job)
+    ahead = service.request(RunConfig(seed=1), synthetic, prefetch=True)  # holds the one worker until released
+    wait_for(lambda: (store.directory / "starts").exists())
+    asked = service.request(RunConfig(seed=2), synthetic, "a")
+    asked.future.result(timeout=30)  # without giving way, it would wait for the prefetch's release
+    assert not ahead.future.done()
+    wait_for(lambda: (store.directory / "starts").read_text().count("started") == 2)  # queued again, started again
+    (store.directory / "hold").unlink()
+    assert ahead.future.result(timeout=30) == ahead.key and store.has(ahead.key)
+    assert service_module._WAITED.value == 0
+    service.shutdown()

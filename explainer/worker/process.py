@@ -14,6 +14,7 @@ import numpy as np
 from explainer.config import RunConfig
 from explainer.data import Mnist
 from explainer.engines import ENGINES
+from explainer.worker import courtesy
 from explainer.worker.model import import_engine
 from explainer.worker.train import train
 
@@ -52,13 +53,15 @@ def use_backend(backend: str) -> None:
         sys.modules.setdefault(module, None)  # None in sys.modules makes `import module` fail
 
 
-def start(backend: str, parent: int, *then: Callable[[], object]) -> None:
+def start(backend: str, parent: int, waited, *then: Callable[[], object]) -> None:
     """A worker's start, before any run: its backend chosen (Keras 3 reads KERAS_BACKEND once,
     at import), imported quietly on one thread, and a tiny run on each of its engines, which pays
     the first-trace costs (about 1 s per engine) up front, then each of `then` (where derived
     results are computed: the compiled kernels loaded). It ends when its parent does, however
-    the parent ended."""
+    the parent ended; its prefetches give way while the parent's shared count `waited` is above 0
+    (None: never)."""
     exit_with_parent(parent)
+    courtesy.waited = waited
     use_backend(backend)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     # one core per worker (measured: 4 ten-epoch runs on 2 workers take 8.5 s with one thread

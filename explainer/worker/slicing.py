@@ -13,6 +13,7 @@ from explainer.data import Prepared
 from explainer.findings.surface import PLANE_POINTS, Slices, SurfaceRequest, Undefined, landing_rates
 from explainer.maths import linear, replay
 from explainer.run import RunResult
+from explainer.worker import courtesy
 from explainer.worker.plane_kernels import clipped_sum, correct_share_along, logsumexp_sum
 
 CLIPPED_PLANE_POINTS = 41  # the plane's side for the clipped-outputs loss (measured: ~7 s over 60,000 images)
@@ -150,6 +151,7 @@ def compute(
     logits = linear.logits_along(x, theta, d1, d2)  # once: every slice below is read off them
 
     def loss_at(a: np.ndarray, b: np.ndarray, samples: int | None = None) -> np.ndarray:
+        courtesy.give_way()
         z, labels = [v[:samples] for v in logits], y[:samples]
         if request.config.loss == "probabilities":
             return clipped_sum(*z, labels.argmax(axis=1), a, b, request.config.activation) / len(labels)
@@ -225,6 +227,8 @@ def alpha_over_epoch(result: RunResult, data: Prepared, every: int = 1) -> list[
     t = np.linspace(0, 4 * config.learning_rate, 81)
     rows = []
     for k, batch in enumerate(batches):
+        if k % 100 == 0:
+            courtesy.give_way()
         x, y = data.x_train[batch], data.y_train[batch]
         d = linear.gradient(theta, x, y, config)
         if k % every == 0:

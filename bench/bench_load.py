@@ -21,7 +21,10 @@ landing page one sidebar choice away), 0.5-2 s apart, all visitors arriving toge
 Before the phases every view is opened once, untimed, so that anything the cache lacks is
 trained first; then the benchmark waits until the workers are idle.
 
-Usage: python -m bench.bench_load --cache DIR [--visitors 1 10 30 60]
+With --stack, the same class plays against two replicas behind HAProxy on a Dask cluster
+(deploy/stack.sh): server CPU is then both replicas' together, the memory the larger replica's.
+
+Usage: python -m bench.bench_load --cache DIR [--visitors 1 10 30 60] [--view QUERY] [--stack]
 """
 
 from __future__ import annotations
@@ -41,9 +44,9 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.asyncio.client import connect
 
-from bench.serve import SCRIPT_FINISHED, streamlit_server
+from bench.serve import SCRIPT_FINISHED, stack, streamlit_server
 from explainer.plan import neighbours
-from explainer.view import View, to_query
+from explainer.view import View, from_query, to_query
 
 VIEWS_PER_VISITOR = 4
 TIMEOUT_S = 600
@@ -51,10 +54,10 @@ FIRST_SENTENCE = "Keras computes the cross-entropy"  # the answer's first and la
 LAST_SENTENCE = "The proof: Keras 3 on its JAX backend"
 
 
-def views() -> list[tuple[str, str]]:
-    """(page name, query string) of what a visitor may open after the landing page."""
-    pages = [(page, "") for page in ("loss_surface", "fixes", "why")]
-    return pages + [("", urllib.parse.urlencode(to_query(near))) for near in neighbours(View())]
+def views(base: View) -> list[tuple[str, str]]:
+    """(page name, query string) of what a visitor may open after the landing page of `base`."""
+    pages = [(page, urllib.parse.urlencode(to_query(base))) for page in ("loss_surface", "fixes", "why")]
+    return pages + [("", urllib.parse.urlencode(to_query(near))) for near in neighbours(base)]
 
 
 class Visit:
@@ -98,8 +101,8 @@ class Visit:
         return self
 
 
-async def visitor(url: str, rng: random.Random, choices: list[tuple[str, str]]) -> list[Visit]:
-    done = [await Visit("", "").run(url)]
+async def visitor(url: str, rng: random.Random, landing: str, choices: list[tuple[str, str]]) -> list[Visit]:
+    done = [await Visit("", landing).run(url)]
     for page, query in rng.sample(choices, VIEWS_PER_VISITOR - 1):
         await asyncio.sleep(rng.uniform(0.5, 2.0))
         done.append(await Visit(page, query).run(url))
@@ -107,16 +110,16 @@ async def visitor(url: str, rng: random.Random, choices: list[tuple[str, str]]) 
 
 
 class Memory(threading.Thread):
-    """The server's largest resident memory, sampled four times a second."""
+    """The largest resident memory of any of the servers, sampled four times a second."""
 
-    def __init__(self, pid: int):
+    def __init__(self, servers: list[psutil.Process]):
         super().__init__(daemon=True)
-        self.process, self.peak_mb, self.stopped = psutil.Process(pid), 0.0, threading.Event()
+        self.servers, self.peak_mb, self.stopped = servers, 0.0, threading.Event()
 
     def run(self) -> None:
         while not self.stopped.wait(0.25):
             with contextlib.suppress(psutil.Error):
-                self.peak_mb = max(self.peak_mb, self.process.memory_info().rss / 2**20)
+                self.peak_mb = max(self.peak_mb, *(server.memory_info().rss / 2**20 for server in self.servers))
 
 
 def cpu_seconds(process: psutil.Process) -> float:
@@ -135,16 +138,16 @@ def wait_idle(pid: int, quiet_s: float = 3.0) -> None:
                 return
 
 
-def phase(url: str, pid: int, visitors: int, seed: int) -> None:
-    server, memory = psutil.Process(pid), Memory(pid)
+def phase(url: str, servers: list[psutil.Process], base: View, visitors: int, seed: int) -> None:
+    memory, landing = Memory(servers), urllib.parse.urlencode(to_query(base))
     memory.start()
-    cpu, started = cpu_seconds(server), time.perf_counter()
+    cpu, started = sum(map(cpu_seconds, servers)), time.perf_counter()
 
     async def everyone() -> list[list[Visit]]:
-        return await asyncio.gather(*(visitor(url, random.Random(seed + n), views()) for n in range(visitors)))
+        return await asyncio.gather(*(visitor(url, random.Random(seed + n), landing, views(base)) for n in range(visitors)))
 
     visits = [visit for visits in asyncio.run(everyone()) for visit in visits]
-    wall, cpu = time.perf_counter() - started, cpu_seconds(server) - cpu
+    wall, cpu = time.perf_counter() - started, sum(map(cpu_seconds, servers)) - cpu
     memory.stopped.set()
     seconds = sorted(visit.seconds for visit in visits)
     p95 = seconds[min(len(seconds) - 1, round(0.95 * (len(seconds) - 1)))]
@@ -163,9 +166,9 @@ def phase(url: str, pid: int, visitors: int, seed: int) -> None:
         print(f"{name} {visitors}: {value}", flush=True)
 
 
-def warm_up(url: str, pid: int) -> None:
+def warm_up(url: str, pid: int, base: View) -> None:
     """Every view once, one at a time, untimed: whatever the cache lacks is trained now."""
-    for page, query in [("", ""), *views()]:
+    for page, query in [("", urllib.parse.urlencode(to_query(base))), *views(base)]:
         visit = asyncio.run(Visit(page, query).run(url))
         if not visit.ok or visit.exceptions:
             raise RuntimeError(f"warm-up: the view {page or 'landing'}?{query} did not finish cleanly")
@@ -186,11 +189,17 @@ def main() -> None:
     parser.add_argument("--visitors", type=int, nargs="+", default=[1, 10, 30, 60], help="class sizes, one phase each")
     parser.add_argument("--seed", type=int, default=0, help="which views each visitor opens, and when")
     parser.add_argument("--no-cold", action="store_true", help="skip the cold host's first visit")
+    parser.add_argument("--view", default="", help="the landing view, as a link's query (default: the app's)")
+    parser.add_argument("--stack", action="store_true", help="two replicas behind HAProxy, on a Dask cluster (deploy/stack.sh)")
     args = parser.parse_args()
-    with streamlit_server({"EXPLAINER_CACHE_DIR": args.cache}) as (url, pid):
-        warm_up(url, pid)
+    base, notices = from_query(dict(urllib.parse.parse_qsl(args.view)))
+    if notices:
+        parser.error(f"--view: {notices[0]}")
+    with (stack if args.stack else streamlit_server)({"EXPLAINER_CACHE_DIR": args.cache}) as (url, pid):
+        warm_up(url, pid, base)
+        servers = [p for p in psutil.Process(pid).children(recursive=True) if "streamlit" in " ".join(p.cmdline())]
         for visitors in args.visitors:
-            phase(url, pid, visitors, args.seed)
+            phase(url, servers if args.stack else [psutil.Process(pid)], base, visitors, args.seed)
             wait_idle(pid)
     if not args.no_cold:
         cold()

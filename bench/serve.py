@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -16,6 +17,8 @@ from pathlib import Path
 
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.testing.v1 import AppTest
+
+from explainer import cluster
 
 ROOT = Path(__file__).parents[1]
 SCRIPT_FINISHED = ForwardMsg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY
@@ -89,6 +92,34 @@ def streamlit_server(env: dict[str, str] | None = None, preloaded: bool = False)
         yield url, process.pid
     finally:
         process.terminate()
+        process.wait(timeout=60)
+
+
+@contextlib.contextmanager
+def stack(env: dict[str, str] | None = None, log=subprocess.DEVNULL) -> Iterator[tuple[str, int]]:
+    """(balancer's url, pid of the stack's script) of `sh deploy/stack.sh` on free ports, once the
+    balancer answers and both Dask workers have joined; all of it stopped on exit."""
+    ports = {"PORT": free_port(), "SCHEDULER_PORT": free_port()}
+    replica = free_port()
+    while {replica, replica + 1} & set(ports.values()):
+        replica = free_port()
+    environment = {
+        **os.environ,
+        **(env or {}),
+        **{name: str(port) for name, port in ({**ports, "REPLICA_PORT": replica}).items()},
+    }
+    # a session of its own: stopping the stack stops its process group, not its caller's
+    process = subprocess.Popen(
+        ["sh", "deploy/stack.sh"], cwd=ROOT, env=environment, stdout=log, stderr=log, start_new_session=True
+    )
+    url = f"http://127.0.0.1:{ports['PORT']}"
+    try:
+        if not healthy(url, seconds=120):
+            raise RuntimeError("the stack's balancer did not answer within two minutes")
+        cluster.client(f"tcp://127.0.0.1:{ports['SCHEDULER_PORT']}").wait_for_workers(2, timeout=180)
+        yield url, process.pid
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=60)
 
 

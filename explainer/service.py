@@ -11,6 +11,7 @@ with it; a pool whose worker died is replaced on the next request.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import heapq
@@ -100,12 +101,30 @@ def worker_count() -> int:
     return int(text)
 
 
+def after_start(backend: str) -> list[InWorker]:
+    """What a worker of `backend` does once started: where derived results are computed, the
+    compiled kernels loaded."""
+    return [InWorker("compute", "load_kernels")] if backend == DERIVED_BACKEND else []
+
+
 def process_pool(backend: str, workers: int | None = None) -> ProcessPoolExecutor:
     """The default executor for a backend's runs: `workers` (by default `worker_count()`) spawned
     processes (never forked from a threaded server), each started for that backend."""
-    then = [InWorker("compute", "load_kernels")] if backend == DERIVED_BACKEND else []
-    start = functools.partial(InWorker("process", "start"), backend, os.getpid(), _WAITED, *then)
+    start = functools.partial(InWorker("process", "start"), backend, os.getpid(), _WAITED, *after_start(backend))
     return ProcessPoolExecutor(workers or worker_count(), mp_context=multiprocessing.get_context("spawn"), initializer=start)
+
+
+SCHEDULER_VARIABLE = "EXPLAINER_SCHEDULER"
+
+
+def executors() -> Callable[[str], Executor]:
+    """Where jobs run, chosen once: on the Dask cluster whose scheduler $EXPLAINER_SCHEDULER names
+    (explainer/cluster.py), else in local process pools."""
+    address = os.environ.get(SCHEDULER_VARIABLE, "").strip()
+    if not address:
+        return process_pool
+    # imported by name: Dask's client (about 40 MB, 0.5 s) loads only in a process that uses a cluster
+    return importlib.import_module("explainer.cluster").executors(address)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,7 +174,7 @@ class _Pool:
 
 class TrainingService:
     """Trains runs into `store` on executors made by `executor_factory(backend)` (any
-    concurrent.futures.Executor), one pool per backend, at most `worker_count()` runs at once in
+    concurrent.futures.Executor; by default `executors()`), one pool per backend, at most `worker_count()` runs at once in
     all, smallest run first, one run per key; a pool serves `runs_per_pool` runs (by default
     RUNS_PER_WORKER for each of its workers).
     `session_alive(session)` tells whether a session still waits for its runs; `prefetching`
@@ -164,7 +183,7 @@ class TrainingService:
     def __init__(
         self,
         store: RunStore,
-        executor_factory: Callable[[str], Executor] = process_pool,
+        executor_factory: Callable[[str], Executor] | None = None,
         runs_per_pool: int | None = None,
         job: Callable[[Job], str] = InWorker("jobs", "train_job"),
         session_alive: Callable[[str], bool] = lambda session: True,
@@ -172,8 +191,10 @@ class TrainingService:
         prefetching: bool = True,
     ):
         self.store, self.runs_per_pool = store, runs_per_pool or RUNS_PER_WORKER * worker_count()
+        with contextlib.suppress(OSError):  # unwritable: said by the first write, in its own words
+            store.directory.mkdir(parents=True, exist_ok=True)
         store.remove_orphans()
-        self._factory, self._job, self._derive, self._alive = executor_factory, job, derive, session_alive
+        self._factory, self._job, self._derive, self._alive = executor_factory or executors(), job, derive, session_alive
         self.prefetching = prefetching
         self._capacity = worker_count()
         self._lock = threading.RLock()  # re-entrant: a done callback may run inside `request`

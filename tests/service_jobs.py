@@ -122,6 +122,18 @@ def courteous_job(job: Job) -> str:
     return job.key
 
 
+def counted_job(job: Job) -> str:
+    """Stores a fake result under the key's lock unless stored, and appends a line to
+    `<store>/trained` each time it does: one line per training, whichever process or thread."""
+    with job.store.lock(job.key):
+        if not job.store.has(job.key):
+            time.sleep(0.5)  # long enough for a second caller to arrive meanwhile
+            with open(job.store.directory / "trained", "a") as trained:
+                trained.write(f"{os.getpid()}\n")
+            job.store.store(job.key, fake_result(job.config))
+    return job.key
+
+
 def raising_job(job: Job) -> str:
     raise ValueError(f"learning rate {job.config.learning_rate:g} is not allowed here")
 

@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import os
+import socket
 import tempfile
 import time
 import zipfile
@@ -40,6 +41,10 @@ UNWRITABLE = {
 
 class CacheUnwritable(OSError):
     """Results cannot be stored in the cache directory; the message says why and what to do."""
+
+
+class StoreNotShared(LookupError):
+    """A worker does not see the store its caller made (another machine without the shared volume)."""
 
 
 @contextlib.contextmanager
@@ -157,9 +162,16 @@ class RunStore:
         return removed
 
     def lock(self, key: str) -> FileLock:
-        """The key's lock, shared by every thread and process that trains into this directory."""
+        """The key's lock, shared by every thread and process that trains into this directory,
+        which its caller made (TrainingService): a process that does not see it is elsewhere, and
+        would train into a directory nobody reads."""
+        if not self.directory.is_dir():
+            raise StoreNotShared(
+                f"the cache directory {self.directory} is not on {socket.gethostname()}: every replica and worker must "
+                "see one store at the same path (mount one shared volume there on every machine)"
+            )
         with writing(self.directory):
-            (self.directory / "locks").mkdir(parents=True, exist_ok=True)
+            (self.directory / "locks").mkdir(exist_ok=True)
         return FileLock(self.directory / "locks" / f"{key}.lock")
 
     def write_progress(self, key: str, progress: Progress) -> None:

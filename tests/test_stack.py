@@ -1,0 +1,69 @@
+"""The whole stack as `sh deploy/stack.sh` starts it: a real Dask scheduler and one worker per
+backend, two Streamlit replicas on one cache directory, HAProxy (Debian's) in front. Through the
+balancer a page renders, trained on the cluster; every session's CSV download reaches the
+replica that holds it (the affinity cookie), on any connection; the replicas never load TensorFlow, JAX or numba."""
+
+import shutil
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+
+from bench import serve
+from bench.serve import CHROMIUM, CHROMIUM_ARGS
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).parents[1]
+VIEW = "num_epochs=1&train_subset=200"
+SESSIONS = 4
+REQUESTS = 4  # round robin without affinity sends every other request to the replica without the file
+CSV_HEADER = "source,learning_rate,epoch"
+BACKEND_LIBRARIES = ("libtensorflow", "jaxlib", "numba")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, mnist):
+    for program in ("haproxy", "dask"):
+        if not shutil.which(program):
+            pytest.skip(f"{program} is not installed (.ci/run installs it)")
+    environment = {"EXPLAINER_CACHE_DIR": str(tmp_path_factory.mktemp("stack-cache")), "MNIST_NPZ": str(mnist.source)}
+    with open(tmp_path_factory.mktemp("stack") / "log", "w") as log, serve.stack(environment, log) as (url, pid):
+        yield url, pid
+
+
+def replicas(pid: int) -> list[psutil.Process]:
+    return [p for p in psutil.Process(pid).children(recursive=True) if "streamlit" in " ".join(p.cmdline())]
+
+
+def test_through_the_balancer_pages_render_and_each_sessions_download_reaches_its_replica(stack):
+    from playwright.sync_api import sync_playwright
+
+    url, pid = stack
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        cookies = set()
+        for _ in range(SESSIONS):
+            context = browser.new_context()
+            page = context.new_page()
+            page.goto(f"{url}/?{VIEW}")
+            button = page.get_by_text("Download the histories (CSV)")
+            button.wait_for(timeout=300_000)  # the view's runs trained on the cluster
+            assert page.locator("[data-testid='stException']").count() == 0
+            with page.expect_download() as download:
+                button.click()
+            assert Path(download.value.path()).read_text().startswith(CSV_HEADER)
+            # again on new connections, as a browser may open them: each one balanced anew, and only
+            # the session's replica holds the file
+            jar = "; ".join(f"{cookie['name']}={cookie['value']}" for cookie in context.cookies())
+            for _ in range(REQUESTS):
+                with urllib.request.urlopen(urllib.request.Request(download.value.url, headers={"Cookie": jar})) as answer:
+                    assert answer.read().decode().startswith(CSV_HEADER)
+            cookies |= {cookie["value"] for cookie in context.cookies() if cookie["name"] == "EXPLAINER_REPLICA"}
+            context.close()
+        browser.close()
+    assert cookies == {"replica1", "replica2"}  # both replicas served sessions
+    assert len(replicas(pid)) == 2
+    for replica in replicas(pid):
+        maps = Path(f"/proc/{replica.pid}/maps").read_text()
+        assert not [library for library in BACKEND_LIBRARIES if library in maps], replica.cmdline()

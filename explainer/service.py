@@ -174,9 +174,9 @@ class _Pool:
 
 class TrainingService:
     """Trains runs into `store` on executors made by `executor_factory(backend)` (any
-    concurrent.futures.Executor; by default `executors()`), one pool per backend, at most `worker_count()` runs at once in
-    all, smallest run first, one run per key; a pool serves `runs_per_pool` runs (by default
-    RUNS_PER_WORKER for each of its workers).
+    concurrent.futures.Executor; by default `executors()`), one pool per backend, at most
+    `worker_count()` runs at once in all, smallest run first, one run per key; a pool serves
+    `runs_per_pool` runs (by default RUNS_PER_WORKER for each of its workers).
     `session_alive(session)` tells whether a session still waits for its runs; `prefetching`
     whether runs and results nobody asked for yet are computed ahead."""
 

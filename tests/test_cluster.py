@@ -118,7 +118,7 @@ def test_a_worker_killed_mid_run_is_retried(scheduler, synthetic, tmp_path):
 
 def test_a_worker_that_does_not_see_the_store_says_so(scheduler, synthetic, tmp_path):
     store = RunStore(tmp_path / "here only")
-    service = cluster_service(scheduler, store)
+    service = TrainingService(store, cluster.executors(scheduler), prefetching=False)  # the app's own jobs
     shutil.rmtree(store.directory)  # as on a machine without the shared volume
     error = service.request(RunConfig(seed=9), synthetic).future.exception(timeout=60)
     assert isinstance(error, StoreNotShared) and "every replica and worker must see one store" in str(error)

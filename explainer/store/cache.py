@@ -161,17 +161,20 @@ class RunStore:
                     removed += 1
         return removed
 
-    def lock(self, key: str) -> FileLock:
-        """The key's lock, shared by every thread and process that trains into this directory,
-        which its caller made (TrainingService): a process that does not see it is elsewhere, and
-        would train into a directory nobody reads."""
+    def seen_here(self) -> RunStore:
+        """This store, which the service that sent a job made: a worker that does not see it is on
+        another machine and would train into a directory nobody reads (StoreNotShared)."""
         if not self.directory.is_dir():
             raise StoreNotShared(
                 f"the cache directory {self.directory} is not on {socket.gethostname()}: every replica and worker must "
                 "see one store at the same path (mount one shared volume there on every machine)"
             )
+        return self
+
+    def lock(self, key: str) -> FileLock:
+        """The key's lock, shared by every thread and process that trains into this directory."""
         with writing(self.directory):
-            (self.directory / "locks").mkdir(exist_ok=True)
+            (self.directory / "locks").mkdir(parents=True, exist_ok=True)
         return FileLock(self.directory / "locks" / f"{key}.lock")
 
     def write_progress(self, key: str, progress: Progress) -> None:

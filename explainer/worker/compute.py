@@ -32,6 +32,7 @@ COMPUTE: dict[type[Derivation], Callable[[Derivation, Mapping[RunConfig, RunResu
 
 def derive_job(job: DerivedJob) -> str:
     """Compute the derivation into its store, unless some process already has."""
+    job.store.seen_here()
     return derive_into(job, read_mnist(job.mnist_path))
 
 

@@ -39,5 +39,5 @@ def train_into(
 
 def train_job(job: Job) -> str:
     """Train the job's run into its store, unless some process already has."""
-    train_into(job.store, job.config, job.key, read_mnist(job.mnist_path))
+    train_into(job.store.seen_here(), job.config, job.key, read_mnist(job.mnist_path))
     return job.key

@@ -44,7 +44,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.asyncio.client import connect
 
-from bench.serve import SCRIPT_FINISHED, stack, streamlit_server
+from bench.serve import SCRIPT_FINISHED, replicas, stack, streamlit_server
 from explainer.plan import neighbours
 from explainer.view import View, from_query, to_query
 
@@ -197,9 +197,9 @@ def main() -> None:
         parser.error(f"--view: {notices[0]}")
     with (stack if args.stack else streamlit_server)({"EXPLAINER_CACHE_DIR": args.cache}) as (url, pid):
         warm_up(url, pid, base)
-        servers = [p for p in psutil.Process(pid).children(recursive=True) if "streamlit" in " ".join(p.cmdline())]
+        servers = replicas(pid) if args.stack else [psutil.Process(pid)]
         for visitors in args.visitors:
-            phase(url, servers if args.stack else [psutil.Process(pid)], base, visitors, args.seed)
+            phase(url, servers, base, visitors, args.seed)
             wait_idle(pid)
     if not args.no_cold:
         cold()

@@ -15,6 +15,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.testing.v1 import AppTest
 
@@ -121,6 +122,11 @@ def stack(env: dict[str, str] | None = None, log=subprocess.DEVNULL) -> Iterator
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=60)
+
+
+def replicas(pid: int) -> list[psutil.Process]:
+    """The Streamlit servers the stack whose script is `pid` started."""
+    return [child for child in psutil.Process(pid).children(recursive=True) if "streamlit" in " ".join(child.cmdline())]
 
 
 class ScriptRuns:

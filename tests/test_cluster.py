@@ -22,10 +22,11 @@ from bench.serve import free_port
 from explainer import cluster
 from explainer.config import RunConfig
 from explainer.service import SCHEDULER_VARIABLE, TrainingService
-from explainer.store.cache import RunStore, StoreNotShared
+from explainer.store.cache import RunStore, StoreNotShared, run_key
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).parents[1]
+# two threads (the app's workers take one): two services' jobs for one key can meet in one worker
 WORKER = ["--nthreads", "2", "--no-dashboard", "--preload", "explainer.worker.dask_start", "--death-timeout", "60"]
 
 
@@ -80,8 +81,8 @@ def test_runs_on_the_cluster_equal_the_local_pools(scheduler, synthetic, tmp_pat
     for service in services:
         for run in [service.request(config, synthetic) for config in configs]:
             run.future.result(timeout=300)  # keras3_jax on a TensorFlow worker would raise: it needs jax
-    for config, key in zip(configs, (run_key for run_key in (services[0].request(c, synthetic).key for c in configs))):
-        on_cluster, local = (store.load(key) for store in stores)
+    for config in configs:
+        on_cluster, local = (store.load(run_key(config, synthetic.fingerprint)) for store in stores)
         assert on_cluster.history == local.history, config.engine
         np.testing.assert_array_equal(on_cluster.kernels, local.kernels)
     for service in services:

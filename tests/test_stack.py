@@ -1,20 +1,19 @@
 """The whole stack as `sh deploy/stack.sh` starts it: a real Dask scheduler and one worker per
 backend, two Streamlit replicas on one cache directory, HAProxy (Debian's) in front. Through the
 balancer a page renders, trained on the cluster; every session's CSV download reaches the
-replica that holds it (the affinity cookie), on any connection; the replicas never load TensorFlow, JAX or numba."""
+replica that holds it (the affinity cookie), on any connection; the replicas never load
+TensorFlow, JAX or numba."""
 
 import shutil
 import urllib.request
 from pathlib import Path
 
-import psutil
 import pytest
 
 from bench import serve
 from bench.serve import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).parents[1]
 VIEW = "num_epochs=1&train_subset=200"
 SESSIONS = 4
 REQUESTS = 4  # round robin without affinity sends every other request to the replica without the file
@@ -30,10 +29,6 @@ def stack(tmp_path_factory, mnist):
     environment = {"EXPLAINER_CACHE_DIR": str(tmp_path_factory.mktemp("stack-cache")), "MNIST_NPZ": str(mnist.source)}
     with open(tmp_path_factory.mktemp("stack") / "log", "w") as log, serve.stack(environment, log) as (url, pid):
         yield url, pid
-
-
-def replicas(pid: int) -> list[psutil.Process]:
-    return [p for p in psutil.Process(pid).children(recursive=True) if "streamlit" in " ".join(p.cmdline())]
 
 
 def test_through_the_balancer_pages_render_and_each_sessions_download_reaches_its_replica(stack):
@@ -63,7 +58,7 @@ def test_through_the_balancer_pages_render_and_each_sessions_download_reaches_it
             context.close()
         browser.close()
     assert cookies == {"replica1", "replica2"}  # both replicas served sessions
-    assert len(replicas(pid)) == 2
-    for replica in replicas(pid):
+    assert len(serve.replicas(pid)) == 2
+    for replica in serve.replicas(pid):
         maps = Path(f"/proc/{replica.pid}/maps").read_text()
         assert not [library for library in BACKEND_LIBRARIES if library in maps], replica.cmdline()

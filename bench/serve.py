@@ -99,7 +99,7 @@ def streamlit_server(env: dict[str, str] | None = None, preloaded: bool = False)
 @contextlib.contextmanager
 def stack(env: dict[str, str] | None = None, log=subprocess.DEVNULL) -> Iterator[tuple[str, int]]:
     """(balancer's url, pid of the stack's script) of `sh deploy/stack.sh` on free ports, once the
-    balancer answers and both Dask workers have joined; all of it stopped on exit."""
+    balancer answers and every Dask worker has joined; all of it stopped on exit."""
     ports = {"PORT": free_port(), "SCHEDULER_PORT": free_port()}
     replica = free_port()
     while {replica, replica + 1} & set(ports.values()):
@@ -117,7 +117,8 @@ def stack(env: dict[str, str] | None = None, log=subprocess.DEVNULL) -> Iterator
     try:
         if not healthy(url, seconds=120):
             raise RuntimeError("the stack's balancer did not answer within two minutes")
-        cluster.client(f"tcp://127.0.0.1:{ports['SCHEDULER_PORT']}").wait_for_workers(2, timeout=180)
+        workers = sum(int(environment.get(f"{backend}_WORKERS", 1)) for backend in ("TENSORFLOW", "JAX"))
+        cluster.client(f"tcp://127.0.0.1:{ports['SCHEDULER_PORT']}").wait_for_workers(workers, timeout=180)
         yield url, process.pid
     finally:
         os.killpg(process.pid, signal.SIGTERM)

@@ -1,7 +1,7 @@
 #!/bin/sh
-# The whole stack on one machine, with one command: a Dask scheduler, one worker per Keras
-# backend, two Streamlit replicas on one cache directory, and HAProxy in front on $PORT (8501 if
-# unset). On several machines the same pieces run apart: the scheduler on one, workers where the
+# The whole stack on one machine, with one command: a Dask scheduler, a group of workers per
+# Keras backend, two Streamlit replicas on one cache directory, and HAProxy in front on $PORT
+# (8501 if unset). On several machines the same pieces run apart: the scheduler on one, workers where the
 # cores are, replicas behind the balancer, every replica and worker seeing $EXPLAINER_CACHE_DIR
 # at the same path (README, "Hosting the demo"). Ends all of them when it is stopped.
 set -eu
@@ -18,9 +18,11 @@ mkdir -p "$EXPLAINER_CACHE_DIR"
 
 trap 'trap - EXIT INT TERM; kill 0' EXIT INT TERM  # every process this script started ends with it
 dask scheduler --host 127.0.0.1 --port "$scheduler_port" --no-dashboard &
-for backend in tensorflow jax; do
-  KERAS_BACKEND=$backend dask worker "$EXPLAINER_SCHEDULER" --name "$backend" --nthreads 1 \
-    --resources "$backend=1" --preload explainer.worker.dask_start --no-dashboard &
+# a worker group per backend: $TENSORFLOW_WORKERS and $JAX_WORKERS processes (1 each if unset)
+for group in "tensorflow ${TENSORFLOW_WORKERS:-1}" "jax ${JAX_WORKERS:-1}"; do
+  set -- $group
+  KERAS_BACKEND=$1 dask worker "$EXPLAINER_SCHEDULER" --name "$1" --nworkers "$2" --nthreads 1 \
+    --resources "$1=1" --preload explainer.worker.dask_start --no-dashboard &
 done
 for replica in "$first" "$((first + 1))"; do
   python -m streamlit run app.py --server.headless true --server.address 127.0.0.1 \

@@ -91,6 +91,9 @@ class InWorker:
         return getattr(importlib.import_module(f"{WORKER_PACKAGE}.{self.module}"), self.name)(*args)
 
 
+AS_PREFETCH = InWorker("courtesy", "as_prefetch")  # a prefetch's call: it gives way to what somebody waits for
+
+
 def worker_count() -> int:
     """$EXPLAINER_WORKERS, else one worker per core."""
     text = os.environ.get(WORKERS_VARIABLE, "").strip()
@@ -337,7 +340,7 @@ class TrainingService:
                 waiting.started = True
                 self._running += 1
                 self._prefetching += waiting.prefetch
-                call = (InWorker("courtesy", "as_prefetch"), waiting.function) if waiting.prefetch else (waiting.function,)
+                call = (AS_PREFETCH, waiting.function) if waiting.prefetch else (waiting.function,)
                 future = self.submit(*call, waiting.job, backend=waiting.backend)
                 future.add_done_callback(lambda done, key=key: self._finished(key, done))
 

@@ -153,3 +153,28 @@ def test_the_caller_trains_real_mnist_on_the_cluster_and_imports_no_backend(sche
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.split() == ["True", "0", "True"]
+
+
+def test_a_prefetch_gives_its_worker_up_to_what_another_replica_waits_for(scheduler, synthetic, tmp_path):
+    """Replicas share no count of waited jobs; the worker's own queue tells a running prefetch
+    that somebody waits, and what it went back for runs first."""
+    store = RunStore(tmp_path)
+    (tmp_path / "hold").touch()
+    ahead_replica, asking_replica = (
+        TrainingService(store, cluster.executors(scheduler), job=service_jobs.courteous_job) for _ in range(2)
+    )
+    ahead = ahead_replica.request(RunConfig(seed=1), synthetic, prefetch=True)  # holds the TensorFlow worker until released
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "starts").exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    asked = asking_replica.request(RunConfig(seed=2), synthetic, "a")
+    asked.future.result(timeout=60)  # without giving way, it would wait for the prefetch's release
+    assert not ahead.future.done()
+    while (tmp_path / "starts").read_text().count("started") < 2:  # queued again, started again
+        assert time.monotonic() < deadline + 60
+        time.sleep(0.1)
+    (tmp_path / "hold").unlink()
+    assert ahead.future.result(timeout=60) == ahead.key and store.has(ahead.key)
+    for replica in (ahead_replica, asking_replica):
+        replica.shutdown()

@@ -57,6 +57,33 @@ def test_gradient_matches_finite_differences(synthetic):
         assert linear.gradient(theta, x, y, config) @ direction == pytest.approx(numeric, rel=1e-3, abs=1e-6)
 
 
+def test_the_gradient_over_chunks_of_images_is_the_gradient_over_all(synthetic, monkeypatch):
+    """One float64 copy per chunk serves both the chunk's logits and its share of the gradient."""
+    for config in SETUPS:
+        data = prepare(synthetic, config)
+        theta = np.random.default_rng(0).normal(size=7850) * 0.01
+        whole = linear.gradient(theta, data.x_train[:50], data.y_train[:50], config)
+        monkeypatch.setattr(linear, "CHUNK_ROWS", 7)  # 50 images: seven chunks of 7 and one of 1
+        np.testing.assert_allclose(
+            linear.gradient(theta, data.x_train[:50], data.y_train[:50], config), whole, rtol=1e-12, atol=1e-15
+        )
+        monkeypatch.undo()
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("config", SETUPS[:2], ids=describe)
+def test_a_surface_in_pieces_is_the_surface_at_once(synthetic, config, monkeypatch):
+    """The loss summed piece by piece (where a prefetch may give way) equals it in one piece."""
+    result, data = train(config, synthetic), prepare(synthetic, config)
+    request = surface.SurfaceRequest(config, point="step", index=2, direction="fullbatch")  # not yet fitted
+    whole = slicing.compute(request, result, data, (0.01, 0.1), plane_points=7)
+    monkeypatch.setattr(slicing, "PIECE_SAMPLES", 7)  # not a divisor of the images' count
+    assert len(data.x_train) % 7
+    pieces = slicing.compute(request, result, data, (0.01, 0.1), plane_points=7)
+    for name in ("loss", "plane_loss", "landing_loss"):
+        np.testing.assert_allclose(getattr(pieces, name), getattr(whole, name), rtol=1e-12)
+
+
 def test_plane_agrees_with_brute_force_and_the_line(synthetic):
     config = RunConfig()
     data = prepare(synthetic, config)

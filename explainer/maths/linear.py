@@ -61,19 +61,20 @@ def losses(z: np.ndarray, y: np.ndarray, config: RunConfig) -> np.ndarray:
     return clipped_crossentropy(activation_outputs(z, config.activation), y)
 
 
-def logit_gradient(z: np.ndarray, y: np.ndarray, config: RunConfig) -> np.ndarray:
-    """d(mean loss)/d(logits), per sample (n, 10)."""
+def logit_gradient(z: np.ndarray, y: np.ndarray, config: RunConfig, samples: int | None = None) -> np.ndarray:
+    """d(mean loss)/d(logits), per sample (n, 10), the mean over `samples` (default: these n)."""
     z = z.astype(np.float64)
+    samples = samples or len(z)
     if config.loss != "probabilities":
-        return (softmax(z) - y) / len(z)
+        return (softmax(z) - y) / samples
     outputs = activation_outputs(z, config.activation).astype(np.float64)
     total = outputs.sum(axis=1, keepdims=True)
     p_label = (outputs * y).sum(axis=1, keepdims=True) / total
     live = (p_label > 1e-7) & (p_label < 1 - 1e-7)  # the clip cuts the gradient
     if config.activation == "softmax":
-        return np.where(live, softmax(z) - y, 0.0) / len(z)
+        return np.where(live, softmax(z) - y, 0.0) / samples
     d_outputs = -(y / total - p_label / total) / p_label
-    return np.where(live, d_outputs * outputs * (1 - outputs), 0.0) / len(z)
+    return np.where(live, d_outputs * outputs * (1 - outputs), 0.0) / samples
 
 
 def flatten(kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
@@ -87,22 +88,28 @@ def unflatten(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 CHUNK_ROWS = 8192  # images made float64 at a time: all 60,000 at once would be a 376 MB copy
 
 
-def images_times(x: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """The images as float64 rows (n, 784) times `matrix` (784, k), a chunk of rows at a time."""
+def float64_chunks(x: np.ndarray):
+    """The images as float64 rows (k, 784), CHUNK_ROWS at a time, with their first row's index;
+    one buffer for all of them (a fresh copy per chunk costs its page faults again)."""
     flat = x.reshape(len(x), -1)
-    out = np.empty((len(x), matrix.shape[1]))
+    buffer = np.empty((min(CHUNK_ROWS, len(x)), flat.shape[1]))
     for start in range(0, len(x), CHUNK_ROWS):
-        out[start : start + CHUNK_ROWS] = flat[start : start + CHUNK_ROWS].astype(np.float64) @ matrix
+        chunk = buffer[: len(flat[start : start + CHUNK_ROWS])]
+        chunk[...] = flat[start : start + CHUNK_ROWS]
+        yield start, chunk
+
+
+def images_times(x: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """The images as float64 rows (n, 784) times `matrix` (784, k)."""
+    out = np.empty((len(x), matrix.shape[1]))
+    for start, chunk in float64_chunks(x):
+        out[start : start + len(chunk)] = chunk @ matrix
     return out
 
 
 def images_transposed_times(x: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """The images' float64 rows, transposed (784, n), times `g` (n, k), a chunk at a time."""
-    flat = x.reshape(len(x), -1)
-    return sum(
-        flat[start : start + CHUNK_ROWS].astype(np.float64).T @ g[start : start + CHUNK_ROWS]
-        for start in range(0, len(x), CHUNK_ROWS)
-    )
+    """The images' float64 rows, transposed (784, n), times `g` (n, k)."""
+    return sum(chunk.T @ g[start : start + len(chunk)] for start, chunk in float64_chunks(x))
 
 
 def logits_at(theta: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -119,9 +126,15 @@ def logits_along(x: np.ndarray, *vectors: np.ndarray) -> list[np.ndarray]:
 
 
 def gradient(theta: np.ndarray, x: np.ndarray, y: np.ndarray, config: RunConfig) -> np.ndarray:
-    """Gradient of the mean loss over (x, y) with respect to [kernel, bias]."""
-    g = logit_gradient(logits_at(theta, x), y, config)
-    return np.concatenate([images_transposed_times(x, g).ravel(), g.sum(axis=0)])
+    """Gradient of the mean loss over (x, y) with respect to [kernel, bias]: one float64 copy
+    of each chunk of images for both its logits and its share of the gradient."""
+    kernel, bias = unflatten(theta)
+    weights, biases = np.zeros_like(kernel), np.zeros_like(bias)
+    for start, chunk in float64_chunks(x):
+        g = logit_gradient(chunk @ kernel + bias, y[start : start + len(chunk)], config, len(x))
+        weights += chunk.T @ g
+        biases += g.sum(axis=0)
+    return np.concatenate([weights.ravel(), biases])
 
 
 def hessian_vector(theta: np.ndarray, vector: np.ndarray, x: np.ndarray, y: np.ndarray, config: RunConfig) -> np.ndarray:

@@ -6,8 +6,28 @@ from __future__ import annotations
 
 import os
 
+from explainer.cluster import PREFETCH_KEY
 from explainer.service import after_start
 from explainer.worker import process
+
+
+class WaitedOnThisWorker:
+    """The tasks queued on this worker that somebody waits for (every task whose key does not
+    say prefetch), as the count a running prefetch checks (worker.courtesy): replicas do not
+    share the local pools' count, but their tasks for one backend queue on its workers."""
+
+    def __init__(self, worker) -> None:
+        self._state = worker.state
+
+    @property
+    def value(self) -> int:
+        while True:  # read from a task's thread while the worker's event loop changes them
+            try:
+                queued = [*self._state.constrained, *self._state.ready]
+                break
+            except RuntimeError:  # changed size while read: read again
+                continue
+        return sum(not str(task.key).startswith(PREFETCH_KEY) for task in queued)
 
 
 def dask_setup(worker) -> None:
@@ -17,5 +37,5 @@ def dask_setup(worker) -> None:
         raise ValueError(f"start this worker with KERAS_BACKEND set to one of {', '.join(process.KEPT_OUT)}; got {backend!r}")
     if worker.state.total_resources.get(backend) != 1:
         raise ValueError(f"start this worker with --resources {backend}=1: the service sends {backend} jobs to that resource")
-    # its parent is the nanny: the worker ends with it; no shared count of waited jobs reaches it
-    process.start(backend, os.getppid(), None, *after_start(backend))
+    # its parent is the nanny: the worker ends with it
+    process.start(backend, os.getppid(), WaitedOnThisWorker(worker), *after_start(backend))

@@ -1,9 +1,10 @@
 #!/bin/sh
 # The whole stack on one machine, with one command: a Dask scheduler, a group of workers per
 # Keras backend, two Streamlit replicas on one cache directory, and HAProxy in front on $PORT
-# (8501 if unset). On several machines the same pieces run apart: the scheduler on one, workers where the
-# cores are, replicas behind the balancer, every replica and worker seeing $EXPLAINER_CACHE_DIR
-# at the same path (README, "Hosting the demo"). Ends all of them when it is stopped.
+# (8501 if unset). On several machines the same pieces run apart: the scheduler on one, workers
+# where the cores are, replicas behind the balancer, every replica and worker seeing
+# $EXPLAINER_CACHE_DIR at the same path (README, "Hosting the demo"). Ends all of them when it
+# is stopped.
 set -eu
 cd "$(dirname "$0")/.."
 port="${PORT:-8501}"

@@ -26,7 +26,8 @@ from explainer.store.cache import RunStore, StoreNotShared, run_key
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).parents[1]
-# two threads (the app's workers take one): two services' jobs for one key can meet in one worker
+# two threads (the app's workers take one), yet a backend's resource (1) lets a worker run one job
+# of it at a time: two services' jobs for one key meet in the store's lock only across workers
 WORKER = ["--nthreads", "2", "--no-dashboard", "--preload", "explainer.worker.dask_start", "--death-timeout", "60"]
 
 

@@ -59,7 +59,9 @@ def test_a_class_that_comes_up_from_underflow_along_the_axis(rising):
     dz1 = np.zeros((1, 10))
     dz1[0, 1] = -8000.0 if rising else 8000.0  # z = z0 - a dz1: class 1 from -8,000 to 0, or from 0 to -8,000
     a, b = np.linspace(0, 1, 101), np.zeros(1)
-    np.testing.assert_allclose(logsumexp_sum(z0, dz1, np.zeros((1, 10)), a, b), reference(z0, dz1, dz1 * 0, a, b), rtol=1e-11)
+    np.testing.assert_allclose(
+        logsumexp_sum(z0, dz1, np.zeros((1, 10)), a, b), reference(z0, dz1, np.zeros((1, 10)), a, b), rtol=1e-11
+    )
 
 
 def test_a_gap_counts_as_even_within_its_ulps_and_not_beyond():

@@ -54,10 +54,15 @@ FIRST_SENTENCE = "Keras computes the cross-entropy"  # the answer's first and la
 LAST_SENTENCE = "The proof: Keras 3 on its JAX backend"
 
 
+def link(view: View) -> str:
+    """The query string of a link to `view`."""
+    return urllib.parse.urlencode(to_query(view))
+
+
 def views(base: View) -> list[tuple[str, str]]:
     """(page name, query string) of what a visitor may open after the landing page of `base`."""
-    pages = [(page, urllib.parse.urlencode(to_query(base))) for page in ("loss_surface", "fixes", "why")]
-    return pages + [("", urllib.parse.urlencode(to_query(near))) for near in neighbours(base)]
+    pages = [(page, link(base)) for page in ("loss_surface", "fixes", "why")]
+    return pages + [("", link(near)) for near in neighbours(base)]
 
 
 class Visit:
@@ -139,7 +144,7 @@ def wait_idle(pid: int, quiet_s: float = 3.0) -> None:
 
 
 def phase(url: str, servers: list[psutil.Process], base: View, visitors: int, seed: int) -> None:
-    memory, landing = Memory(servers), urllib.parse.urlencode(to_query(base))
+    memory, landing = Memory(servers), link(base)
     memory.start()
     cpu, started = sum(map(cpu_seconds, servers)), time.perf_counter()
 
@@ -168,7 +173,7 @@ def phase(url: str, servers: list[psutil.Process], base: View, visitors: int, se
 
 def warm_up(url: str, pid: int, base: View) -> None:
     """Every view once, one at a time, untimed: whatever the cache lacks is trained now."""
-    for page, query in [("", urllib.parse.urlencode(to_query(base))), *views(base)]:
+    for page, query in [("", link(base)), *views(base)]:
         visit = asyncio.run(Visit(page, query).run(url))
         if not visit.ok or visit.exceptions:
             raise RuntimeError(f"warm-up: the view {page or 'landing'}?{query} did not finish cleanly")

@@ -10,7 +10,7 @@ from explainer.reader import charts, question
 from explainer.reader.labels import NAMES, describe, figure
 from explainer.view import SWEEP_EPOCHS, SWEEP_LEARNING_RATES, format_learning_rates
 from ui.figures import chart
-from ui.measured import answer, prefetch_neighbours
+from ui.measured import SENTENCES, answer, prefetch_neighbours
 from ui.notices import inert
 from ui.pages import link_next, showing
 from ui.runs import results
@@ -22,12 +22,12 @@ st.markdown(
     f"epoch, with the same accuracy. The answer, measured on this page's settings ({describe(view.config)}, learning "
     f"rates {format_learning_rates(view.learning_rates)}):"
 )
-for claim in answer(view):
-    text, link = st.columns([6, 1], vertical_alignment="center")
+sentences = [st.empty() for _ in range(SENTENCES)]  # the first may come early, then again
+for index, claim in answer(view):
+    text, link = sentences[index].container().columns([6, 1], vertical_alignment="center")
     text.markdown(("" if claim.holds else ":orange-badge[not borne out here] ") + claim.text)
     link.page_link(showing(claim.evidence), label="see it", icon=":material/arrow_forward:")
-with st.expander("The question's code"):
-    st.code(question.CODE, language="python")
+st.expander("The question's code").code(question.CODE, language="python")
 
 st.header("The question, re-run on three engines")
 runs = results(plan.reproduce_runs(view), "Reproduction")

@@ -16,13 +16,16 @@ PREDICT_BATCH = 1000  # the batch size of the model.predict a run's predict accu
 @dataclasses.dataclass(frozen=True)
 class Progress:
     """Where a run is: `step` of `steps_per_epoch` in epoch `epoch` (1-based) of `num_epochs`,
-    and the per-epoch logs of the epochs finished so far (charts fill in from them)."""
+    the per-epoch logs of the epochs finished so far (charts fill in from them), and `loss`,
+    Keras' running mean training loss of this epoch after `step` steps: what fit's progress bar
+    shows at that step (None before the run's first report)."""
 
     epoch: int
     num_epochs: int
     step: int
     steps_per_epoch: int
     history: dict[str, list[float]] = dataclasses.field(default_factory=dict)
+    loss: float | None = None
 
     @property
     def fraction(self) -> float:

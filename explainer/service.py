@@ -104,16 +104,10 @@ def worker_count() -> int:
     return int(text)
 
 
-def after_start(backend: str) -> list[InWorker]:
-    """What a worker of `backend` does once started: where derived results are computed, the
-    compiled kernels loaded."""
-    return [InWorker("compute", "load_kernels")] if backend == DERIVED_BACKEND else []
-
-
 def process_pool(backend: str, workers: int | None = None) -> ProcessPoolExecutor:
     """The default executor for a backend's runs: `workers` (by default `worker_count()`) spawned
     processes (never forked from a threaded server), each started for that backend."""
-    start = functools.partial(InWorker("process", "start"), backend, os.getpid(), _WAITED, *after_start(backend))
+    start = functools.partial(InWorker("process", "start"), backend, os.getpid(), _WAITED)
     return ProcessPoolExecutor(workers or worker_count(), mp_context=multiprocessing.get_context("spawn"), initializer=start)
 
 

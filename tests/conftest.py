@@ -123,9 +123,9 @@ class _Lent(Executor):
 
 
 def session_workers(backend: str) -> Executor:
-    """The app's own workers for `backend` (service.process_pool: warmed up, the kernels loaded),
-    started once and lent to every service of the session that trains from this process: a
-    TensorFlow worker takes 11-13 s of CPU to start, and a new one traces every model again. One
+    """The app's own workers for `backend` (service.process_pool), started once and lent to every
+    service of the session that trains from this process: a TensorFlow worker takes 5-6 s of CPU
+    to import its engines, and a new one traces every model again. One
     per backend and xdist worker: the cores are busy with the other xdist worker's."""
     if backend not in _pools or _pools[backend]._broken:
         _pools[backend] = process_pool(backend, workers=1)

@@ -70,6 +70,19 @@ def train_synthetic(job: Job) -> str:
     return job.key
 
 
+def train_synthetic_held(job: Job) -> str:
+    """train_synthetic, held at each progress report (once the report is written) while
+    `<store>/hold` exists, 30 s at most: a run caught training."""
+
+    def hold(_update: Progress) -> None:
+        deadline = time.monotonic() + 30
+        while (job.store.directory / "hold").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    jobs.train_into(job.store, job.config, job.key, synthetic_mnist(), progress=hold)
+    return job.key
+
+
 def fake_result(config: RunConfig, seconds: float = 0.0) -> RunResult:
     rng = np.random.default_rng(0)
     history = {"loss": [3.0], "accuracy": [0.5], "val_loss": [2.0], "val_accuracy": [0.6]}

@@ -6,6 +6,8 @@ import dataclasses
 import re
 
 import pytest
+import service_jobs
+from conftest import session_workers
 from pages_helper import chart_rows, page, plain
 
 from explainer import fixes, plan
@@ -15,10 +17,11 @@ from explainer.findings import answer, reproduction, surface, verdicts
 from explainer.findings.answer import saturated_share
 from explainer.maths import measures
 from explainer.reader.labels import FIX_NAMES, HEADERS, figure
+from explainer.service import TrainingService
 from explainer.store.cache import RunStore, run_key
 from explainer.store.derived import Surface
 from explainer.view import View
-from ui import runs
+from ui import measured, runs
 from ui.pages import PAGES
 
 pytestmark = [pytest.mark.usefixtures("store"), pytest.mark.integration]  # the pages train the views they open
@@ -119,6 +122,28 @@ def test_the_answer_comes_first_with_the_stored_runs_numbers(store, synthetic):
     jax = stored(store, synthetic, learning_rate=0.01, engine="keras3_jax")
     assert figure(jax.final("loss"), ".3g") in answer[5]
     assert [link.label for link in test.get("page_link")][:6] == ["see it"] * 6
+
+
+def test_the_first_sentence_comes_from_keras_first_report_then_from_its_run(synthetic, tmp_path, monkeypatch):
+    """While the first sentence's run trains, the answer opens with the loss Keras has reported so
+    far; once the run is done, with the run's own sentence, in the same place (index 0)."""
+    jobs = {"job": service_jobs.train_synthetic_held, "derive": service_jobs.derive_synthetic}
+    service = TrainingService(RunStore(tmp_path), session_workers, prefetching=False, **jobs)
+    monkeypatch.setattr(runs, "SOURCE", runs.Source(service=lambda _store: service, mnist=lambda: synthetic))
+    monkeypatch.setenv("EXPLAINER_CACHE_DIR", str(tmp_path))
+    (tmp_path / "hold").touch()  # the runs stop at their first report until it goes
+    view = View(config=RunConfig(num_epochs=2))
+    first = answer.sentence_runs(view)[0][0]
+    key = run_key(first, synthetic.fingerprint)
+    sentences = measured.answer(view)
+    index, early = next(sentences)
+    progress = service.store.read_progress(key)
+    assert index == 0 and not service.store.has(key) and progress.loss is not None
+    assert f"a training loss of {figure(progress.loss, '.4g')} per image so far (epoch 1 of 2, step 10 of 10:" in early.text
+    (tmp_path / "hold").unlink()
+    index, final = next(sentences)
+    assert index == 0 and final.text == answer.claim(0, view, {first: service.store.load(key)}, None).text
+    assert [index for index, _ in sentences] == list(range(1, answer.SENTENCES))  # the rest, once each
 
 
 def codes() -> set[str]:

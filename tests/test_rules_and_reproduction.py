@@ -9,9 +9,11 @@ import pytest
 from service_jobs import fake_result
 
 from explainer.config import RunConfig
-from explainer.findings import reproduction, rules
+from explainer.findings import answer, reproduction, rules
+from explainer.findings.mechanism import PROBABILITY_LOSS_BOUND
 from explainer.logs import keras_line
 from explainer.reader import charts, question
+from explainer.run import Progress
 
 
 def history(losses, accuracies) -> dict[str, list[float]]:
@@ -167,3 +169,10 @@ def test_a_line_keeps_at_most_what_a_reader_can_see_and_every_spike(steps):
         assert len(line) <= charts.MAX_LINE_POINTS and line["step"].is_monotonic_increasing
         assert line["alpha"].max() == 400.0 and line["alpha"].min() == -50.0
         assert len(line) == steps if steps <= charts.MAX_LINE_POINTS else len(line) < steps
+
+
+@pytest.mark.parametrize("above, holds", [(1e-9, True), (0.0, False)])
+def test_the_early_first_sentence_holds_above_the_bound_and_says_how_far_the_run_is(above, holds):
+    claim = answer.early_claim(Progress(1, 10, 375, 1875, {}, PROBABILITY_LOSS_BOUND + above))
+    assert claim.holds == holds and claim.evidence == "mechanism"
+    assert "per image so far (epoch 1 of 10, step 375 of 1,875: the run is still training)" in claim.text

@@ -54,9 +54,12 @@ def test_result_shapes_and_progress(in_its_process, engine):
     assert result.diverged is None and result.steps_per_epoch == steps
     assert result.step_loss.shape == (2 * steps,) and result.kernels.shape == (3, 784, 10)
     assert all(len(values) == 2 for values in result.history.values())
-    assert reports[-1] == Progress(2, 2, steps, steps, result.history) and reports[-1].fraction == 1.0
+    losses = result.history["loss"]
+    assert reports[-1] == Progress(2, 2, steps, steps, result.history, losses[-1]) and reports[-1].fraction == 1.0
     # each epoch reports its last step, then again once validated: charts fill in epoch by epoch
     assert [(report.epoch, len(report.history["loss"])) for report in reports] == [(1, 0), (1, 1), (2, 1), (2, 2)]
+    # with the loss Keras' progress bar shows: at an epoch's last step, the epoch's loss
+    assert [report.loss for report in reports] == [losses[0], losses[0], losses[1], losses[1]]
     assert result.logit_accuracy > 0.9  # the synthetic classes are separable: training works
     assert result.versions == {package: metadata.version(package) for package in ENGINES[engine].packages}
 

@@ -11,7 +11,7 @@ import streamlit as st
 from explainer import notebook, plan
 from explainer.config import RunConfig
 from explainer.findings import divergence, surface
-from explainer.findings.answer import SATURATION_SENTENCE, SENTENCES, Claim, claim, saturation_run, sentence_runs
+from explainer.findings.answer import SATURATION_SENTENCE, SENTENCES, Claim, claim, early_claim, saturation_run, sentence_runs
 from explainer.findings.answer import runs_needed as answer_runs
 from explainer.findings.mechanism import Mechanism
 from explainer.findings.verdicts import FixOutcome, outcomes
@@ -19,22 +19,27 @@ from explainer.fixes import base_config
 from explainer.reader.labels import NAMES
 from explainer.store.derived import MechanismMeasured, Saturation, StepQuality, Surface
 from explainer.view import View
-from ui.runs import ask, derived, load, prefetch, results, where
+from ui.runs import ask, derived, first_report, load, prefetch, results, where
 
 VIEWS_KEPT = 64  # views whose page data one process keeps
 
 
-def answer(view: View) -> Iterator[Claim]:
-    """The answer's sentences in order, each as soon as the runs it reads are trained: every run
-    of the answer is asked for at once, then each sentence waits for its own only (on a cold host
-    the first sentence needs one run, the whole answer six and a derived result)."""
+def answer(view: View) -> Iterator[tuple[int, Claim]]:
+    """The answer's sentences in order, as (index, sentence), each as soon as the runs it reads
+    are trained: every run of the answer is asked for at once, then each sentence waits for its
+    own only (on a cold host the first sentence needs one run, the whole answer six and a derived
+    result). While the first sentence's run trains, that sentence comes first from what Keras has
+    reported so far, then again once the run is done: a page shows each index in one place."""
     ask(answer_runs(view))
+    progress = first_report(sentence_runs(view)[0][0], "The answer")
+    if progress is not None:
+        yield 0, early_claim(progress)
     saturated = None
     for index, configs in enumerate(sentence_runs(view)):
         results(configs, "The answer")
         if index == SATURATION_SENTENCE:
             saturated = derived([Saturation(saturation_run(view))], "The answer")[0]
-        yield _claim(index, view, saturated, where())
+        yield index, _claim(index, view, saturated, where())
 
 
 @st.cache_resource(show_spinner=False, max_entries=SENTENCES * VIEWS_KEPT)

@@ -22,7 +22,7 @@ from explainer.findings import surface
 from explainer.findings.rules import DIVERGENCE_RULE, divergence_reason
 from explainer.reader import charts
 from explainer.reader.labels import describe
-from explainer.run import RunResult
+from explainer.run import Progress, RunResult
 from explainer.service import Run, TrainingService, failure
 from explainer.store.cache import RunStore, cache_dir, run_key
 from explainer.store.derived import Derivation
@@ -191,9 +191,28 @@ class DivergedRuns:
 DIVERGED_KEY = "diverged runs"
 
 
-def _watch(pending: list[Run], label: str) -> None:
+def first_report(config: RunConfig, label: str) -> Progress | None:
+    """The first progress of the run for `config` that carries Keras' loss, watched as `results`
+    watches runs until it comes, the watch then removed; None when the run is done (or ends) first."""
+    (run,) = ask([config])
+    store = service().store
+
+    def reported() -> Progress | None:
+        progress = store.read_progress(run.key)
+        return progress if progress is not None and progress.loss is not None else None
+
+    if run.future.done():
+        return None
+    watch = st.empty()
+    with watch.container():
+        _watch([run], label, until=lambda: reported() is not None)
+    watch.empty()
+    return None if run.future.done() else reported()
+
+
+def _watch(pending: list[Run], label: str, until: Callable[[], bool] = lambda: False) -> None:
     """Progress bars and the training loss per epoch of every pending run (started by this
-    session, another one, or another process), until all are done."""
+    session, another one, or another process), until all are done or `until()` holds."""
     store = service().store
     with st.status(
         f"{label}: training {len(pending)} run(s) once; later visits read them from the cache", expanded=True
@@ -224,6 +243,8 @@ def _watch(pending: list[Run], label: str) -> None:
             if rows and shown.get("chart") != len(rows) and time.monotonic() >= shown.get("chart_due", 0):
                 chart.altair_chart(charts.live_loss(rows))
                 shown["chart"], shown["chart_due"] = len(rows), time.monotonic() + CHART_SECONDS
+            if until():
+                return  # whoever asked takes it from here, and removes this watch
             waiting = [run.future for run in pending if not run.future.done()]
             if not waiting:
                 break

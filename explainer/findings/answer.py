@@ -15,7 +15,7 @@ from explainer.fixes import base_config, fix_config
 from explainer.maths import linear, measures
 from explainer.maths.measures import SATURATED_PROBABILITY
 from explainer.reader.labels import figure
-from explainer.run import RunResult
+from explainer.run import Progress, RunResult
 from explainer.view import View
 
 # the artifact is worth a sentence when predict's accuracy falls this far below the reported one
@@ -92,15 +92,29 @@ def claims(view: View, runs: Mapping[RunConfig, RunResult], saturated: float) ->
 
 def _logits(runs: list[RunResult], _saturated: float | None) -> Claim:
     (run,) = runs
-    # the epoch's mean loss: a cross-entropy on clipped probabilities is at most the bound for
-    # every image, so for their mean too
-    loss, bound = run.final("loss"), PROBABILITY_LOSS_BOUND
+    return _logits_said(run.final("loss"), "")
+
+
+def early_claim(progress: Progress) -> Claim:
+    """The answer's first sentence while its run still trains, from the loss Keras' progress bar
+    shows so far (`Progress.loss`); the run's own sentence replaces it once the run is done."""
+    so_far = (
+        f" so far (epoch {progress.epoch} of {progress.num_epochs}, step {progress.step:,} of "
+        f"{progress.steps_per_epoch:,}: the run is still training)"
+    )
+    return _logits_said(progress.loss, so_far)
+
+
+def _logits_said(loss: float, when: str) -> Claim:
+    # a mean of per-image losses (an epoch's, or part of one): a cross-entropy on clipped
+    # probabilities is at most the bound for every image, so for any mean of them too
+    bound = PROBABILITY_LOSS_BOUND
     holds = loss > bound
     text = (
         f"Keras computes the cross-entropy on the logits, not on the sigmoid outputs: it reports a training loss of "
-        f"{figure(loss, '.4g')} per image, and a cross-entropy on probabilities can never exceed {bound:.1f} per image."
+        f"{figure(loss, '.4g')} per image{when}, and a cross-entropy on probabilities can never exceed {bound:.1f} per image."
         if holds
-        else f"Here Keras reports a training loss of {figure(loss, '.4g')} per image, within the {bound:.1f} a "
+        else f"Here Keras reports a training loss of {figure(loss, '.4g')} per image{when}, within the {bound:.1f} a "
         "cross-entropy on probabilities can reach: this measurement does not show the logits shortcut."
     )
     return Claim(text, holds, "mechanism")

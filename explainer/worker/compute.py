@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-import numpy as np
-
 from explainer.config import RunConfig
 from explainer.data import Mnist, prepare, read_mnist
 from explainer.findings import answer, mechanism
@@ -17,7 +15,6 @@ from explainer.store import derived
 from explainer.store.cache import run_key, writing
 from explainer.store.derived import Derivation, DerivedJob, load, save, save_undefined
 from explainer.worker import slicing
-from explainer.worker.plane_kernels import logsumexp_sum
 
 # how each kind of derived result is computed from its trained runs (every config of its runs())
 COMPUTE: dict[type[Derivation], Callable[[Derivation, Mapping[RunConfig, RunResult], Mnist], object]] = {
@@ -50,9 +47,3 @@ def derive_into(job: DerivedJob, mnist: Mnist) -> str:
                 save_undefined(store, job.key, str(undefined))
                 raise
     return job.key
-
-
-def load_kernels() -> None:
-    """The compiled kernels loaded (or compiled, the first time on a machine) before any request."""
-    logits = np.linspace(-50.0, 50.0, 40).reshape(4, 10)
-    logsumexp_sum(logits, logits, 100 * logits, np.linspace(0, 1, 9), np.linspace(0, 1, 9))

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 
 from explainer.cluster import PREFETCH_KEY
-from explainer.service import after_start
 from explainer.worker import process
 
 
@@ -38,4 +37,4 @@ def dask_setup(worker) -> None:
     if worker.state.total_resources.get(backend) != 1:
         raise ValueError(f"start this worker with --resources {backend}=1: the service sends {backend} jobs to that resource")
     # its parent is the nanny: the worker ends with it
-    process.start(backend, os.getppid(), WaitedOnThisWorker(worker), *after_start(backend))
+    process.start(backend, os.getppid(), WaitedOnThisWorker(worker))

@@ -62,10 +62,12 @@ class Loops:
             variable.assign(np.zeros(variable.shape, variable.dtype))
         self.model.optimizer.learning_rate.assign(config.learning_rate)
 
-    def train_epoch(self, train: tuple, order: np.ndarray, steps: int, report: Callable[[int], None]) -> tuple[np.ndarray, dict]:
+    def train_epoch(
+        self, train: tuple, order: np.ndarray, steps: int, report: Callable[[int, float], None]
+    ) -> tuple[np.ndarray, dict]:
         """One epoch of `steps` steps on (x, y, shift, scale) in the given sample order: Keras'
-        running mean loss after each step, and the epoch's final logs; `report(steps_done)`
-        after each call. A non-finite loss ends the epoch there (the steps after it in the same
+        running mean loss after each step, and the epoch's final logs; `report(steps_done, running
+        mean loss)` after each call. A non-finite loss ends the epoch there (the steps after it in the same
         call are dropped: every later number is NaN too)."""
         model = self.model
         model.reset_metrics()
@@ -74,7 +76,7 @@ class Loops:
         for batches in self._batches(order):
             state, losses = self._train(state, *train, batches)
             running.append(np.asarray(losses))
-            report(sum(map(len, running)))
+            report(sum(map(len, running)), float(running[-1][-1]))
             if not np.isfinite(running[-1]).all():
                 running[-1] = running[-1][: int(np.argmin(np.isfinite(running[-1]))) + 1]
                 break

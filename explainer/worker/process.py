@@ -1,5 +1,5 @@
-"""A worker process's start and end: its backend chosen before Keras is imported, the first
-traces paid before any run, and its end when its parent ends."""
+"""A worker process's start and end: its backend chosen and imported before any job, and its end
+when its parent ends."""
 
 from __future__ import annotations
 
@@ -7,16 +7,10 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
 
-import numpy as np
-
-from explainer.config import RunConfig
-from explainer.data import Mnist
 from explainer.engines import ENGINES
 from explainer.worker import courtesy
 from explainer.worker.model import import_engine
-from explainer.worker.train import train
 
 # how often a worker checks that the process that started it is still there: a parent killed with
 # SIGKILL or by the OOM killer cannot stop its workers, which would otherwise live on (measured:
@@ -39,10 +33,11 @@ def exit_with_parent(parent: int) -> None:
 
 
 # what a backend's worker never needs, kept out of it: Keras 3 imports TensorFlow merely to seed
-# it (400 MB), TensorFlow imports JAX where it is installed (TF Lite jits with it) and Keras
-# imports pandas (to accept DataFrames); each import guards against its module missing. Measured
-# on 2 cores: JAX and pandas took 1.8 s of a TensorFlow worker's 8.5 s import
-KEPT_OUT = {"tensorflow": ("jax", "pandas"), "jax": ("tensorflow", "pandas")}
+# it (400 MB), TensorFlow imports JAX where it is installed (TF Lite jits with it), Keras imports
+# pandas (to accept DataFrames) and matplotlib's pyplot (for its image gallery); each import guards
+# against its module missing. Measured on 2 cores: JAX and pandas took 1.8 s of a TensorFlow
+# worker's 8.5 s import, pyplot 0.6 s of the 5.0 s left
+KEPT_OUT = {"tensorflow": ("jax", "pandas", "matplotlib"), "jax": ("tensorflow", "pandas", "matplotlib")}
 
 
 def use_backend(backend: str) -> None:
@@ -53,13 +48,15 @@ def use_backend(backend: str) -> None:
         sys.modules.setdefault(module, None)  # None in sys.modules makes `import module` fail
 
 
-def start(backend: str, parent: int, waited, *then: Callable[[], object]) -> None:
-    """A worker's start, before any run: its backend chosen (Keras 3 reads KERAS_BACKEND once,
-    at import), imported quietly on one thread, and a tiny run on each of its engines, which pays
-    the first-trace costs (about 1 s per engine) up front, then each of `then` (where derived
-    results are computed: the compiled kernels loaded). It ends when its parent does, however
-    the parent ended; its prefetches give way while the parent's shared count `waited` is above 0
-    (None: never)."""
+def start(backend: str, parent: int, waited) -> None:
+    """A worker's start, before any job: its backend chosen (Keras 3 reads KERAS_BACKEND once, at
+    import) and its engines imported quietly on one thread; nothing more, so that the first job,
+    which somebody usually waits for, starts as soon as the imports are done. What a job needs
+    beyond them is paid by the first job that needs it: an engine's first traces (about 1 s) and
+    the compiled kernels of derived results (0.4 s from numba's cache; 8 s to compile them the first
+    time on a machine, which a worker's start used to pay before training anything). It ends when
+    its parent does, however the parent ended; its prefetches give way while the parent's shared
+    count `waited` is above 0 (None: never)."""
     exit_with_parent(parent)
     courtesy.waited = waited
     use_backend(backend)
@@ -71,16 +68,10 @@ def start(backend: str, parent: int, waited, *then: Callable[[], object]) -> Non
     # the cores the next small loop needs: step quality over an epoch of 1,875 steps took 40 s
     # with spinning threads, 3.1 s without (a 101 x 101 plane: 3.9 s, 4.1 s); read when OpenMP loads
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    engines = [code for code, engine in ENGINES.items() if engine.backend == backend]
-    import_engine(engines[0])
+    for engine in (code for code, engine in ENGINES.items() if engine.backend == backend):
+        import_engine(engine)
     if backend == "tensorflow":
         import tensorflow as tf
 
         tf.config.threading.set_intra_op_parallelism_threads(1)
         tf.config.threading.set_inter_op_parallelism_threads(1)
-    images = np.zeros((64, 28, 28), np.uint8)
-    tiny = Mnist(images, np.arange(64, dtype=np.uint8) % 10, images[:32], np.arange(32, dtype=np.uint8) % 10)
-    for engine in engines:
-        train(RunConfig(engine=engine, num_epochs=1), tiny)
-    for step in then:
-        step()

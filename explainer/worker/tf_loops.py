@@ -115,11 +115,12 @@ class Loops:
             variable.assign(tf.zeros(variable.shape, variable.dtype))
         optimizer.learning_rate.assign(config.learning_rate)
 
-    def train_epoch(self, train: tuple, order: np.ndarray, steps: int, report: Callable[[int], None]) -> tuple[np.ndarray, dict]:
+    def train_epoch(
+        self, train: tuple, order: np.ndarray, steps: int, report: Callable[[int, float], None]
+    ) -> tuple[np.ndarray, dict]:
         """One epoch of `steps` steps on the (x, y, shift, scale) tensors `train` in the given
-        sample order:
-        Keras' running mean loss after each step, and the epoch's final logs; `report(steps_done)`
-        after each call. Stops early at a non-finite loss."""
+        sample order: Keras' running mean loss after each step, and the epoch's final logs;
+        `report(steps_done, running mean loss)` after each call. Stops early at a non-finite loss."""
         import tensorflow as tf
 
         self.model.reset_metrics()
@@ -128,7 +129,7 @@ class Loops:
             chunk, logs = self._train_steps(*train, order, start, min(start + STEPS_PER_CALL, steps))
             running.append(chunk.numpy())
             logs = {name: float(value) for name, value in logs.items()}
-            report(sum(map(len, running)))
+            report(sum(map(len, running)), float(running[-1][-1]))
             if not math.isfinite(logs["loss"]):
                 break
         return np.concatenate(running), logs

@@ -48,8 +48,9 @@ def _train_locked(config: RunConfig, mnist: Mnist, backend: ModuleType, progress
     step_loss, weights, diverged = [], [initial_weights(config.seed)], None
     for epoch in range(1, config.num_epochs + 1):
 
-        def report(step: int, epoch: int = epoch) -> None:
-            progress(Progress(epoch, config.num_epochs, step, steps, {name: list(values) for name, values in history.items()}))
+        def report(step: int, loss: float, epoch: int = epoch) -> None:
+            logs = {name: list(values) for name, values in history.items()}
+            progress(Progress(epoch, config.num_epochs, step, steps, logs, loss))
 
         # fit(shuffle=True) draws a new order every epoch; ours comes from the seed (see epoch_order)
         running_loss, logs = loops.train_epoch(data.train, epoch_order(rng, data.n_train), steps, report)
@@ -68,7 +69,7 @@ def _train_locked(config: RunConfig, mnist: Mnist, backend: ModuleType, progress
         val_logs = loops.evaluate(*data.test)
         history["val_loss"].append(val_logs["loss"])
         history["val_accuracy"].append(val_logs["accuracy"])
-        report(steps)
+        report(steps, logs["loss"])
     predict_accuracy, logit_accuracy = (math.nan, math.nan) if diverged else _final_accuracies(loops, data)
     first_batch_loss = math.nan if diverged else loops.evaluate(*data.first_batch)["loss"]
     return RunResult(

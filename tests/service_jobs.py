@@ -18,7 +18,7 @@ from explainer.findings.surface import Undefined
 from explainer.run import Progress, RunResult
 from explainer.service import Job
 from explainer.store import cache
-from explainer.worker import compute, courtesy, jobs
+from explainer.worker import compute, courtesy, jobs, plane_kernels
 from explainer.worker import train as training
 from explainer.worker.model import build_model, import_engine
 from explainer.worker.train import train
@@ -210,6 +210,16 @@ def what_the_worker_ran() -> tuple[str | None, bool]:
     """In a worker: the file its parent's main module was imported again from (spawn does that
     before any job), and whether Streamlit was imported with it."""
     return getattr(sys.modules.get("__mp_main__"), "__file__", None), "streamlit" in sys.modules
+
+
+def what_a_started_worker_holds() -> dict[str, object]:
+    """In a worker that has run no job yet: what its start left in it."""
+    return {
+        "engines imported": all(name in sys.modules for name in ("tensorflow", "tf_keras", "keras")),
+        "models traced": training.LOOPS["tensorflow"].compiled.cache_info().currsize,
+        "kernels loaded": any(kernel.signatures for kernel in (plane_kernels._classify, plane_kernels._tiled)),
+        "kept out": [name for name in ("jax", "pandas", "matplotlib") if sys.modules.get(name, "") is None],
+    }
 
 
 def fit_logs(config: RunConfig, mnist_path: str, verbose: int) -> dict[str, str]:

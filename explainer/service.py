@@ -161,6 +161,7 @@ class _Waiting:
     ticket: int = 0  # the queue entry that stands for it; older entries are stale
     started: bool = False
     prefetch: bool = False  # nobody waits for it yet: it goes after everything somebody waits for
+    claimed: bool = False  # started as a prefetch, waited for since: its store says so to its worker
 
 
 @dataclasses.dataclass
@@ -230,9 +231,14 @@ class TrainingService:
             if waiting is not None:
                 if not prefetch:
                     waiting.sessions.add(session)
-                    if waiting.prefetch and not waiting.started:  # somebody waits for it now: to the front
+                    if waiting.prefetch:  # somebody waits for it now
                         waiting.prefetch = False
-                        self._enqueue(waiting)
+                        if waiting.started:  # it goes on where it is rather than giving way to others
+                            self._prefetching -= 1
+                            waiting.claimed = True
+                            self.store.claim(job.key)
+                        else:  # to the front
+                            self._enqueue(waiting)
                         self._recount()
                         self._dispatch()
                 return waiting.future
@@ -341,6 +347,9 @@ class TrainingService:
     def _finished(self, key: str, done: Future) -> None:
         with self._lock:
             waiting = self._waiting.pop(key)
+            if waiting.claimed:
+                waiting.claimed = False
+                self.store.unclaim(key)
             self._running -= 1
             self._prefetching -= waiting.prefetch
             if not done.cancelled() and isinstance(done.exception(), Preempted) and not self._stopped:

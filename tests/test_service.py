@@ -282,16 +282,15 @@ def test_prefetch_never_goes_before_a_run_somebody_waits_for(store, synthetic):
     assert [config.seed for config in recorder.started] == [0, 3, 4, 1, 2]  # waited-for ones first, smallest first
 
 
+def courteous_pool(backend: str) -> ProcessPoolExecutor:
+    """One worker that gives way as process_pool's do, without Keras."""
+    return ProcessPoolExecutor(
+        1, mp_context=multiprocessing.get_context("spawn"), initializer=service_jobs.courteous, initargs=(service_module._WAITED,)
+    )
+
+
 @pytest.mark.integration
 def test_a_running_prefetch_gives_its_worker_up_to_what_somebody_waits_for(store, synthetic):
-    def courteous_pool(backend: str) -> ProcessPoolExecutor:  # as process_pool's workers, without Keras
-        return ProcessPoolExecutor(
-            1,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=service_jobs.courteous,
-            initargs=(service_module._WAITED,),
-        )
-
     (store.directory / "hold").touch()
     service = TrainingService(store, courteous_pool, job=service_jobs.courteous_job)
     ahead = service.request(RunConfig(seed=1), synthetic, prefetch=True)  # holds the one worker until released
@@ -303,4 +302,22 @@ def test_a_running_prefetch_gives_its_worker_up_to_what_somebody_waits_for(store
     (store.directory / "hold").unlink()
     assert ahead.future.result(timeout=30) == ahead.key and store.has(ahead.key)
     assert service_module._WAITED.value == 0
+    service.shutdown()
+
+
+@pytest.mark.integration
+def test_a_running_prefetch_somebody_starts_waiting_for_goes_on_instead_of_giving_way(store, synthetic):
+    """It is what somebody waits for now: giving way would start it again from nothing."""
+    (store.directory / "hold").touch()
+    service = TrainingService(store, courteous_pool, job=service_jobs.courteous_job)
+    ahead = service.request(RunConfig(seed=1), synthetic, prefetch=True)  # holds the one worker until released
+    wait_for(lambda: (store.directory / "starts").exists())
+    claimed = service.request(RunConfig(seed=1), synthetic, "a")
+    other = service.request(RunConfig(seed=2), synthetic, "b")  # somebody waits: a prefetch would give way now
+    time.sleep(1)  # the held job checks every 0.05 s
+    assert claimed.future is ahead.future and not other.future.done()
+    (store.directory / "hold").unlink()
+    assert ahead.future.result(timeout=30) and other.future.result(timeout=30)
+    assert (store.directory / "starts").read_text().count("started") == 1  # never started again
+    assert service_module._WAITED.value == 0 and not store.claimed_path(ahead.key).exists()
     service.shutdown()

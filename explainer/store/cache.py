@@ -84,7 +84,8 @@ def run_key(config: RunConfig, fingerprint: str) -> str:
 @dataclasses.dataclass(frozen=True)
 class RunStore:
     """A cache directory: runs as `<key>.npz`, results derived from them as
-    `derived/<key>.npz` (keys starting "derived-"), `locks/<key>.lock`, `progress/<key>.json`."""
+    `derived/<key>.npz` (keys starting "derived-"), `locks/<key>.lock`, `progress/<key>.json`,
+    `claimed/<key>` (a prefetch somebody now waits for, see `claim`)."""
 
     directory: Path
 
@@ -193,6 +194,20 @@ class RunStore:
 
     def _progress_path(self, key: str) -> Path:
         return self.directory / "progress" / f"{key}.json"
+
+    def claim(self, key: str) -> None:
+        """Somebody now waits for the prefetch of `key` that a worker is running: it goes on
+        instead of giving way (worker/courtesy.py), wherever that worker is. Unwritable: it may
+        give way, and is queued again as any prefetch that gives way."""
+        with contextlib.suppress(OSError):
+            self.claimed_path(key).parent.mkdir(parents=True, exist_ok=True)
+            self.claimed_path(key).touch()
+
+    def unclaim(self, key: str) -> None:
+        self.claimed_path(key).unlink(missing_ok=True)
+
+    def claimed_path(self, key: str) -> Path:
+        return self.directory / "claimed" / key
 
 
 @contextlib.contextmanager

@@ -16,8 +16,9 @@ _current = threading.local()  # whether the job on this thread is a prefetch (th
 
 
 def as_prefetch(function: Callable, job) -> object:
-    """`function(job)` as a prefetch: it gives its worker up whenever somebody waits."""
-    _current.prefetch = True
+    """`function(job)` as a prefetch: it gives its worker up whenever somebody waits, unless
+    somebody waits for this very job (its key claimed in its store)."""
+    _current.prefetch, _current.claimed = True, job.store.claimed_path(job.key)
     try:
         return function(job)
     finally:
@@ -25,6 +26,10 @@ def as_prefetch(function: Callable, job) -> object:
 
 
 def give_way() -> None:
-    """Between pieces of a job's work: a prefetch stops here while somebody waits for a worker."""
+    """Between pieces of a job's work: a prefetch stops here while somebody waits for a worker,
+    unless somebody now waits for it (then it is a prefetch no more)."""
     if getattr(_current, "prefetch", False) and waited is not None and waited.value > 0:
+        if _current.claimed.exists():
+            _current.prefetch = False
+            return
         raise Preempted("somebody waits for a worker: this prefetch goes back to the queue")

@@ -289,12 +289,21 @@ def courteous_pool(backend: str) -> ProcessPoolExecutor:
     )
 
 
-@pytest.mark.integration
-def test_a_running_prefetch_gives_its_worker_up_to_what_somebody_waits_for(store, synthetic):
+@pytest.fixture
+def held_prefetch(store, synthetic):
+    """(service, run): a service on one courteous worker, running a prefetch (seed 1) that holds
+    the worker, giving way when it must, until `<store>/hold` goes."""
     (store.directory / "hold").touch()
     service = TrainingService(store, courteous_pool, job=service_jobs.courteous_job)
-    ahead = service.request(RunConfig(seed=1), synthetic, prefetch=True)  # holds the one worker until released
+    ahead = service.request(RunConfig(seed=1), synthetic, prefetch=True)
     wait_for(lambda: (store.directory / "starts").exists())
+    yield service, ahead
+    service.shutdown()
+
+
+@pytest.mark.integration
+def test_a_running_prefetch_gives_its_worker_up_to_what_somebody_waits_for(store, synthetic, held_prefetch):
+    service, ahead = held_prefetch
     asked = service.request(RunConfig(seed=2), synthetic, "a")
     asked.future.result(timeout=30)  # without giving way, it would wait for the prefetch's release
     assert not ahead.future.done()
@@ -302,16 +311,12 @@ def test_a_running_prefetch_gives_its_worker_up_to_what_somebody_waits_for(store
     (store.directory / "hold").unlink()
     assert ahead.future.result(timeout=30) == ahead.key and store.has(ahead.key)
     assert service_module._WAITED.value == 0
-    service.shutdown()
 
 
 @pytest.mark.integration
-def test_a_running_prefetch_somebody_starts_waiting_for_goes_on_instead_of_giving_way(store, synthetic):
+def test_a_running_prefetch_somebody_starts_waiting_for_goes_on_instead_of_giving_way(store, synthetic, held_prefetch):
     """It is what somebody waits for now: giving way would start it again from nothing."""
-    (store.directory / "hold").touch()
-    service = TrainingService(store, courteous_pool, job=service_jobs.courteous_job)
-    ahead = service.request(RunConfig(seed=1), synthetic, prefetch=True)  # holds the one worker until released
-    wait_for(lambda: (store.directory / "starts").exists())
+    service, ahead = held_prefetch
     claimed = service.request(RunConfig(seed=1), synthetic, "a")
     other = service.request(RunConfig(seed=2), synthetic, "b")  # somebody waits: a prefetch would give way now
     time.sleep(1)  # the held job checks every 0.05 s
@@ -320,4 +325,3 @@ def test_a_running_prefetch_somebody_starts_waiting_for_goes_on_instead_of_givin
     assert ahead.future.result(timeout=30) and other.future.result(timeout=30)
     assert (store.directory / "starts").read_text().count("started") == 1  # never started again
     assert service_module._WAITED.value == 0 and not store.claimed_path(ahead.key).exists()
-    service.shutdown()

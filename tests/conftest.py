@@ -125,8 +125,8 @@ class _Lent(Executor):
 def session_workers(backend: str) -> Executor:
     """The app's own workers for `backend` (service.process_pool), started once and lent to every
     service of the session that trains from this process: a TensorFlow worker takes 5-6 s of CPU
-    to import its engines, and a new one traces every model again. One
-    per backend and xdist worker: the cores are busy with the other xdist worker's."""
+    to import its engines, and a new one traces every model again. One per backend and xdist
+    worker: the cores are busy with the other xdist worker's."""
     if backend not in _pools or _pools[backend]._broken:
         _pools[backend] = process_pool(backend, workers=1)
     return _Lent(_pools[backend])

@@ -36,7 +36,7 @@ def exit_with_parent(parent: int) -> None:
 # it (400 MB), TensorFlow imports JAX where it is installed (TF Lite jits with it), Keras imports
 # pandas (to accept DataFrames) and matplotlib's pyplot (for its image gallery); each import guards
 # against its module missing. Measured on 2 cores: JAX and pandas took 1.8 s of a TensorFlow
-# worker's 8.5 s import, pyplot 0.6 s of the 5.0 s left
+# worker's 8.5 s import; pyplot 0.6 s more (python -X importtime)
 KEPT_OUT = {"tensorflow": ("jax", "pandas", "matplotlib"), "jax": ("tensorflow", "pandas", "matplotlib")}
 
 

@@ -4,14 +4,12 @@ process caches) and warm (the same session again), for the default view or a sma
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 import time
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from bench.serve import app_test
+from bench.serve import app_test, empty_cache
 
 PAGES = ("app_pages/reproduce.py", "app_pages/loss_surface.py", "app_pages/fixes.py", "app_pages/why.py")
 
@@ -31,8 +29,7 @@ def main() -> None:
     parser.add_argument("--subset", type=int, default=None, help="train_subset in the URL (default: all 60,000)")
     args = parser.parse_args()
     query = {name: str(value) for name, value in (("num_epochs", args.epochs), ("train_subset", args.subset)) if value}
-    with tempfile.TemporaryDirectory() as directory:
-        os.environ["EXPLAINER_CACHE_DIR"] = directory
+    with empty_cache():
         test = app_test(query, timeout_s=3600)
         for page in PAGES:
             cold = render_seconds(test, None if page == PAGES[0] else page)

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 import time
 
 import numpy as np
 import streamlit as st
 
-from bench.serve import app_test
+from bench.serve import app_test, empty_cache
 from explainer.config import RunConfig
 from explainer.data import load_mnist, prepare
 from explainer.findings import surface
@@ -52,7 +51,6 @@ def page_seconds(query: dict[str, str]) -> tuple[float, float, float]:
     while not runs.service().idle:  # the workers compute what one control away shows
         time.sleep(0.5)
     prefetched = timed(lambda: fresh.radio(key="surface_data").set_value("test").run())
-    runs.service().shutdown()  # its prefetch would go on writing into a cache about to be removed
     if fresh.exception:
         raise RuntimeError(fresh.exception[0].message)
     return first, change, prefetched
@@ -97,8 +95,7 @@ def main() -> None:
     print(f"speedup: {keras_seconds / grid_seconds:.0f}")
     print(f"max_relative_error: {error:.1e}")
     print(f"alpha_epoch_seconds: {timed(lambda: slicing.alpha_over_epoch(result, data, 1)):.2f}")
-    with tempfile.TemporaryDirectory() as directory:
-        os.environ["EXPLAINER_CACHE_DIR"] = directory
+    with empty_cache():
         query = {"num_epochs": str(args.page_epochs)} | ({"train_subset": str(args.page_subset)} if args.page_subset else {})
         first, change, prefetched = page_seconds(query)
     print(f"page_first_s: {first:.1f}")

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.testing.v1 import AppTest
 
 from explainer import cluster
+from ui import runs
 
 ROOT = Path(__file__).parents[1]
 SCRIPT_FINISHED = ForwardMsg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY
@@ -56,6 +58,18 @@ def app_test(query: dict[str, str], timeout_s: float) -> AppTest:
     test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout_s)
     test.query_params.update(query)
     return test
+
+
+@contextlib.contextmanager
+def empty_cache() -> Iterator[str]:
+    """A new cache directory for the app in this process, removed on exit once the app's service
+    has stopped: a prefetch still running would go on writing into it as it is removed."""
+    with tempfile.TemporaryDirectory() as directory:
+        os.environ["EXPLAINER_CACHE_DIR"] = directory
+        try:
+            yield directory
+        finally:
+            runs.service().shutdown()
 
 
 def free_port() -> int:

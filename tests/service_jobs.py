@@ -218,7 +218,7 @@ def what_a_started_worker_holds() -> dict[str, object]:
         "engines imported": all(name in sys.modules for name in ("tensorflow", "tf_keras", "keras")),
         "models traced": training.LOOPS["tensorflow"].compiled.cache_info().currsize,
         "kernels loaded": any(kernel.signatures for kernel in (plane_kernels._classify, plane_kernels._tiled)),
-        "kept out": [name for name in ("jax", "pandas", "matplotlib", "IPython", "scipy") if sys.modules.get(name, "") is None],
+        "kept out": [name for name in ("jax", "pandas", "matplotlib", "IPython") if sys.modules.get(name, "") is None],
     }
 
 

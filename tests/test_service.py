@@ -188,7 +188,7 @@ def test_a_workers_start_is_its_imports_only():
         "engines imported": True,
         "models traced": 0,
         "kernels loaded": False,
-        "kept out": ["jax", "pandas", "matplotlib", "IPython", "scipy"],
+        "kept out": ["jax", "pandas", "matplotlib", "IPython"],
     }
 
 

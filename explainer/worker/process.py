@@ -35,12 +35,14 @@ def exit_with_parent(parent: int) -> None:
 # what a backend's worker never needs, kept out of it: Keras 3 imports TensorFlow merely to seed
 # it (400 MB), TensorFlow imports JAX where it is installed (TF Lite jits with it), Keras imports
 # pandas (to accept DataFrames), matplotlib's pyplot (for its image gallery) and IPython (to tell
-# whether it runs in a notebook), TensorFlow's legacy Keras imports SciPy (for sparse inputs; JAX
-# needs it); each import guards against its module missing. Measured on 2 cores (python -X
-# importtime, medians of 8 starts): JAX and pandas took 1.8 s of a TensorFlow worker's 8.5 s
-# import, pyplot 0.6 s more; then IPython 0.45 s and SciPy 0.45 s of the remaining 4.7 s
+# whether it runs in a notebook); each import guards against its module missing. Measured on 2
+# cores (python -X importtime; IPython: medians of 8 starts): JAX and pandas took 1.8 s of a
+# TensorFlow worker's 8.5 s import, pyplot 0.6 s more, IPython 0.45 s of the remaining 4.7 s.
+# SciPy stays, though TensorFlow's legacy Keras imports it for nothing we use: numba's BLAS calls in
+# the compiled kernels find their functions through it (without it: "Fatal Python error: BLAS
+# wrapper returned with an error")
 KEPT_OUT = {
-    "tensorflow": ("jax", "pandas", "matplotlib", "IPython", "scipy"),
+    "tensorflow": ("jax", "pandas", "matplotlib", "IPython"),
     "jax": ("tensorflow", "pandas", "matplotlib", "IPython"),
 }
 

@@ -1,0 +1,83 @@
+"""The server's start (ui/boot.py): a cold host trains the landing page's answer before anybody
+comes; a warm one starts no worker; nothing at the start keeps the server from starting."""
+
+import asyncio
+import logging
+import time
+
+import pytest
+import service_jobs
+from conftest import session_workers
+
+from bench.serve import streamlit_server
+from explainer.data import MnistUnavailable
+from explainer.findings import answer
+from explainer.service import TrainingService
+from explainer.store.cache import RunStore, run_key
+from explainer.view import View
+from ui import boot, runs
+
+pytestmark = pytest.mark.integration
+
+
+def start_the_server() -> None:
+    """What the server runs before its first visitor: the lifespan's start."""
+
+    async def started():
+        async with boot.lifespan(None):
+            pass
+
+    asyncio.run(started())
+
+
+@pytest.fixture
+def source(monkeypatch, tmp_path):
+    """The app's service and data for this test only; set with `source(service=..., mnist=...)`."""
+    monkeypatch.setenv("EXPLAINER_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(runs, "_services", {})
+    return lambda **kwargs: monkeypatch.setattr(runs, "SOURCE", runs.Source(**kwargs))
+
+
+def test_a_cold_server_trains_the_landing_answer_before_anybody_visits(mnist, tmp_path):
+    store, first = RunStore(tmp_path), run_key(answer.runs_needed(View())[0], mnist.fingerprint)
+    with streamlit_server({"EXPLAINER_CACHE_DIR": str(tmp_path)}):
+        deadline = time.monotonic() + 180
+        while not store.has(first):
+            assert time.monotonic() < deadline, "nobody came, and the landing answer's first run was not trained"
+            time.sleep(0.5)
+
+
+def test_a_warm_host_starts_no_worker_and_queues_nothing(source, synthetic, tmp_path):
+    jobs = {"job": service_jobs.train_synthetic, "derive": service_jobs.derive_synthetic}
+    service = TrainingService(RunStore(tmp_path), session_workers, **jobs)
+    source(service=lambda store: service, mnist=lambda: synthetic)
+    start_the_server()  # cold: the landing answer is queued ahead, and trained
+    deadline = time.monotonic() + 300
+    while not service.idle:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    needed = answer.runs_needed(View())
+    assert all(service.store.has(run_key(config, synthetic.fingerprint)) for config in needed)
+    submitted = service.submitted
+    start_the_server()  # warm
+    assert service.idle and service.submitted == submitted
+
+
+def failing_service(store):
+    raise OSError("the cache directory cannot be created")
+
+
+def unavailable():
+    raise MnistUnavailable("MNIST_NPZ names a file that does not exist")
+
+
+@pytest.mark.parametrize("broken", ["service", "mnist"])
+def test_the_server_starts_whatever_its_start_cannot_do(broken, source, caplog):
+    if broken == "service":
+        source(service=failing_service)
+    else:
+        source(mnist=unavailable)
+    with caplog.at_level(logging.WARNING, logger=boot.__name__):
+        start_the_server()
+    said = "the landing answer could not be queued at start: the cache directory cannot be created"
+    assert caplog.messages == ([said] if broken == "service" else [])

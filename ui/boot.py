@@ -1,0 +1,34 @@
+"""The server's start (st.App's lifespan: `streamlit run app.py` serves app.py's `app`): before
+the first visitor comes, the landing page's answer is queued ahead (as prefetch) when the store
+lacks it, so that a cold host's workers import their backend and train while the first visitor's
+page loads (bench_load's cold_first_sentence_s: the README gives it before and after)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from explainer.data import MnistUnavailable
+from explainer.findings import answer
+from explainer.view import View
+from ui import runs
+
+
+def queue_landing_answer() -> None:
+    """The default link's answer as prefetch: nothing when the store has it (a warm host starts
+    no worker); a visitor who asks for it joins it, and it gives way to whatever else a visitor
+    waits for."""
+    with contextlib.suppress(MnistUnavailable):  # the page says what is wrong, to whoever comes
+        data = runs.SOURCE.mnist()
+        for config in answer.runs_needed(View()):
+            runs.service().request(config, data, prefetch=True)
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app):
+    try:  # in a thread: a cluster's client must not be made inside the server's event loop
+        await asyncio.to_thread(queue_landing_answer)
+    except Exception as error:  # a head start only: the server starts anyway, and a page says what is wrong
+        logging.getLogger(__name__).warning("the landing answer could not be queued at start: %s", error)
+    yield

@@ -219,6 +219,7 @@ def what_a_started_worker_holds() -> dict[str, object]:
         "models traced": training.LOOPS["tensorflow"].compiled.cache_info().currsize,
         "kernels loaded": any(kernel.signatures for kernel in (plane_kernels._classify, plane_kernels._tiled)),
         "kept out": [name for name in ("jax", "pandas", "matplotlib", "IPython") if sys.modules.get(name, "") is None],
+        "niceness above its parent's": os.getpriority(os.PRIO_PROCESS, 0) - os.getpriority(os.PRIO_PROCESS, os.getppid()),
     }
 
 

@@ -1,5 +1,5 @@
 """The shared demo as its visitors meet it: the app served as the container serves it
-(deploy/serve.py), in Chromium. Prints `name: value` lines:
+(deploy/serve.sh), in Chromium. Prints `name: value` lines:
 
 warm_all_s           `python -m explainer warm --all` into the cache (only when it was not warm)
 cache_mb             the warm cache's size on disk
@@ -102,7 +102,7 @@ def new_tab(browser):
 
 
 def warm_figures(browser, cache: str) -> None:
-    with streamlit_server({"EXPLAINER_CACHE_DIR": cache}, preloaded=True) as (url, _):
+    with streamlit_server({"EXPLAINER_CACHE_DIR": cache}) as (url, _):
         page, runs = new_tab(browser)
         for name, (_, last) in PAGES.items():
             seconds = first_visit(page, runs, functools.partial(open_page, page, url, name), last)
@@ -124,7 +124,7 @@ def warm_figures(browser, cache: str) -> None:
 
 
 def cold_figures(browser) -> None:
-    with tempfile.TemporaryDirectory() as empty, streamlit_server({"EXPLAINER_CACHE_DIR": empty}, preloaded=True) as (url, _):
+    with tempfile.TemporaryDirectory() as empty, streamlit_server({"EXPLAINER_CACHE_DIR": empty}) as (url, _):
         page, _ = new_tab(browser)
         started = time.perf_counter()
         page.goto(url)

@@ -90,12 +90,10 @@ def healthy(url: str, seconds: float = 60) -> bool:
 
 
 @contextlib.contextmanager
-def streamlit_server(env: dict[str, str] | None = None, preloaded: bool = False) -> Iterator[tuple[str, int]]:
-    """(url, pid) of a healthy server, stopped on exit; RuntimeError if it never gets healthy.
-    `preloaded`: started as the container starts it (deploy/serve.py), the pages' imports done."""
+def streamlit_server(env: dict[str, str] | None = None) -> Iterator[tuple[str, int]]:
+    """(url, pid) of a healthy server, stopped on exit; RuntimeError if it never gets healthy."""
     port = free_port()
-    streamlit = ["deploy/serve.py"] if preloaded else ["-m", "streamlit"]
-    command = [sys.executable, *streamlit, "run", "app.py", "--server.headless", "true"]
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
     command += ["--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
     process = subprocess.Popen(
         command, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

@@ -19,7 +19,7 @@ PARENT_POLL_SECONDS = 1.0
 # how much lower a worker's CPU priority is than its server's: a page's script run takes a core
 # before training does, and training takes every core the server leaves idle. Measured on 2 cores,
 # a cold host's first visitor (bench_demo's cold figures): the page's first paint 2.4-2.5 s while
-# the workers imported TensorFlow at the same priority, 1.8-1.9 s at this one
+# the workers imported TensorFlow at the same priority, 1.8-2.1 s at this one
 WORKER_NICENESS = 10
 
 

@@ -6,7 +6,8 @@ compiled kernels, the caller never does (see InWorker). Runs wait in one queue, 
 and start only when a worker is free, so a small run is never stuck behind a long one; runs
 nobody waits for any more (their sessions left) are dropped before they start. A pool is
 retired after a bounded number of runs, so that whatever a worker keeps goes back to the system
-with it; a pool whose worker died is replaced on the next request.
+with it: its successor starts beside it, and it serves until the successor's workers are up; a
+pool whose worker died is replaced on the next request.
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ WORKERS_VARIABLE = "EXPLAINER_WORKERS"
 # runs each worker of a pool serves before the pool is replaced, so that whatever a worker keeps
 # goes back to the system. Measured on one TensorFlow worker training the sidebar's distinct
 # configurations: 0.98 GB at start, 1.35 GB after 25-50 runs, 1.47 after 100, 1.73 after 200
-# (each new architecture keeps its traces). A new pool costs the run that waits for it ~6 s
-# (TensorFlow imported, first traces), so it is not replaced more often.
+# (each new architecture keeps its traces). A new pool's start (TensorFlow imported, then an
+# engine's first traces) costs ~6 s of CPU, so it is not replaced more often. Derived results do
+# not count: they leave nothing (measured: one worker at 810-821 MB from its 10th to its 120th
+# loss surface)
 RUNS_PER_WORKER = 50
 # SGD steps one session may have waiting (not yet started) at once: three views' worth at the
 # largest run length the sidebar allows, so a visitor who clicks faster than runs train is told
@@ -167,7 +170,8 @@ class _Waiting:
 @dataclasses.dataclass
 class _Pool:
     executor: Executor
-    submitted: int = 0
+    runs: int = 0
+    starts: list[Future] = dataclasses.field(default_factory=list)  # one per worker, done once it is up
 
 
 class TrainingService:
@@ -203,6 +207,7 @@ class TrainingService:
         self._prefetching = 0  # of the running, those nobody waited for when they started
         self._waited = 0  # this service's share of the shared count (_WAITED)
         self._pools: dict[str, _Pool] = {}
+        self._successors: dict[str, _Pool] = {}  # starting, to take over from a pool that served its runs
         self._stopped = False
         self.pools_started = 0
         self.submitted = 0  # jobs handed to a pool by this service, in all
@@ -275,22 +280,21 @@ class TrainingService:
         with self._lock:
             return sum(w.steps for w in self._waiting.values() if not w.started and session in w.sessions)
 
-    def submit(self, function: Callable, *args, backend: str = "tensorflow") -> Future:
-        """Run `function(*args)` on the backend's pool now, outside the queue, replacing the pool
-        when it has served its runs or is broken (a worker died); the pool it replaces finishes
-        its queue, then exits. Whatever goes wrong while submitting comes back as the future's
-        exception."""
+    def submit(self, function: Callable, *args, backend: str = "tensorflow", run: bool = True) -> Future:
+        """Run `function(*args)` on the backend's pool now, outside the queue; `run`: whether it
+        counts toward the pool's runs. A pool that has served its runs goes on while its successor
+        starts (nobody waits for a pool's start); a broken one (a worker died) is replaced at once.
+        A replaced pool finishes its queue, then exits. Whatever goes wrong while submitting comes
+        back as the future's exception."""
         with self._lock:
             try:
-                pool = self._pools.get(backend)
-                if pool is None or pool.submitted >= self.runs_per_pool:
-                    pool = self._replace_pool(backend)
+                pool = self._pool(backend)
                 try:
                     future = pool.executor.submit(function, *args)
                 except (BrokenExecutor, RuntimeError):  # RuntimeError: shut down by someone else
                     pool = self._replace_pool(backend)
                     future = pool.executor.submit(function, *args)
-                pool.submitted += 1
+                pool.runs += run
                 self.submitted += 1
             except Exception as error:
                 future = Future()
@@ -312,7 +316,7 @@ class TrainingService:
                 if not waiting.started:  # never to start: a running one leaves in its callback
                     del self._waiting[key]
             self._recount()
-            pools, self._pools = list(self._pools.values()), {}
+            pools, self._pools, self._successors = [*self._pools.values(), *self._successors.values()], {}, {}
         for pool in pools:  # without the lock: a run finishing meanwhile takes it in its callback
             pool.executor.shutdown(wait=True, cancel_futures=True)
 
@@ -341,7 +345,7 @@ class TrainingService:
                 self._running += 1
                 self._prefetching += waiting.prefetch
                 call = (AS_PREFETCH, waiting.function) if waiting.prefetch else (waiting.function,)
-                future = self.submit(*call, waiting.job, backend=waiting.backend)
+                future = self.submit(*call, waiting.job, backend=waiting.backend, run=isinstance(waiting.job, Job))
                 future.add_done_callback(lambda done, key=key: self._finished(key, done))
 
     def _finished(self, key: str, done: Future) -> None:
@@ -375,12 +379,39 @@ class TrainingService:
             _WAITED.value += waited - self._waited
         self._waited = waited
 
-    def _replace_pool(self, backend: str) -> _Pool:
-        retired, pool = self._pools.get(backend), _Pool(self._factory(backend))
-        self._pools[backend] = pool
+    def _pool(self, backend: str) -> _Pool:
+        """The backend's pool to submit to. One that has served its runs gets a successor, which
+        takes over once its workers are up."""
+        pool = self._pools.get(backend)
+        if pool is None:
+            return self._replace_pool(backend)
+        if pool.runs >= self.runs_per_pool and backend not in self._successors:
+            self._start_successor(backend)
+        return self._pools[backend]  # the successor, if its workers were up at once
+
+    def _started_pool(self, backend: str) -> _Pool:
+        """A new pool with every worker starting now (one first job each): none waits to import its
+        backend later."""
+        pool = _Pool(self._factory(backend))
+        pool.starts = [pool.executor.submit(os.getpid) for _ in range(self._capacity)]
         self.pools_started += 1
-        for _ in range(self._capacity):  # start every worker now: none waits to import its backend later
-            pool.executor.submit(os.getpid)
+        return pool
+
+    def _replace_pool(self, backend: str) -> _Pool:
+        retired = self._pools.pop(backend, None)
+        pool = self._pools[backend] = self._successors.pop(backend, None) or self._started_pool(backend)
         if retired is not None:
             retired.executor.shutdown(wait=False)
         return pool
+
+    def _start_successor(self, backend: str) -> None:
+        """Start the backend's next pool; it takes over once its workers' first jobs are done."""
+        successor = self._successors[backend] = self._started_pool(backend)
+
+        def take_over(_) -> None:
+            with self._lock:
+                if self._successors.get(backend) is successor and all(start.done() for start in successor.starts):
+                    self._replace_pool(backend)
+
+        for start in successor.starts:
+            start.add_done_callback(take_over)

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import threadpoolctl
 
 from explainer.config import RunConfig
 from explainer.data import Mnist, prepare, read_mnist
@@ -106,6 +107,17 @@ def pid_job(job: Job) -> int:
     """Stores a result and answers which process ran it."""
     job.store.store(job.key, fake_result(job.config))
     return os.getpid()
+
+
+def pid_derived(job) -> int:
+    """A derived result that answers which process computed it."""
+    return os.getpid()
+
+
+def start_when_present(path: str) -> None:
+    """A worker's start that waits until `path` exists."""
+    while not os.path.exists(path):
+        time.sleep(0.05)
 
 
 def held_job(job: Job) -> str:
@@ -220,6 +232,8 @@ def what_a_started_worker_holds() -> dict[str, object]:
         "kernels loaded": any(kernel.signatures for kernel in (plane_kernels._classify, plane_kernels._tiled)),
         "kept out": [name for name in ("jax", "pandas", "matplotlib", "IPython") if sys.modules.get(name, "") is None],
         "niceness above its parent's": os.getpriority(os.PRIO_PROCESS, 0) - os.getpriority(os.PRIO_PROCESS, os.getppid()),
+        "BLAS libraries": len(threadpoolctl.threadpool_info()),
+        "threads of each": sorted({library["num_threads"] for library in threadpoolctl.threadpool_info()}),
     }
 
 

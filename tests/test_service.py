@@ -21,6 +21,7 @@ from explainer import service as service_module
 from explainer.config import RunConfig
 from explainer.service import TrainingService, failure, worker_count
 from explainer.store.cache import RunStore
+from explainer.store.derived import StepQuality
 from explainer.worker import process
 from ui import runs
 
@@ -80,12 +81,40 @@ def test_two_processes_on_one_store_train_a_key_once(tmp_path):
 
 
 @pytest.mark.integration
-def test_pools_are_replaced_after_their_runs_and_exit(store, synthetic):
-    service = TrainingService(store, one_process, runs_per_pool=2, job=service_jobs.pid_job)
-    pids = [service.request(RunConfig(seed=seed), synthetic).future.result(timeout=120) for seed in range(4)]
-    assert pids[0] == pids[1] != pids[2] == pids[3] and service.pools_started == 2
-    wait_for(lambda: not psutil.pid_exists(pids[0]))  # the retired worker gave its memory back
-    service.shutdown()
+def test_a_pool_that_served_its_runs_serves_until_its_successor_is_up_then_exits(store, synthetic, tmp_path):
+    """Nobody waits for a pool's start (a TensorFlow worker's takes seconds): the next pool starts
+    beside the one that served its runs, which goes on serving until then."""
+    gate = tmp_path / "workers may start"
+    gate.touch()
+
+    def gated_process(backend: str) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context("spawn")
+        return ProcessPoolExecutor(1, mp_context=context, initializer=service_jobs.start_when_present, initargs=(str(gate),))
+
+    service = TrainingService(store, gated_process, runs_per_pool=2, job=service_jobs.pid_job)
+    try:
+        pids = [service.request(RunConfig(seed=seed), synthetic).future.result(timeout=120) for seed in range(2)]
+        gate.unlink()  # the next pool's worker cannot start
+        pids += [service.request(RunConfig(seed=seed), synthetic).future.result(timeout=60) for seed in range(2, 5)]
+        assert set(pids) == {pids[0]} and service.pools_started == 2
+        gate.touch()
+        wait_for(lambda: not psutil.pid_exists(pids[0]))  # retired once its successor was up: its memory given back
+        assert service.request(RunConfig(seed=5), synthetic).future.result(timeout=60) != pids[0]
+        assert service.pools_started == 2
+    finally:
+        gate.touch()
+        service.shutdown()
+
+
+@pytest.mark.integration
+def test_derived_results_do_not_use_up_a_pools_runs(store, synthetic):
+    """A pool is replaced for what training leaves in its workers; a derived result leaves nothing."""
+    service = TrainingService(store, one_process, runs_per_pool=1, derive=service_jobs.pid_derived)
+    try:
+        futures = [service.derive(StepQuality(RunConfig(seed=seed)), synthetic)[1] for seed in range(3)]
+        assert len({future.result(timeout=120) for future in futures}) == 1 and service.pools_started == 1
+    finally:
+        service.shutdown()
 
 
 @pytest.mark.integration
@@ -194,7 +223,8 @@ def test_a_worker_started_by_a_page_never_runs_the_app(store, synthetic, monkeyp
 def test_a_workers_start_is_its_imports_only():
     """The first job, which a visitor usually waits for, waits for nothing but the imports: no
     engine's first traces, no compiled kernels (8 s to compile on a fresh clone), nothing it never
-    needs; and the worker leaves the cores to the server's script runs first."""
+    needs; and the worker leaves the cores to the server's script runs first, and the other
+    worker's its own (NumPy's and SciPy's BLAS on one thread)."""
     with service_module.process_pool("tensorflow", workers=1) as pool:
         held = pool.submit(service_jobs.what_a_started_worker_holds).result(timeout=120)
     assert held == {
@@ -203,6 +233,8 @@ def test_a_workers_start_is_its_imports_only():
         "kernels loaded": False,
         "kept out": ["jax", "pandas", "matplotlib", "IPython"],
         "niceness above its parent's": min(process.WORKER_NICENESS, 19 - os.getpriority(os.PRIO_PROCESS, 0)),
+        "BLAS libraries": 2,
+        "threads of each": [1],
     }
 
 

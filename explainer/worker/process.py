@@ -8,6 +8,8 @@ import sys
 import threading
 import time
 
+import threadpoolctl
+
 from explainer.engines import ENGINES
 from explainer.worker import courtesy
 from explainer.worker.model import import_engine
@@ -88,3 +90,8 @@ def start(backend: str, parent: int, waited) -> None:
 
         tf.config.threading.set_intra_op_parallelism_threads(1)
         tf.config.threading.set_inter_op_parallelism_threads(1)
+    # one BLAS thread too (NumPy's and SciPy's OpenBLAS, which the kernels call; both are loaded by
+    # now): an OpenBLAS thread spins for a while after each call, on the core the other worker
+    # needs. Measured on 2 cores, the loss-surface page's two surfaces in two workers at once: 3.1
+    # and 3.3 s with two BLAS threads each, 1.0 and 1.2 s with one (0.7 s each alone, either way)
+    threadpoolctl.threadpool_limits(1, user_api="blas")

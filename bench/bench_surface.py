@@ -5,9 +5,10 @@ speedup              against Keras evaluating the model point by point, extrapol
 max_relative_error   the largest relative gap to Keras at the sampled points (goal <= 1e-6)
 alpha_epoch_seconds  step quality for every step of epoch 1 (goal <= 1)
 page_first_s         the loss-surface page's first appearance in a fresh process, its runs cached (AppTest)
-control_change_s     a change of one control on that page, right away (goal <= 2); medians of --arrivals
+control_change_s     a change of one control on that page, right away (goal <= 2)
 control_change_each_s  the control change at each arrival
 control_change_after_prefetch_s  the same once idle workers have computed what one control away shows
+The page's figures are medians over --arrivals fresh arrivals.
 """
 
 from __future__ import annotations
@@ -58,11 +59,16 @@ def page_seconds(query: dict[str, str], arrivals: int) -> list[tuple[float, floa
     return [arrival(query, shown) for _ in range(arrivals)]
 
 
+def workers_idle() -> None:
+    """Wait while the workers compute what one control away shows."""
+    while not runs.service().idle:
+        time.sleep(0.5)
+
+
 def arrival(query: dict[str, str], shown: set[str]) -> tuple[float, float, float]:
     """One arrival on the page as the first visitor of a fresh process, with nothing derived
     stored but the results `shown`, then the control changes."""
-    while not runs.service().idle:  # the workers compute what one control away shows
-        time.sleep(0.5)
+    workers_idle()
     for stored in (RunStore.default().directory / "derived").glob("derived-*.npz"):
         if stored.stem not in shown:
             stored.unlink()
@@ -72,8 +78,7 @@ def arrival(query: dict[str, str], shown: set[str]) -> tuple[float, float, float
     fresh.run()
     first = timed(lambda: fresh.switch_page("app_pages/loss_surface.py").run())
     change = timed(lambda: fresh.radio(key="surface_direction").set_value("fullbatch").run())
-    while not runs.service().idle:
-        time.sleep(0.5)
+    workers_idle()
     prefetched = timed(lambda: fresh.radio(key="surface_data").set_value("test").run())
     if fresh.exception:
         raise RuntimeError(fresh.exception[0].message)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -25,15 +26,16 @@ def download_mnist() -> None:
 class DeviceData:
     """A run's data in a backend's arrays: `train`, `test` and `first_batch` (the first
     FIRST_BATCH training images, file order) are (uint8 images, one-hot labels, shift, scale):
-    the loops scale each batch as `scaled` does. The test images scaled, as the backend's array
-    for predict and as NumPy for the logits."""
+    the loops scale each batch as `scaled` does. `scaled_test()` gives the test images scaled, as
+    the backend's array for predict and as NumPy with their one-hot labels for the logits; made
+    when a run first needs them, at its end, so that its first progress report does not wait for
+    them (0.15 s), then kept."""
 
     n_train: int
     train: tuple
     test: tuple
     first_batch: tuple
-    test_inputs: object
-    test_arrays: tuple[np.ndarray, np.ndarray]
+    scaled_test: Callable[[], tuple[object, tuple[np.ndarray, np.ndarray]]]
 
 
 def device_data(mnist: Mnist, config: RunConfig, put: Callable[[np.ndarray], object]) -> DeviceData:
@@ -42,12 +44,16 @@ def device_data(mnist: Mnist, config: RunConfig, put: Callable[[np.ndarray], obj
     shift, scale = (put(array) for array in scaling(mnist, config))
     eye = np.eye(10, dtype=np.float32)
     images, labels = mnist.x_train[: config.train_subset], eye[mnist.y_train[: config.train_subset]]
-    x_test = scaled(mnist.x_test, *scaling(mnist, config))
+
+    @functools.cache
+    def scaled_test() -> tuple[object, tuple[np.ndarray, np.ndarray]]:
+        x_test = scaled(mnist.x_test, *scaling(mnist, config))
+        return put(x_test), (x_test, eye[mnist.y_test])
+
     return DeviceData(
         n_train=len(images),
         train=(put(images), put(labels), shift, scale),
         test=(put(mnist.x_test), put(eye[mnist.y_test]), shift, scale),
         first_batch=(put(images[:FIRST_BATCH]), put(labels[:FIRST_BATCH]), shift, scale),
-        test_inputs=put(x_test),
-        test_arrays=(x_test, eye[mnist.y_test]),
+        scaled_test=scaled_test,
     )

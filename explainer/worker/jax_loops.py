@@ -13,7 +13,7 @@ import numpy as np
 
 from explainer.config import RunConfig
 from explainer.run import PREDICT_BATCH
-from explainer.worker.model import build_model, import_engine, initial_weights
+from explainer.worker.model import build_model, build_training_state, import_engine, initial_weights
 
 STEPS_PER_CALL = 375  # as many as TensorFlow's loops run per call: progress comes as often
 
@@ -40,8 +40,7 @@ class Loops:
 
         self.model = model = build_model(config)
         self._batch_size = config.batch_size
-        sample = np.zeros((config.batch_size, 28, 28), np.float32), np.zeros((config.batch_size, 10), np.float32)
-        model._symbolic_build(data_batch=sample)  # builds the optimizer's and the metrics' variables, as fit does
+        build_training_state(model, config)
 
         def scan(step: Callable, state, x, y, shift, scale, batches):
             def body(state, batch):

@@ -124,10 +124,10 @@ def _per_step(running_mean: np.ndarray, batch_sizes: np.ndarray) -> np.ndarray:
 
 
 def _final_accuracies(loops, data: DeviceData) -> tuple[float, float]:
-    x_test, y_test = data.test_arrays
+    test_inputs, (x_test, y_test) = data.scaled_test()
     labels = y_test.argmax(axis=1)
     # the tensor already made, not the array: predict would copy 31 MB into TensorFlow every run
-    outputs = loops.predict(data.test_inputs)
+    outputs = loops.predict(test_inputs)
     kernel, bias = loops.model.layers[-1].get_weights()
     with np.errstate(over="ignore", invalid="ignore"):  # weights near float32's edge (the divergence sweep's)
         logits = x_test.reshape(len(x_test), -1) @ kernel + bias

@@ -1,6 +1,5 @@
 """The answer first, each sentence measured; then the question re-run on three engines beside its numbers."""
 
-import pandas as pd
 import streamlit as st
 
 from explainer import gate, plan
@@ -10,7 +9,7 @@ from explainer.reader import charts, question
 from explainer.reader.labels import NAMES, describe, figure
 from explainer.view import SWEEP_EPOCHS, SWEEP_LEARNING_RATES, format_learning_rates
 from ui.figures import chart
-from ui.measured import SENTENCES, answer, prefetch_neighbours
+from ui.measured import SENTENCES, answer, histories, prefetch_neighbours
 from ui.notices import inert
 from ui.pages import link_next, showing
 from ui.runs import results
@@ -44,7 +43,7 @@ for column, engine in zip(st.columns(len(ENGINES)), ENGINES):
     column.markdown(reproduction.engine_sentence(comparison, low))
 
 reported = question.reported_for(view.config, view.learning_rates)
-rows = reproduction.epoch_rows(runs, reported)
+rows, csv = histories(view)
 for column, split in zip(st.columns(len(charts.SPLITS)), charts.SPLITS):
     chart(column, (view, split), charts.epoch_chart, rows, "loss", split, log_scale=True)
 st.caption(
@@ -54,7 +53,7 @@ st.caption(
 for column, split in zip(st.columns(len(charts.SPLITS)), charts.SPLITS):
     chart(column, (view, split), charts.epoch_chart, rows, "accuracy", split)
 st.caption("The accuracy Keras reports per epoch: the same loss, three different accuracies.")
-st.download_button("Download the histories (CSV)", pd.DataFrame(rows).to_csv(index=False), "histories.csv", "text/csv")
+st.download_button("Download the histories (CSV)", csv, "histories.csv", "text/csv")
 
 st.header("Learning-rate sweep")
 with st.form("sweep"):

@@ -1,6 +1,6 @@
 """The house rules that the code's shape can show: explainer/ imports form a DAG, never
 Streamlit and never an explainer module inside a function; nothing outside explainer/worker/
-imports it; the server side never names TensorFlow or Keras."""
+imports it; the server side never names TensorFlow or Keras; no page draws by Streamlit's magic."""
 
 import ast
 from graphlib import CycleError, TopologicalSorter
@@ -88,11 +88,31 @@ def test_the_server_side_never_names_tensorflow_or_keras():
     assert names == []
 
 
+def drawn_by_magic(path: Path) -> list[int]:
+    """Lines of the statements Streamlit's magic would draw: bare expressions other than calls,
+    the module's docstring aside."""
+    tree = ast.parse(path.read_text())
+    docstring = tree.body[:1] if ast.get_docstring(tree) is not None else []
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Expr) and not isinstance(node.value, ast.Call | ast.Await) and node not in docstring
+    ]
+
+
+def test_no_page_draws_by_magic():
+    """Streamlit's magic is off (.streamlit/config.toml): a page's bare expression would draw nothing."""
+    pages = [ROOT / "app.py", *(ROOT / "app_pages").glob("*.py")]
+    assert [f"{path.name}:{line}" for path in pages for line in drawn_by_magic(path)] == []
+
+
 def test_the_checks_see_what_they_look_for(tmp_path):
-    """The walker finds a nested import and a cycle when there is one (so the tests above can fail)."""
+    """The walkers find a nested import, a bare expression, and a cycle when there is one (so the
+    tests above can fail)."""
     sample = tmp_path / "sample.py"
-    sample.write_text("import explainer.config\n\ndef f():\n    from explainer import view\n")
+    sample.write_text('"""Doc."""\nimport explainer.config\n\ndef f():\n    from explainer import view\n"drawn"\nf()\n')
     assert imports(sample) == [("explainer.config", False), ("explainer.view", True)]
+    assert drawn_by_magic(sample) == [6]
     try:
         list(TopologicalSorter({"a": {"b"}, "b": {"a"}}).static_order())
     except CycleError:

@@ -14,7 +14,7 @@ import streamlit as st
 # in the spec's datasets, which st.vega_lite_chart sends as they are
 from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
-from ui.runs import where
+from ui.runs import RECORDS, where
 
 SPECS = 256  # specs kept per process: a view's pages draw about 20; a loss plane's is the largest, 0.6 MB
 
@@ -27,7 +27,7 @@ def chart(container, key: tuple[Hashable, ...], build: Callable[..., alt.TopLeve
     container.vega_lite_chart(spec=_spec((*where(), build.__name__, *key), build, args, kwargs))
 
 
-@st.cache_resource(show_spinner=False, max_entries=SPECS)
+@st.cache_resource(show_spinner=False, max_entries=SPECS, hash_funcs=RECORDS)
 def _spec(key: tuple, _build: Callable[..., alt.TopLevelMixin], _args: tuple, _kwargs: dict) -> dict:
     # underscored arguments are not hashed: `key` stands for them
     spec = _convert_altair_to_vega_lite_spec(_build(*_args, **_kwargs))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import pandas as pd
 import streamlit as st
 
 from explainer import notebook, plan
@@ -14,12 +15,14 @@ from explainer.findings import divergence, surface
 from explainer.findings.answer import SATURATION_SENTENCE, SENTENCES, Claim, claim, early_claim, saturation_run, sentence_runs
 from explainer.findings.answer import runs_needed as answer_runs
 from explainer.findings.mechanism import Mechanism
+from explainer.findings.reproduction import epoch_rows
 from explainer.findings.verdicts import FixOutcome, outcomes
 from explainer.fixes import base_config
+from explainer.reader import question
 from explainer.reader.labels import NAMES
 from explainer.store.derived import MechanismMeasured, Saturation, StepQuality, Surface
 from explainer.view import View
-from ui.runs import ask, derived, first_report, load, prefetch, results, where
+from ui.runs import RECORDS, ask, derived, first_report, load, prefetch, results, where
 
 VIEWS_KEPT = 64  # views whose page data one process keeps
 
@@ -42,15 +45,29 @@ def answer(view: View) -> Iterator[tuple[int, Claim]]:
         yield index, _claim(index, view, saturated, where())
 
 
-@st.cache_resource(show_spinner=False, max_entries=SENTENCES * VIEWS_KEPT)
+@st.cache_resource(show_spinner=False, max_entries=SENTENCES * VIEWS_KEPT, hash_funcs=RECORDS)
 def _claim(index: int, view: View, saturated: float | None, source: tuple[str, str]) -> Claim:
     return claim(index, view, {config: load(config) for config in sentence_runs(view)[index]}, saturated)
 
 
-@st.cache_resource(show_spinner=False, max_entries=VIEWS_KEPT)
+@st.cache_resource(show_spinner=False, max_entries=VIEWS_KEPT, hash_funcs=RECORDS)
 def notebook_file(view: View) -> str:
     """The view as a Jupyter notebook's file (explainer/notebook.py), made once per view."""
     return notebook.text(view)
+
+
+def histories(view: View) -> tuple[list[dict], str]:
+    """The reproduction's loss and accuracy per epoch of every run, beside the question's own
+    numbers where it reported them: rows for the charts, and the same rows as CSV. Its runs must
+    be trained (the page has asked for them with `results`)."""
+    return _histories(view, where())
+
+
+@st.cache_resource(show_spinner=False, max_entries=VIEWS_KEPT, hash_funcs=RECORDS)
+def _histories(view: View, source: tuple[str, str]) -> tuple[list[dict], str]:
+    reported = question.reported_for(view.config, view.learning_rates)
+    rows = epoch_rows([load(config) for config in plan.reproduce_runs(view)], reported)
+    return rows, pd.DataFrame(rows).to_csv(index=False)
 
 
 def divergence_sweep(view: View) -> divergence.Sweep:
@@ -73,7 +90,7 @@ def fix_outcomes(view: View) -> list[FixOutcome]:
     return _fix_outcomes(view, where())
 
 
-@st.cache_resource(show_spinner=False, max_entries=VIEWS_KEPT)
+@st.cache_resource(show_spinner=False, max_entries=VIEWS_KEPT, hash_funcs=RECORDS)
 def _fix_outcomes(view: View, source: tuple[str, str]) -> list[FixOutcome]:
     base = base_config(view.config)
     runs = {config: load(config) for config in plan.fix_runs(view)}
@@ -105,7 +122,7 @@ def prefetch_neighbours(view: View) -> None:
     prefetch(configs=_neighbour_runs(view))
 
 
-@st.cache_resource(show_spinner=False, max_entries=VIEWS_KEPT)
+@st.cache_resource(show_spinner=False, max_entries=VIEWS_KEPT, hash_funcs=RECORDS)
 def _neighbour_runs(view: View) -> list[RunConfig]:
     """Planned once per view: a hundred configurations, each built and validated."""
     return [config for near in plan.neighbours(view) for config in answer_runs(near) + plan.reproduce_runs(near)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import functools
+import pickle
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from explainer.service import Run, TrainingService, failure
 from explainer.store.cache import RunStore, cache_dir, run_key
 from explainer.store.derived import Derivation
 from explainer.store.derived import load as load_derived
+from explainer.view import View
 from ui.notices import inert
 
 POLL_SECONDS = 0.3
@@ -71,6 +73,13 @@ def where() -> tuple[str, str]:
     """The store and the data a page's results come from: part of every per-process cache key
     of what a page shows, so that another store or data set never shares an entry."""
     return str(service().store.directory), SOURCE.mnist().fingerprint
+
+
+# how the per-process caches of what pages show hash the records in their keys (st.cache_resource's
+# hash_funcs): Streamlit hashes a dataclass through dataclasses.asdict, 0.26 ms for a View, and a
+# page asks those caches about 20 times; pickled, 7 us. Unequal records never pickle alike, so no
+# view is ever given another's entry
+RECORDS = {View: pickle.dumps, RunConfig: pickle.dumps, surface.SurfaceRequest: pickle.dumps}
 
 
 def mnist() -> Mnist:

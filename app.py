@@ -3,10 +3,10 @@ server's start (`app`).
 
 Streamlit runs this file as __main__ for every visit. `streamlit run app.py` also imports it, as
 `app`, to find the server it serves (st.App: its lifespan runs before the first visitor comes, see
-ui/boot.py). A worker process spawned while a visit's script runs imports it again as __mp_main__
-(multiprocessing's spawn re-imports its parent's main module), where it must neither draw nor
-import the UI (measured: 125 MB and 1.6 s more per worker, and a sidebar drawn in bare mode with
-hundreds of warnings)."""
+ui/boot.py). A worker process imports it again as __mp_main__ (multiprocessing's spawn re-imports
+its parent's main module, which every visit's script run and the server's start make this file:
+`boot.spawn_from_the_app`), where it must neither draw nor import the UI (measured: 125 MB and
+1.6 s more per worker, and a sidebar drawn in bare mode with hundreds of warnings)."""
 
 if __name__ == "__main__":
     import streamlit as st

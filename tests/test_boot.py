@@ -3,7 +3,12 @@ comes; a warm one starts no worker; nothing at the start keeps the server from s
 
 import asyncio
 import logging
+import multiprocessing
+import os
+import sys
 import time
+import types
+from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 import service_jobs
@@ -21,13 +26,16 @@ pytestmark = pytest.mark.integration
 
 
 def start_the_server() -> None:
-    """What the server runs before its first visitor: the lifespan's start."""
+    """What the server runs before its first visitor: the lifespan's start (this process's main
+    module put back afterwards)."""
 
     async def started():
         async with boot.lifespan(None):
             pass
 
-    asyncio.run(started())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(sys.modules, "__main__", sys.modules["__main__"])
+        asyncio.run(started())
 
 
 @pytest.fixture
@@ -81,3 +89,19 @@ def test_the_server_starts_whatever_its_start_cannot_do(broken, source, caplog):
         start_the_server()
     said = "the landing answer could not be queued at start: the cache directory cannot be created"
     assert caplog.messages == ([said] if broken == "service" else [])
+
+
+def test_workers_spawned_at_the_start_do_not_run_the_command_line_again(tmp_path, monkeypatch):
+    """Under the `streamlit` console script, a worker spawned before any visit would run that
+    script again as its main module, importing Streamlit's command line (0.3-0.5 s of a cold
+    host's first sentence); the start makes the app's script the main module, as a visit does."""
+    ran = tmp_path / "ran"
+    script = tmp_path / "console_script.py"
+    script.write_text(f"open({str(ran)!r}, 'w').close()\n")
+    command_line = types.ModuleType("__main__")
+    command_line.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", command_line)
+    boot.spawn_from_the_app()
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        assert pool.submit(os.getpid).result(timeout=60) != os.getpid()
+    assert not ran.exists()

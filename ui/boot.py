@@ -8,11 +8,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
+import types
+from pathlib import Path
 
 from explainer.data import MnistUnavailable
 from explainer.findings import answer
 from explainer.view import View
 from ui import runs
+
+APP = Path(__file__).parents[1] / "app.py"  # the script every visit runs
+
+
+def spawn_from_the_app() -> None:
+    """The server's main module made the app's script, as every visit's script run makes it
+    (Streamlit runs it as a fresh `__main__`). A worker process imports its parent's main module
+    again (multiprocessing's spawn), and before any visit, under the `streamlit` console script,
+    that is the script, which imports Streamlit's command line: measured on 2 cores, the cold
+    host's first sentence 0.3-0.5 s later than under `python -m streamlit`, which leaves nothing
+    to import. A worker imports app.py for nothing (see its docstring)."""
+    main = types.ModuleType("__main__")
+    main.__file__ = str(APP)
+    sys.modules["__main__"] = main
 
 
 def queue_landing_answer() -> None:
@@ -27,6 +44,7 @@ def queue_landing_answer() -> None:
 
 @contextlib.asynccontextmanager
 async def lifespan(app):
+    spawn_from_the_app()
     try:  # in a thread: a cluster's client must not be made inside the server's event loop
         await asyncio.to_thread(queue_landing_answer)
     except Exception as error:  # a head start only: the server starts anyway, and a page says what is wrong

@@ -11,14 +11,14 @@ its parent's main module, which every visit's script run and the server's start 
 if __name__ == "__main__":
     import streamlit as st
 
-    from ui import notices, pages, runs, sidebar
+    from ui import diverged, notices, pages, sidebar
 
     st.set_page_config(
         page_title="Why does the loss grow with the learning rate?", page_icon=":material/trending_up:", layout="wide"
     )
     sidebar.view()
     notices.show()
-    runs.DivergedRuns.above_the_page()
+    diverged.DivergedRuns.above_the_page()
     pages.navigation()
 elif __name__ != "__mp_main__":
     import streamlit as st

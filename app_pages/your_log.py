@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from explainer.findings.diagnosis import ACTIVATIONS, INPUTS, LOSSES, Known, report
+from explainer.config import ACTIVATIONS, QUESTION_LEARNING_RATES, SCALINGS
+from explainer.findings.diagnosis import LOSSES, Known, report
 from explainer.logs import FORMATS, MAX_LOG_CHARS
 from explainer.reader import charts, question
 from explainer.reader.labels import DIAGNOSIS_WORDS, FIX_NAMES, KNOWN_WORDS
@@ -11,7 +12,7 @@ from ui.pages import link_next, showing
 
 
 def questions_logs() -> None:
-    st.session_state.update({f"log {i}": question.log(lr) for i, lr in enumerate(question.LEARNING_RATES)})
+    st.session_state.update({f"log {i}": question.log(lr) for i, lr in enumerate(QUESTION_LEARNING_RATES)})
 
 
 st.title("Is your loss this puzzle?")
@@ -29,7 +30,7 @@ for index, column in enumerate(st.columns(2)):
 with st.expander("What you know about the runs (optional)"):
     activation = st.radio("Last layer's activation", (None, *ACTIVATIONS), format_func=KNOWN_WORDS.get, horizontal=True)
     loss = st.radio("Loss", (None, *LOSSES), format_func=KNOWN_WORDS.get, horizontal=True)
-    inputs = st.radio("The inputs range", (None, *INPUTS), format_func=KNOWN_WORDS.get, horizontal=True)
+    inputs = st.radio("The inputs range", (None, *SCALINGS), format_func=KNOWN_WORDS.get, horizontal=True)
 
 found = report(texts, rates, Known(activation=activation, loss=loss, inputs=inputs))
 for problem in found.problems:

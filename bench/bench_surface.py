@@ -30,9 +30,9 @@ from explainer.store.cache import RunStore, run_key
 from explainer.store.derived import StepQuality, Surface
 from explainer.view import from_query
 from explainer.worker import process, slicing
-from explainer.worker.jobs import train_into
 from explainer.worker.model import build_model
-from ui import runs
+from explainer.worker.runs import train_into
+from ui import runs, source
 
 
 def timed(action) -> float:
@@ -50,7 +50,7 @@ def page_seconds(query: dict[str, str], arrivals: int) -> list[tuple[float, floa
     test.switch_page("app_pages/loss_surface.py").run()  # trains what the page needs (not measured)
     view, _ = from_query(query)
     shown = {
-        derivation.key(runs.mnist().fingerprint)
+        derivation.key(source.mnist().fingerprint)
         for derivation in [
             *(Surface(request, view.learning_rates) for request in plan.surface_requests(view).values()),
             *(StepQuality(config) for config in plan.surface_runs(view)),
@@ -61,7 +61,7 @@ def page_seconds(query: dict[str, str], arrivals: int) -> list[tuple[float, floa
 
 def workers_idle() -> None:
     """Wait while the workers compute what one control away shows."""
-    while not runs.service().idle:
+    while not source.service().idle:
         time.sleep(0.5)
 
 

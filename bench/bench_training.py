@@ -28,9 +28,9 @@ from explainer.config import ENGINES, RunConfig
 from explainer.data import load_mnist, prepare
 from explainer.run import Progress
 from explainer.store.cache import RunStore, run_key
-from explainer.worker.jobs import train_into
 from explainer.worker.model import build_model, import_engine
 from explainer.worker.process import use_backend
+from explainer.worker.runs import train_into
 from explainer.worker.train import train
 
 

@@ -21,7 +21,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.testing.v1 import AppTest
 
 from explainer import cluster
-from ui import runs
+from ui import source
 
 ROOT = Path(__file__).parents[1]
 SCRIPT_FINISHED = ForwardMsg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY
@@ -69,7 +69,7 @@ def empty_cache() -> Iterator[str]:
         try:
             yield directory
         finally:
-            runs.service().shutdown()
+            source.service().shutdown()
 
 
 def free_port() -> int:

@@ -27,7 +27,7 @@ from concurrent.futures import Executor
 from distributed import Client
 from distributed.cfexecutor import ClientExecutor
 
-from explainer.service import AS_PREFETCH
+from explainer.jobs import AS_PREFETCH
 
 PREFETCH_PRIORITY = -1  # Dask starts higher priorities first; what somebody waits for has 0
 PREFETCH_KEY = "prefetch-"  # how a prefetch's task key starts: a worker tells them apart by it

@@ -22,6 +22,8 @@ CHOICES = {
     "scaling": SCALINGS,
     "optimizer": OPTIMIZERS,
 }
+# the question's two learning rates: its runs, the default view, the command line's default
+QUESTION_LEARNING_RATES = (0.01, 0.03)
 MNIST_TRAIN_SIZE = 60_000
 # what anyone may ask for, from a link, the sidebar or the command line; the sidebar's controls
 # show exactly these ranges, so a value that passes can always be shown
@@ -60,7 +62,7 @@ class RunConfig:
     loss: str = "keras"
     scaling: str = "raw"
     optimizer: str = "sgd"
-    learning_rate: float = 0.01
+    learning_rate: float = QUESTION_LEARNING_RATES[0]
     batch_size: int = 32
     num_epochs: int = 10
     seed: int = 0

@@ -1,6 +1,6 @@
 """The Keras engines: one record each (its library, its backend, the packages its numbers depend
-on, its words). Adding an engine is a record here, its backend's loops in explainer/worker/ when
-the backend is new, and its packages in requirements.txt."""
+on, its words, its imports in a notebook). Adding an engine is a record here; on a new backend,
+that backend's record (explainer/backends.py) with its loops, and its packages in requirements.txt."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ import dataclasses
 import functools
 from importlib import metadata
 
+from explainer.backends import BACKENDS
+
 
 @dataclasses.dataclass(frozen=True)
 class Engine:
     """code: in URLs, JSON and the CLI. module: what `import` gives its Keras. backend: the
     library it computes with (Keras 3 picks it once per process, at import; a worker runs one).
     packages: the distributions whose versions decide its numbers (part of every cache key).
-    name: short, for charts and headings. label: for the sidebar's control."""
+    name: short, for charts and headings. label: for the sidebar's control. imports: how a
+    notebook gets its Keras, chosen before it is imported."""
 
     code: str
     module: str
@@ -22,6 +25,11 @@ class Engine:
     packages: tuple[str, ...]
     name: str
     label: str
+    imports: str
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ValueError(f"engine {self.code}: no backend {self.backend!r} in explainer/backends.py")
 
 
 ENGINES: dict[str, Engine] = {
@@ -34,10 +42,25 @@ ENGINES: dict[str, Engine] = {
             ("tensorflow", "tf-keras"),
             "tf.keras 2",
             "tf.keras 2 (tf-keras: what the question ran)",
+            "import tf_keras as keras  # legacy tf.keras 2, what the question ran (pip install tf-keras)",
         ),
-        Engine("keras3", "keras", "tensorflow", ("tensorflow", "keras"), "Keras 3", "Keras 3 (today's `import keras`)"),
         Engine(
-            "keras3_jax", "keras", "jax", ("jax", "jaxlib", "keras"), "Keras 3 on JAX", "Keras 3 on JAX (`KERAS_BACKEND=jax`)"
+            "keras3",
+            "keras",
+            "tensorflow",
+            ("tensorflow", "keras"),
+            "Keras 3",
+            "Keras 3 (today's `import keras`)",
+            'os.environ["KERAS_BACKEND"] = "tensorflow"\nimport keras',
+        ),
+        Engine(
+            "keras3_jax",
+            "keras",
+            "jax",
+            ("jax", "jaxlib", "keras"),
+            "Keras 3 on JAX",
+            "Keras 3 on JAX (`KERAS_BACKEND=jax`)",
+            'os.environ["KERAS_BACKEND"] = "jax"\nimport keras',
         ),
     )
 }

@@ -16,15 +16,10 @@ from explainer.findings.mechanism import PROBABILITY_LOSS_BOUND
 from explainer.findings.rules import FOLLOWS_LR_TOLERANCE
 from explainer.maths.linear import CLIP_EPSILON
 from explainer.maths.measures import SATURATED_PROBABILITY
-from explainer.reader.labels import describe
+from explainer.reader.labels import OPTIMIZER_NAMES, describe
 from explainer.run import PREDICT_BATCH
 from explainer.view import View, format_learning_rates
 
-IMPORTS = {  # each engine's Keras, chosen before it is imported
-    "tf_keras": "import tf_keras as keras  # legacy tf.keras 2, what the question ran (pip install tf-keras)",
-    "keras3": 'os.environ["KERAS_BACKEND"] = "tensorflow"\nimport keras',
-    "keras3_jax": 'os.environ["KERAS_BACKEND"] = "jax"\nimport keras',
-}
 SCALINGS = {  # the inputs as the app computes them, in float32: (x - shift) / scale, rounded once each
     "raw": "shift, scale = np.float32(0), np.float32(1)  # raw pixels 0-255, as the question",
     "unit": "shift, scale = np.float32(0), np.float32(255)  # x / 255",
@@ -35,7 +30,6 @@ SCALINGS = {  # the inputs as the app computes them, in float32: (x - shift) / s
         "scale = np.where(scale > 0, scale, 1).astype(np.float32)  # the border pixels are always 0"
     ),
 }
-OPTIMIZERS = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam"}
 # the cross-entropy on the outputs themselves (loss "probabilities"), as the app's fix defines it
 ON_OUTPUTS = """def crossentropy_on_outputs(y_true, y_pred):  # normalised, clipped at {epsilon:g}: no logits shortcut
     p = {ops}clip(y_pred / {ops}{sum}(y_pred, axis=-1, keepdims=True), {epsilon:g}, 1 - {epsilon:g})
@@ -102,7 +96,7 @@ def _imports(config: RunConfig) -> str:
         "import os\n\n"
         "import matplotlib.pyplot as plt\n"
         "import numpy as np\n\n"
-        f"{IMPORTS[config.engine]}\n\n"
+        f"{ENGINES[config.engine].imports}\n\n"
         "from importlib.metadata import version\n\n"
         f'print(", ".join(f"{{package}} {{version(package)}}" for package in {ENGINES[config.engine].packages!r}))'
     )
@@ -155,7 +149,7 @@ def _model(config: RunConfig) -> str:
         f'        keras.layers.Dense(10, activation="{config.activation}"),\n'
         "    ])\n"
         "    model.layers[-1].set_weights(initial_weights())\n"
-        f"    optimizer = keras.optimizers.{OPTIMIZERS[config.optimizer]}(learning_rate=learning_rate)\n"
+        f"    optimizer = keras.optimizers.{OPTIMIZER_NAMES[config.optimizer]}(learning_rate=learning_rate)\n"
         f'    model.compile(optimizer=optimizer, loss={loss}, metrics=["accuracy"])\n'
         "    rng, history, weights = np.random.default_rng(SEED), {}, [model.layers[-1].get_weights()]\n"
         "    for epoch in range(EPOCHS):\n"

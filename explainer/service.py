@@ -27,6 +27,7 @@ from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExec
 from explainer.config import RunConfig
 from explainer.data import Mnist, MnistUnavailable
 from explainer.engines import ENGINES
+from explainer.jobs import AS_PREFETCH, InWorker, Job, Preempted
 from explainer.store.cache import RunStore, run_key
 from explainer.store.derived import Derivation, DerivedJob
 
@@ -49,15 +50,11 @@ DERIVED_BACKEND = "tensorflow"
 
 
 # jobs somebody waits for, queued or running, in all of this process's services: shared with
-# every worker process_pool starts, where a prefetch stops when it is above 0 (worker/courtesy.py),
+# every worker process_pool starts, where a prefetch stops when it is above 0 (jobs.give_way),
 # so that what somebody waits for has the cores (measured on the loss-surface page right after
 # it appears: a control's two surfaces took 4.2 s beside a running prefetch, 3.2 s without)
 _WAITED = multiprocessing.get_context("spawn").RawValue("i", 0)
 _WAITED_LOCK = threading.Lock()
-
-
-class Preempted(RuntimeError):
-    """A prefetch gave its worker up to what somebody waits for; it is queued again."""
 
 
 def prefetch_workers(capacity: int) -> int:
@@ -67,34 +64,9 @@ def prefetch_workers(capacity: int) -> int:
     return max(1, capacity - 1)
 
 
-@dataclasses.dataclass(frozen=True)
-class Job:
-    """One run for a worker, by value and by path: nothing here depends on the caller's process."""
-
-    config: RunConfig
-    key: str
-    mnist_path: str
-    store: RunStore
-
-
-# the worker side: the one place outside it that names it
-WORKER_PACKAGE = "explainer.worker"
-
-
-@dataclasses.dataclass(frozen=True)
-class InWorker:
-    """A function of the worker side, named by its module there and its name, imported where it
-    is called: the server hands it to the workers without importing what it needs (TensorFlow,
-    JAX, the compiled kernels: numba alone is 55 MB)."""
-
-    module: str
-    name: str
-
-    def __call__(self, *args):
-        return getattr(importlib.import_module(f"{WORKER_PACKAGE}.{self.module}"), self.name)(*args)
-
-
-AS_PREFETCH = InWorker("courtesy", "as_prefetch")  # a prefetch's call: it gives way to what somebody waits for
+# what a worker does with a job: train its run, or derive its result
+TRAIN = InWorker("runs", "train_job")
+DERIVE = InWorker("compute", "derive_job")
 
 
 def worker_count() -> int:
@@ -187,9 +159,9 @@ class TrainingService:
         store: RunStore,
         executor_factory: Callable[[str], Executor] | None = None,
         runs_per_pool: int | None = None,
-        job: Callable[[Job], str] = InWorker("jobs", "train_job"),
+        job: Callable[[Job], str] = TRAIN,
         session_alive: Callable[[str], bool] = lambda session: True,
-        derive: Callable[[DerivedJob], str] = InWorker("compute", "derive_job"),
+        derive: Callable[[DerivedJob], str] = DERIVE,
         prefetching: bool = True,
     ):
         self.store, self.runs_per_pool = store, runs_per_pool or RUNS_PER_WORKER * worker_count()

@@ -7,9 +7,8 @@ import dataclasses
 import math
 from collections.abc import Mapping
 
-from explainer.config import LEARNING_RATE_BOUNDS, RunConfig, check_learning_rate, quoted
+from explainer.config import LEARNING_RATE_BOUNDS, QUESTION_LEARNING_RATES, RunConfig, check_learning_rate, quoted
 
-DEFAULT_LEARNING_RATES = (0.01, 0.03)
 # the higher learning rate must be at least this multiple of the lower: the pages measure how the
 # loss follows their ratio, which a ratio near 1 cannot show (0.01 against 0.010000000000000002)
 MIN_LR_RATIO = 1.5
@@ -32,7 +31,7 @@ class View:
     """What every page shows: `config` trained at each of `learning_rates` (the config carries
     the lower one, so that it names a real run)."""
 
-    learning_rates: tuple[float, float] = DEFAULT_LEARNING_RATES
+    learning_rates: tuple[float, float] = QUESTION_LEARNING_RATES
     config: RunConfig = RunConfig()
 
     def __post_init__(self) -> None:
@@ -121,7 +120,7 @@ def _shortest(value: float) -> str:
 def from_query(params: Mapping[str, str]) -> tuple[View, list[Notice]]:
     """The view a URL asks for, and one notice per parameter that was ignored (and why)."""
     notices = [Notice(name, f"Ignored the unknown link parameter {quoted(name)}.") for name in params if name not in SETTINGS]
-    learning_rates = DEFAULT_LEARNING_RATES
+    learning_rates = QUESTION_LEARNING_RATES
     if "lr" in params:
         try:
             learning_rates = parse_learning_rates(params["lr"])
@@ -152,6 +151,6 @@ def to_query(view: View) -> dict[str, str]:
     query = {name: value for name, value in view.config.to_dict().items() if name in CONFIG_KEYS}
     defaults = RunConfig().to_dict()
     query = {name: value for name, value in query.items() if value != defaults[name]}
-    if view.learning_rates != DEFAULT_LEARNING_RATES:
+    if view.learning_rates != QUESTION_LEARNING_RATES:
         query = {"lr": format_learning_rates(view.learning_rates), **query}
     return query

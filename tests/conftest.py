@@ -16,7 +16,7 @@ from service_jobs import synthetic_mnist
 from explainer.data import Mnist, MnistUnavailable, load_mnist
 from explainer.service import TrainingService, process_pool
 from explainer.store.cache import RunStore
-from ui import runs
+from ui import source
 
 # pytest-xdist's worker processes of one run (pyproject's addopts run two): each is a session of its own
 XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
@@ -67,7 +67,7 @@ def synthetic_cache(tmp_path_factory):
     (its workers start once): a run is trained once."""
     directory = shared_directory(tmp_path_factory, "pages")
     yield directory
-    runs._services.clear()  # shuts nothing down by itself
+    source._services.clear()  # shuts nothing down by itself
     for service in _started:
         service.shutdown()
 
@@ -87,7 +87,7 @@ def _pages_service(store: RunStore) -> TrainingService:
     """The app's own service, on the session's workers, without prefetch: a page test asks for
     its own runs, and what prefetch would train meanwhile takes the cores it waits for (measured:
     15% of the real-MNIST page tests). Pages still ask for it (tests/test_pages.py checks that)."""
-    return TrainingService(store, session_workers, session_alive=runs._session_alive, prefetching=False)
+    return TrainingService(store, session_workers, session_alive=source._session_alive, prefetching=False)
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +99,7 @@ def store(synthetic, synthetic_cache):
     directory = synthetic_cache
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("EXPLAINER_CACHE_DIR", str(directory))
-        patch.setattr(runs, "SOURCE", runs.Source(service=_synthetic_service, mnist=lambda: synthetic))
+        patch.setattr(source, "SOURCE", source.Source(service=_synthetic_service, mnist=lambda: synthetic))
         st.cache_data.clear()  # measurements cached by config alone must not come from another module's data
         yield RunStore(directory)
         st.cache_data.clear()
@@ -135,7 +135,7 @@ def session_workers(backend: str) -> Executor:
 @pytest.fixture(scope="session", autouse=True)
 def _shared_pools():
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(runs, "SOURCE", runs.Source(service=_pages_service))
+        patch.setattr(source, "SOURCE", source.Source(service=_pages_service))
         yield
     for pool in _pools.values():
         pool.shutdown(cancel_futures=True)

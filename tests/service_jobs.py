@@ -13,13 +13,15 @@ from pathlib import Path
 import numpy as np
 import threadpoolctl
 
+from explainer import jobs
+from explainer.backends import BACKENDS
 from explainer.config import RunConfig
 from explainer.data import Mnist, prepare, read_mnist
 from explainer.findings.surface import Undefined
+from explainer.jobs import Job
 from explainer.run import Progress, RunResult
-from explainer.service import Job
 from explainer.store import cache
-from explainer.worker import compute, courtesy, jobs, plane_kernels
+from explainer.worker import compute, plane_kernels, runs
 from explainer.worker import train as training
 from explainer.worker.model import build_model, import_engine
 from explainer.worker.train import train
@@ -55,8 +57,8 @@ def train_with_progress(config: RunConfig) -> tuple[RunResult, list[Progress]]:
 def train_reused_then_fresh(first: RunConfig, other: RunConfig) -> list[RunResult]:
     """`first`, `other` and `first` again on the process's kept models, then `other` on fresh ones."""
     reused = [train(config, synthetic_mnist()) for config in (first, other, first)]
-    for loops in training.LOOPS.values():
-        loops.compiled.cache_clear()
+    for backend in BACKENDS:
+        training.loops(backend).compiled.cache_clear()
     return [*reused, train(other, synthetic_mnist())]
 
 
@@ -67,7 +69,7 @@ def derive_synthetic(job) -> str:
 
 def train_synthetic(job: Job) -> str:
     """Real training, in a worker, on `synthetic_mnist()` instead of the file."""
-    jobs.train_into(job.store, job.config, job.key, synthetic_mnist())
+    runs.train_into(job.store, job.config, job.key, synthetic_mnist())
     return job.key
 
 
@@ -80,7 +82,7 @@ def train_synthetic_held(job: Job) -> str:
         while (job.store.directory / "hold").exists() and time.monotonic() < deadline:
             time.sleep(0.05)
 
-    jobs.train_into(job.store, job.config, job.key, synthetic_mnist(), progress=hold)
+    runs.train_into(job.store, job.config, job.key, synthetic_mnist(), progress=hold)
     return job.key
 
 
@@ -131,7 +133,7 @@ def held_job(job: Job) -> str:
 
 def courteous(waited) -> None:
     """A worker's initializer: the server's shared count of waited jobs, as process.start sets it."""
-    courtesy.waited = waited
+    jobs.waited = waited
 
 
 def courteous_job(job: Job) -> str:
@@ -141,7 +143,7 @@ def courteous_job(job: Job) -> str:
         with open(job.store.directory / "starts", "a") as starts:
             starts.write("started\n")
         while (job.store.directory / "hold").exists():
-            courtesy.give_way()
+            jobs.give_way()
             time.sleep(0.05)
     job.store.store(job.key, fake_result(job.config))
     return job.key
@@ -158,7 +160,7 @@ def counted_job(job: Job) -> str:
             with open(job.store.directory / "trained", "a") as trained:
                 trained.write(f"{os.getpid()}\n")
 
-    jobs.train_into(job.store, job.config, job.key, synthetic_mnist(), count)
+    runs.train_into(job.store, job.config, job.key, synthetic_mnist(), count)
     return job.key
 
 
@@ -167,7 +169,7 @@ def raising_job(job: Job) -> str:
 
 
 def train_through_the_lock(directory: str, key: str, log: str) -> float:
-    """In a separate process: jobs.train_into for `key`, with training replaced by a 1-second
+    """In a separate process: runs.train_into for `key`, with training replaced by a 1-second
     stand-in that logs its pid; returns the stored result's `seconds`, unique per training."""
 
     def slow_train(config, mnist, progress):
@@ -176,8 +178,8 @@ def train_through_the_lock(directory: str, key: str, log: str) -> float:
         time.sleep(1.0)
         return fake_result(config, seconds=time.time())
 
-    jobs.train = slow_train
-    return jobs.train_into(cache.RunStore(Path(directory)), RunConfig(), key, mnist=None).seconds
+    runs.train = slow_train
+    return runs.train_into(cache.RunStore(Path(directory)), RunConfig(), key, mnist=None).seconds
 
 
 def derive_undefined_surfaces(job) -> str:
@@ -228,7 +230,7 @@ def what_a_started_worker_holds() -> dict[str, object]:
     """In a worker that has run no job yet: what its start left in it."""
     return {
         "engines imported": all(name in sys.modules for name in ("tensorflow", "tf_keras", "keras")),
-        "models traced": training.LOOPS["tensorflow"].compiled.cache_info().currsize,
+        "models traced": training.loops("tensorflow").compiled.cache_info().currsize,
         "kernels loaded": any(kernel.signatures for kernel in (plane_kernels._classify, plane_kernels._tiled)),
         "kept out": [name for name in ("jax", "pandas", "matplotlib", "IPython") if sys.modules.get(name, "") is None],
         "niceness above its parent's": os.getpriority(os.PRIO_PROCESS, 0) - os.getpriority(os.PRIO_PROCESS, os.getppid()),

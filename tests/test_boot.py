@@ -20,7 +20,8 @@ from explainer.findings import answer
 from explainer.service import TrainingService
 from explainer.store.cache import RunStore, run_key
 from explainer.view import View
-from ui import boot, runs
+from ui import boot
+from ui import source as app_source
 
 pytestmark = pytest.mark.integration
 
@@ -42,8 +43,8 @@ def start_the_server() -> None:
 def source(monkeypatch, tmp_path):
     """The app's service and data for this test only; set with `source(service=..., mnist=...)`."""
     monkeypatch.setenv("EXPLAINER_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(runs, "_services", {})
-    return lambda **kwargs: monkeypatch.setattr(runs, "SOURCE", runs.Source(**kwargs))
+    monkeypatch.setattr(app_source, "_services", {})
+    return lambda **kwargs: monkeypatch.setattr(app_source, "SOURCE", app_source.Source(**kwargs))
 
 
 def test_a_cold_server_trains_the_landing_answer_before_anybody_visits(mnist, tmp_path):

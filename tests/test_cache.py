@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 import service_jobs
 
-from explainer import __main__ as cli
-from explainer import engines
+from explainer import cli, engines
+from explainer.cli import commands
 from explainer.config import RunConfig
 from explainer.run import Progress, RunResult
 from explainer.service import TrainingService
 from explainer.store import cache
-from explainer.worker import jobs
+from explainer.worker import runs
 
 
 @pytest.fixture
@@ -122,7 +122,7 @@ def test_key_depends_on_config_data_and_versions(monkeypatch):
 
 def stored(config, mnist):
     """The default store's result for `config`, trained into it first if need be."""
-    return jobs.train_into(cache.RunStore.default(), config, cache.run_key(config, mnist.fingerprint), mnist)
+    return runs.train_into(cache.RunStore.default(), config, cache.run_key(config, mnist.fingerprint), mnist)
 
 
 def test_concurrent_callers_share_one_training(cache_dir, synthetic, monkeypatch):
@@ -133,7 +133,7 @@ def test_concurrent_callers_share_one_training(cache_dir, synthetic, monkeypatch
         threading.Event().wait(0.3)  # long enough for the other caller to arrive meanwhile
         return make_result(config)
 
-    monkeypatch.setattr(jobs, "train", slow_train)  # threads of one process share the key's file lock
+    monkeypatch.setattr(runs, "train", slow_train)  # threads of one process share the key's file lock
     config = RunConfig(num_epochs=2)
     results = []
     threads = [threading.Thread(target=lambda: results.append(stored(config, synthetic))) for _ in range(2)]
@@ -188,7 +188,7 @@ def test_a_read_only_cache_says_so_and_still_reads(small_disk):
     store.write_arrays("abc", {"x": np.zeros(3)})
     subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
     with pytest.raises(cache.CacheUnwritable, match="it is on a read-only file system"):
-        jobs.train_into(store, RunConfig(), "other", mnist=None)  # fails at its lock, before any training
+        runs.train_into(store, RunConfig(), "other", mnist=None)  # fails at its lock, before any training
     assert store.read_arrays("abc")["x"].tolist() == [0.0, 0.0, 0.0]
 
 
@@ -196,8 +196,8 @@ def test_the_command_line_stops_with_that_sentence(small_disk, synthetic, monkey
     with contextlib.suppress(OSError), open(small_disk / "filler", "wb") as filler:
         filler.write(os.urandom(70_000))  # the disk is full
     monkeypatch.setenv("EXPLAINER_CACHE_DIR", str(small_disk))
-    monkeypatch.setattr(cli, "load_mnist", lambda: synthetic)
+    monkeypatch.setattr(commands, "load_mnist", lambda: synthetic)
     threads = lambda backend: ThreadPoolExecutor(1)  # noqa: E731
-    monkeypatch.setattr(cli, "TrainingService", lambda store: TrainingService(store, threads, job=service_jobs.pid_job))
+    monkeypatch.setattr(commands, "TrainingService", lambda store: TrainingService(store, threads, job=service_jobs.pid_job))
     assert cli.main(["run", "--epochs", "1"]) == 1
     assert "results cannot be stored" in capsys.readouterr().err and not list(small_disk.rglob("*.npz"))

@@ -9,7 +9,7 @@ from explainer.store import derived
 from explainer.store.cache import RunStore, run_key
 from explainer.store.derived import DerivedJob, Saturation
 from explainer.worker import compute
-from explainer.worker.jobs import train_into
+from explainer.worker.runs import train_into
 
 
 @pytest.mark.integration

@@ -11,8 +11,8 @@ from conftest import session_workers
 from pages_helper import ROOT, plain, said
 from streamlit.testing.v1 import AppTest
 
-from explainer.__main__ import main
-from explainer.config import ENGINES, RunConfig
+from explainer.cli import main
+from explainer.config import ENGINES, QUESTION_LEARNING_RATES, RunConfig
 from explainer.findings import diagnosis
 from explainer.findings.diagnosis import FLAT_ACCURACY, LOSS_MOVES, VALIDATION_GAP, Known, diagnose, report
 from explainer.findings.mechanism import PROBABILITY_LOSS_BOUND
@@ -34,7 +34,7 @@ def holding(found: diagnosis.Diagnosis) -> set[str]:
 
 
 def test_the_questions_two_logs_are_the_puzzle_with_every_signature():
-    found = report([question.log(lr) for lr in question.LEARNING_RATES])
+    found = report([question.log(lr) for lr in QUESTION_LEARNING_RATES])
     assert found.problems == [] and found.diagnosis.verdict == "this_puzzle"
     assert holding(found.diagnosis) == {"logits_loss", "loss_follows_rate", "flat_accuracy", "validation_gap"}
     texts = " ".join(finding.text for finding in found.diagnosis.holding)
@@ -44,9 +44,9 @@ def test_the_questions_two_logs_are_the_puzzle_with_every_signature():
 
 
 def test_the_learning_rates_come_from_the_text_where_it_states_them():
-    found = report([question.log(lr) for lr in question.LEARNING_RATES])
+    found = report([question.log(lr) for lr in QUESTION_LEARNING_RATES])
     assert found.learning_rates == (0.01, 0.03) and "loss_follows_rate" in holding(found.diagnosis)
-    typed = report([question.log(lr) for lr in question.LEARNING_RATES], ["0.02", ""])
+    typed = report([question.log(lr) for lr in QUESTION_LEARNING_RATES], ["0.02", ""])
     assert typed.learning_rates == (0.02, 0.03)  # what the reader types comes first
 
 
@@ -128,7 +128,7 @@ def test_two_logs_of_different_lengths_compare_at_their_last_common_epoch():
 
 def test_the_command_line_diagnoses_files_and_writes_json(tmp_path, capsys):
     paths = []
-    for lr in question.LEARNING_RATES:
+    for lr in QUESTION_LEARNING_RATES:
         paths.append(tmp_path / f"{lr}.log")
         paths[-1].write_text(question.log(lr))
     assert main(["diagnose", *map(str, paths), "--json", str(tmp_path / "d.json")]) == 0

@@ -11,8 +11,8 @@ from pages_helper import SHORT
 from explainer import gate, plan
 from explainer.config import BOUNDS, CHOICES, RunConfig, losses_for
 from explainer.view import (
-    DEFAULT_LEARNING_RATES,
     MIN_LR_RATIO,
+    QUESTION_LEARNING_RATES,
     SETTINGS,
     VIEW_LEARNING_RATE_BOUNDS,
     View,
@@ -40,7 +40,7 @@ def _reads_as_default(name: str, text: str) -> bool:
     """Whether `text` is the default value of setting `name` (which a link leaves out)."""
     try:
         if name == "lr":
-            return parse_learning_rates(text) == DEFAULT_LEARNING_RATES
+            return parse_learning_rates(text) == QUESTION_LEARNING_RATES
         return to_query(View(config=RunConfig.from_dict({name: text}))) == {}
     except ValueError:
         return False

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from explainer import logs
+from explainer.config import QUESTION_LEARNING_RATES
 from explainer.logs import MAX_LOG_CHARS, LogUnreadable, read
 from explainer.reader import question
 
@@ -34,7 +35,7 @@ def read_back(text: str) -> dict:
 
 
 def test_the_questions_logs_read_back_as_reported():
-    for lr in question.LEARNING_RATES:
+    for lr in QUESTION_LEARNING_RATES:
         assert read(question.log(lr)).metrics == question.REPORTED[lr]
 
 

@@ -13,7 +13,7 @@ from explainer.config import RunConfig
 from explainer.service import TrainingService
 from explainer.store.cache import run_key
 from explainer.view import View
-from ui import runs
+from ui import runs, source
 
 ROOT = Path(__file__).parents[1]
 
@@ -30,7 +30,7 @@ def test_a_failed_run_says_why_and_offers_a_retry(synthetic, tmp_path, monkeypat
     """Workers whose every run raises: the page shows the run's own message and a retry button."""
     monkeypatch.setenv("EXPLAINER_CACHE_DIR", str(tmp_path))
     raising = lambda store: TrainingService(store, lambda backend: ThreadPoolExecutor(2), job=service_jobs.raising_job)  # noqa: E731
-    monkeypatch.setattr(runs, "SOURCE", runs.Source(service=raising, mnist=lambda: synthetic))
+    monkeypatch.setattr(source, "SOURCE", source.Source(service=raising, mnist=lambda: synthetic))
     test = reproduce()
     assert "failed: learning rate 0.01 is not allowed here" in plain(test.error[0].value)
     assert test.button(key="retry The answer").label == "Try again"

@@ -21,7 +21,7 @@ from explainer.service import TrainingService
 from explainer.store.cache import RunStore, run_key
 from explainer.store.derived import Surface
 from explainer.view import View
-from ui import measured, runs
+from ui import measured, source
 from ui.pages import PAGES
 
 pytestmark = [pytest.mark.usefixtures("store"), pytest.mark.integration]  # the pages train the views they open
@@ -43,7 +43,7 @@ def test_reproduce_states_the_stored_runs_ratios(store, synthetic):
 def test_pages_ask_to_prefetch_what_one_choice_away_shows(store, monkeypatch):
     """The landing page queues the runs of every view one sidebar choice away, the loss-surface
     page the surfaces one control away (this session's services train none of it: conftest)."""
-    service, asked = runs.service(), []
+    service, asked = source.service(), []
     for name in ("request", "derive"):
         original = getattr(service, name)
 
@@ -94,11 +94,11 @@ def test_loss_surface_marks_both_steps_on_both_scalings(store):
 def test_the_learning_rate_slider_moves_the_landing_point_without_training(store):
     test = page("app_pages/loss_surface.py")
     test.radio(key="surface_point").set_value("init").run()
-    submitted = runs.service().submitted  # not the store's files: the other test process writes there too
+    submitted = source.service().submitted  # not the store's files: the other test process writes there too
     slider = test.select_slider(key="landing_rate")
     for rate in (slider.options[0], slider.options[-1]):
         test.select_slider(key="landing_rate").set_value(float(rate)).run()
-        assert not test.exception and runs.service().submitted == submitted  # nothing was trained or computed
+        assert not test.exception and source.service().submitted == submitted  # nothing was trained or computed
         chart = next(element for element in test.main if element.type == "vega_lite_chart")
         data = chart_rows(chart)
         landed = {row["scaling"]: row["loss"] for row in data if "scaling" in row and row["learning_rate"] == float(rate)}
@@ -129,7 +129,7 @@ def test_the_first_sentence_comes_from_keras_first_report_then_from_its_run(synt
     far; once the run is done, with the run's own sentence, in the same place (index 0)."""
     jobs = {"job": service_jobs.train_synthetic_held, "derive": service_jobs.derive_synthetic}
     service = TrainingService(RunStore(tmp_path), session_workers, prefetching=False, **jobs)
-    monkeypatch.setattr(runs, "SOURCE", runs.Source(service=lambda _store: service, mnist=lambda: synthetic))
+    monkeypatch.setattr(source, "SOURCE", source.Source(service=lambda _store: service, mnist=lambda: synthetic))
     monkeypatch.setenv("EXPLAINER_CACHE_DIR", str(tmp_path))
     (tmp_path / "hold").touch()  # the runs stop at their first report until it goes
     view = View(config=RunConfig(num_epochs=2))

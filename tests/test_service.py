@@ -23,7 +23,7 @@ from explainer.service import TrainingService, failure, worker_count
 from explainer.store.cache import RunStore
 from explainer.store.derived import StepQuality
 from explainer.worker import process
-from ui import runs
+from ui import source
 
 ROOT = Path(__file__).parents[1]
 
@@ -182,8 +182,8 @@ def test_worker_count_comes_from_the_environment(monkeypatch):
 def page_imports() -> str:
     """Every import statement of app.py and the pages, as source (app.py's are under its `if`s)."""
     found = []
-    for source in [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py"))]:
-        tree = ast.parse(source.read_text())
+    for path in [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py"))]:
+        tree = ast.parse(path.read_text())
         found += [ast.unparse(node) for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]
     return "; ".join(found)
 
@@ -207,8 +207,8 @@ def test_a_worker_started_by_a_page_never_runs_the_app(store, synthetic, monkeyp
     imports its parent's __main__ again before any job: there, app.py must do nothing and import
     nothing (before: every worker drew the sidebar in bare mode and imported Streamlit)."""
     service = TrainingService(store, one_process, job=service_jobs.raising_job)  # the page stops at its first run
-    monkeypatch.setattr(runs, "SOURCE", runs.Source(service=lambda _: service, mnist=lambda: synthetic))
-    monkeypatch.setattr(runs, "_services", {})
+    monkeypatch.setattr(source, "SOURCE", source.Source(service=lambda _: service, mnist=lambda: synthetic))
+    monkeypatch.setattr(source, "_services", {})
     monkeypatch.setenv("EXPLAINER_CACHE_DIR", str(store.directory))
     try:
         AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()  # its first request starts the pools

@@ -3,35 +3,61 @@ Streamlit and never an explainer module inside a function; nothing outside expla
 imports it; the server side never names TensorFlow or Keras; no page draws by Streamlit's magic."""
 
 import ast
+import dataclasses
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 from explainer.findings.answer import EVIDENCE
+from explainer.jobs import WORKER_PACKAGE
 from ui.pages import PAGES, showing
 
 ROOT = Path(__file__).parents[1]
 HEAVY = ("tensorflow", "keras", "tf_keras")
 
 
-def imports(path: Path) -> list[tuple[str, bool]]:
-    """(module, inside a function?) for every import in a file."""
+@dataclasses.dataclass(frozen=True)
+class Import:
+    """One module a file reaches: by an import statement (`nested`: inside a function), or by
+    name (`importlib.import_module("explainer....")`, or a worker-side function named by
+    `InWorker("module", "name")`, which is imported where it is called)."""
+
+    name: str
+    nested: bool = False
+    by_name: bool = False
+
+
+def imports(path: Path) -> list[Import]:
+    """Every module a file reaches, in the order they appear."""
     found = []
 
     def visit(node: ast.AST, nested: bool) -> None:
         for child in ast.iter_child_nodes(node):
             inner = nested or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)
             if isinstance(child, ast.Import):
-                found.extend((alias.name, nested) for alias in child.names)
+                found.extend(Import(alias.name, nested) for alias in child.names)
             elif isinstance(child, ast.ImportFrom) and child.module:
                 # `from package import module` names the module; `from module import name` the module
                 found.extend(
-                    (f"{child.module}.{alias.name}" if f"{child.module}.{alias.name}" in MODULES else child.module, nested)
+                    Import(f"{child.module}.{alias.name}" if f"{child.module}.{alias.name}" in MODULES else child.module, nested)
                     for alias in child.names
                 )
+            elif isinstance(child, ast.Call) and (name := named_module(child)):
+                found.append(Import(name, nested, by_name=True))
             visit(child, inner)
 
     visit(ast.parse(path.read_text()), False)
     return found
+
+
+def named_module(call: ast.Call) -> str | None:
+    """The explainer module a call reaches by name, if it is one."""
+    callee = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", None)
+    texts = [arg.value for arg in call.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)]
+    if callee == "import_module" and texts and texts[0].startswith("explainer"):
+        return texts[0]
+    if callee == "InWorker" and texts:
+        return f"{WORKER_PACKAGE}.{texts[0]}"
+    return None
 
 
 def module_name(path: Path) -> str:
@@ -45,8 +71,9 @@ OUTSIDE = [ROOT / "app.py", *(ROOT / "app_pages").glob("*.py"), *(ROOT / "ui").g
 
 
 def explainer_graph() -> dict[str, set[str]]:
-    """Each module of explainer/ (packages included) and the explainer modules it imports."""
-    return {module_name(path): {name for name, _ in imports(path) if name in MODULES} for path in SOURCES}
+    """Each module of explainer/ (packages included) and the explainer modules it reaches, by an
+    import or by name."""
+    return {module_name(path): {i.name for i in imports(path) if i.name in MODULES} for path in SOURCES}
 
 
 def test_explainer_imports_form_a_dag():
@@ -55,36 +82,61 @@ def test_explainer_imports_form_a_dag():
         order = list(TopologicalSorter(graph).static_order())
     except CycleError as error:
         raise AssertionError(f"import cycle: {' -> '.join(error.args[1])}") from None
-    assert order.index("explainer.config") < order.index("explainer.service") < order.index("explainer.worker.jobs")
+    # the job types below the worker side, and the worker side below the service that names it
+    assert order.index("explainer.jobs") < order.index("explainer.worker.runs") < order.index("explainer.service")
     assert len(graph) == len(MODULES)  # every module is in the graph, folders included
 
 
+def is_worker_side(name: str) -> bool:
+    return name == WORKER_PACKAGE or name.startswith(f"{WORKER_PACKAGE}.")
+
+
 def test_nothing_outside_the_worker_side_imports_it():
-    """The worker side (TensorFlow, JAX, numba) is reached only by name, through the service."""
+    """The worker side (TensorFlow, JAX, numba) is never imported outside it."""
     worker = [
-        f"{path.relative_to(ROOT)}: {name}"
+        f"{path.relative_to(ROOT)}: {i.name}"
         for path in [*SOURCES, *OUTSIDE]
         if not path.is_relative_to(ROOT / "explainer" / "worker")
-        for name, _ in imports(path)
-        if name == "explainer.worker" or name.startswith("explainer.worker.")
+        for i in imports(path)
+        if is_worker_side(i.name) and not i.by_name
     ]
     assert worker == []
 
 
+# the one module that names worker-side functions (jobs.InWorker) to hand them to the workers
+NAMING_THE_WORKER_SIDE = ("explainer/service.py",)
+
+
+def test_only_the_service_names_the_worker_side():
+    """Everything else, the command line included, goes through the service: a worker function
+    called by name anywhere else would load TensorFlow or numba in that process."""
+    named = [
+        f"{path.relative_to(ROOT)}: {i.name}"
+        for path in [*SOURCES, *OUTSIDE]
+        if not path.is_relative_to(ROOT / "explainer" / "worker") and str(path.relative_to(ROOT)) not in NAMING_THE_WORKER_SIDE
+        for i in imports(path)
+        if is_worker_side(i.name)
+    ]
+    assert named == []
+
+
 def test_no_explainer_import_hides_inside_a_function():
     hidden = [
-        f"{path.name}: {name}" for path in SOURCES for name, nested in imports(path) if nested and name.startswith("explainer")
+        f"{path.name}: {i.name}"
+        for path in SOURCES
+        for i in imports(path)
+        if i.nested and not i.by_name and i.name.startswith("explainer")
     ]
     assert hidden == []
 
 
 def test_explainer_never_imports_streamlit():
-    names = [f"{path.name}: {name}" for path in SOURCES for name, _ in imports(path) if name.startswith("streamlit")]
+    names = [f"{path.name}: {i.name}" for path in SOURCES for i in imports(path) if i.name.startswith("streamlit")]
     assert names == []
 
 
 def test_the_server_side_never_names_tensorflow_or_keras():
-    names = [f"{path.name}: {name}" for path in OUTSIDE for name, _ in imports(path) if name.split(".")[0] in HEAVY]
+    names = [f"{path.name}: {i.name}" for path in OUTSIDE for i in imports(path) if i.name.split(".")[0] in HEAVY]
     assert names == []
 
 
@@ -107,12 +159,20 @@ def test_no_page_draws_by_magic():
 
 
 def test_the_checks_see_what_they_look_for(tmp_path):
-    """The walkers find a nested import, a bare expression, and a cycle when there is one (so the
-    tests above can fail)."""
+    """The walkers find a nested import, modules reached by name, a bare expression, and a cycle
+    when there is one (so the tests above can fail)."""
     sample = tmp_path / "sample.py"
-    sample.write_text('"""Doc."""\nimport explainer.config\n\ndef f():\n    from explainer import view\n"drawn"\nf()\n')
-    assert imports(sample) == [("explainer.config", False), ("explainer.view", True)]
-    assert drawn_by_magic(sample) == [6]
+    sample.write_text(
+        '"""Doc."""\nimport explainer.config\n\ndef f():\n    from explainer import view\n'
+        '    importlib.import_module("explainer.cluster")\n    InWorker("slicing", "compute")(1)\n"drawn"\nf()\n'
+    )
+    assert imports(sample) == [
+        Import("explainer.config"),
+        Import("explainer.view", nested=True),
+        Import("explainer.cluster", nested=True, by_name=True),
+        Import("explainer.worker.slicing", nested=True, by_name=True),
+    ]
+    assert drawn_by_magic(sample) == [8]
     try:
         list(TopologicalSorter({"a": {"b"}, "b": {"a"}}).static_order())
     except CycleError:

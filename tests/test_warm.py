@@ -9,7 +9,7 @@ import pytest
 import service_jobs
 from conftest import session_workers
 
-from explainer import __main__ as cli
+from explainer.cli import commands as cli
 from explainer.config import RunConfig
 from explainer.plan import view_derivations, view_runs
 from explainer.service import TrainingService
@@ -31,7 +31,7 @@ def warmed(tmp_path_factory, synthetic):
     with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(io.StringIO()) as out:
         patch.setattr(cli, "load_mnist", lambda: synthetic)
         try:
-            status = cli.warm(service, VIEWS)
+            status = cli.warm_views(service, VIEWS)
         finally:
             service.shutdown()
     return store, status, out.getvalue()
@@ -48,7 +48,7 @@ def test_warm_trains_and_derives_a_tiny_grid_once(warmed, synthetic, monkeypatch
     monkeypatch.setattr(cli, "load_mnist", lambda: synthetic)
     entries = sorted(store.directory.rglob("*.npz"))
     again = TrainingService(store, lambda backend: pytest.fail("nothing is left to train"), **JOBS)
-    assert cli.warm(again, VIEWS) == 0 and sorted(store.directory.rglob("*.npz")) == entries
+    assert cli.warm_views(again, VIEWS) == 0 and sorted(store.directory.rglob("*.npz")) == entries
 
 
 def test_warm_states_undefined_surfaces_and_fails_only_on_faults(warmed, synthetic, tmp_path, monkeypatch, capsys):
@@ -65,7 +65,7 @@ def test_warm_states_undefined_surfaces_and_fails_only_on_faults(warmed, synthet
     ):
         service = TrainingService(store, session_workers, job=service_jobs.train_synthetic, derive=derive)
         try:
-            assert cli.warm(service, VIEWS) == status
+            assert cli.warm_views(service, VIEWS) == status
         finally:
             service.shutdown()
         captured = capsys.readouterr()

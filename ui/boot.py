@@ -15,7 +15,7 @@ from pathlib import Path
 from explainer.data import MnistUnavailable
 from explainer.findings import answer
 from explainer.view import View
-from ui import runs
+from ui import source
 
 APP = Path(__file__).parents[1] / "app.py"  # the script every visit runs
 
@@ -37,9 +37,9 @@ def queue_landing_answer() -> None:
     no worker); a visitor who asks for it joins it, and it gives way to whatever else a visitor
     waits for."""
     with contextlib.suppress(MnistUnavailable):  # the page says what is wrong, to whoever comes
-        data = runs.SOURCE.mnist()
+        data = source.SOURCE.mnist()
         for config in answer.runs_needed(View()):
-            runs.service().request(config, data, prefetch=True)
+            source.service().request(config, data, prefetch=True)
 
 
 @contextlib.asynccontextmanager

@@ -14,7 +14,7 @@ import streamlit as st
 # in the spec's datasets, which st.vega_lite_chart sends as they are
 from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
-from ui.runs import RECORDS, where
+from ui.source import RECORDS, where
 
 SPECS = 256  # specs kept per process: a view's pages draw about 20; a loss plane's is the largest, 0.6 MB
 

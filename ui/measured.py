@@ -1,6 +1,6 @@
 """What the pages show for a view, from its runs and derived results (ui/runs.py): computed once
 per process and shared by every session that asks for the same view, keyed by the view, the store
-and the data (`runs.where()`); and what a reader may ask next, prefetched."""
+and the data (`source.where()`); and what a reader may ask next, prefetched."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ from explainer.reader import question
 from explainer.reader.labels import NAMES
 from explainer.store.derived import MechanismMeasured, Saturation, StepQuality, Surface
 from explainer.view import View
-from ui.runs import RECORDS, ask, derived, first_report, load, prefetch, results, where
+from ui.runs import ask, derived, first_report, load, prefetch, results
+from ui.source import RECORDS, where
 
 VIEWS_KEPT = 64  # views whose page data one process keeps
 

@@ -34,9 +34,7 @@ VALIDATION_GAP = 0.10
 SIGNATURES = ("logits_loss", "loss_follows_rate")  # the rules that say "this puzzle" on their own
 
 # what a reader may say they know, by code (words for them: reader/labels.KNOWN_WORDS)
-ACTIVATIONS = ("sigmoid", "softmax", "linear")
 LOSSES = ("categorical_crossentropy", "from_logits", "other")  # "other": no cross-entropy (MSE, ...)
-INPUTS = ("raw", "unit", "standardized")
 VERDICTS = ("this_puzzle", "divergence", "not_this_one")
 
 

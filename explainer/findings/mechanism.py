@@ -9,7 +9,7 @@ from importlib import metadata
 
 import numpy as np
 
-from explainer.config import ENGINES, RunConfig
+from explainer.config import ENGINES, OPTIMIZERS, RunConfig
 from explainer.data import FIRST_BATCH, Mnist, prepare
 from explainer.findings.rules import ratio, reports
 from explainer.maths import linear, measures, replay
@@ -20,7 +20,6 @@ from explainer.run import RunResult
 PROBABILITY_LOSS_BOUND = -math.log(CLIP_EPSILON)
 COLLAPSE_FACTORS = (0.1, 1.0, 10.0)  # learning rates of the collapse chart, relative to the lower one
 COLLAPSE_RANGE = COLLAPSE_FACTORS[-1] / COLLAPSE_FACTORS[0]
-OPTIMIZERS = ("sgd", "rmsprop", "adam")
 # the Why page's judgements, each threshold beside its rule
 COLLAPSE_SPREAD = 1.5  # "loss / lr collapses": the largest over the smallest below this, across COLLAPSE_RANGE
 ADAPTIVE_TOLERANCE = 0.15  # "the weight norm follows the rate": within this relative distance of the rate ratio

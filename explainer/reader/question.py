@@ -17,7 +17,6 @@ model.compile(optimizer=tf.keras.optimizers.SGD(learning_rate=0.01),
 history = model.fit(x_train, y_train, validation_data=(x_test, y_test),
                     batch_size=32, epochs=10)
 """
-LEARNING_RATES = (0.01, 0.03)
 
 # per epoch: loss, accuracy, val_loss, val_accuracy, as printed by Keras in the question
 _ROWS = {
@@ -60,7 +59,7 @@ def reported(learning_rate: float) -> dict[str, list[float]] | None:
 
 
 def log(learning_rate: float) -> str:
-    """The question's log at one of its LEARNING_RATES as the asker pasted it, after the sentence
+    """The question's log at one of its learning rates (QUESTION_LEARNING_RATES) as the asker pasted it, after the sentence
     that said which rate it was: tf.keras 2's verbose=1 lines with its numbers (each epoch's
     timing the first one's)."""
     history, steps = REPORTED[learning_rate], MNIST_TRAIN_SIZE // RunConfig().batch_size

@@ -197,7 +197,7 @@ class RunStore:
 
     def claim(self, key: str) -> None:
         """Somebody now waits for the prefetch of `key` that a worker is running: it goes on
-        instead of giving way (worker/courtesy.py), wherever that worker is. Unwritable: it may
+        instead of giving way (jobs.give_way), wherever that worker is. Unwritable: it may
         give way, and is queued again as any prefetch that gives way."""
         with contextlib.suppress(OSError):
             self.claimed_path(key).parent.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,5 @@
 """In the workers: each derived result computed from its stored runs and written to the store.
-The server reaches this module only by name (service.InWorker): what it imports, the loss
+The server reaches this module only by name (jobs.InWorker): what it imports, the loss
 surface's compiled kernels, stays out of the server process."""
 
 from __future__ import annotations

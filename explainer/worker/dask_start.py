@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import os
 
+from explainer.backends import BACKENDS
 from explainer.cluster import PREFETCH_KEY
 from explainer.worker import process
 
 
 class WaitedOnThisWorker:
     """The tasks queued on this worker that somebody waits for (every task whose key does not
-    say prefetch), as the count a running prefetch checks (worker.courtesy): replicas do not
+    say prefetch), as the count a running prefetch checks (jobs.give_way): replicas do not
     share the local pools' count, but their tasks for one backend queue on its workers."""
 
     def __init__(self, worker) -> None:
@@ -32,8 +33,8 @@ class WaitedOnThisWorker:
 def dask_setup(worker) -> None:
     """Dask's preload hook, before the worker takes any task."""
     backend = os.environ.get("KERAS_BACKEND", "")
-    if backend not in process.KEPT_OUT:
-        raise ValueError(f"start this worker with KERAS_BACKEND set to one of {', '.join(process.KEPT_OUT)}; got {backend!r}")
+    if backend not in BACKENDS:
+        raise ValueError(f"start this worker with KERAS_BACKEND set to one of {', '.join(BACKENDS)}; got {backend!r}")
     if worker.state.total_resources.get(backend) != 1:
         raise ValueError(f"start this worker with --resources {backend}=1: the service sends {backend} jobs to that resource")
     # its parent is the nanny: the worker ends with it

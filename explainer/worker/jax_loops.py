@@ -125,3 +125,7 @@ class Loops:
 def compiled(architecture: RunConfig) -> Loops:
     """One Loops per architecture in a process (see `train.architecture`)."""
     return Loops(architecture)
+
+
+def one_thread() -> None:
+    """Nothing more than the worker's start sets: XLA's CPU threads are off by its XLA_FLAGS."""

@@ -13,6 +13,7 @@ import numpy as np
 from explainer.config import RunConfig
 from explainer.engines import ENGINES
 from explainer.maths.linear import CLIP_EPSILON
+from explainer.reader.labels import OPTIMIZER_NAMES
 
 
 def import_engine(engine: str) -> ModuleType:
@@ -96,34 +97,26 @@ def build_training_state(model, config: RunConfig) -> None:
 
 
 def _optimizer(keras: ModuleType, config: RunConfig):
-    optimizers = {
-        "sgd": keras.optimizers.SGD,
-        "rmsprop": keras.optimizers.RMSprop,
-        "adam": keras.optimizers.Adam,
-    }
-    return optimizers[config.optimizer](learning_rate=config.learning_rate)
+    return getattr(keras.optimizers, OPTIMIZER_NAMES[config.optimizer])(learning_rate=config.learning_rate)
 
 
 def _loss(keras: ModuleType, config: RunConfig):
     if config.loss == "from_logits":
         return keras.losses.CategoricalCrossentropy(from_logits=True)
     if config.loss == "probabilities":
-        return probabilities_crossentropy
+        return probabilities_crossentropy(keras)
     return "categorical_crossentropy"
 
 
-def probabilities_crossentropy(y_true, y_pred):
-    """Cross-entropy on the outputs themselves, normalised and clipped at 1e-7 as Keras does on
-    probabilities; it never looks at the cached logits, so Keras' shortcut cannot apply. Written
-    with the backend's own operations (TensorFlow's or JAX's numpy)."""
-    if os.environ.get("KERAS_BACKEND") == "jax":
-        import jax.numpy as ops
+def probabilities_crossentropy(keras: ModuleType):
+    """Cross-entropy on the outputs themselves, normalised and clipped at CLIP_EPSILON as Keras
+    does on probabilities; it never looks at the cached logits, so Keras' shortcut cannot apply.
+    Written with the engine's own operations (Keras 3's ops on its backend, tf.keras 2's backend)."""
+    ops = keras.ops if hasattr(keras, "ops") else keras.backend
 
-        clip, log, total = ops.clip, ops.log, ops.sum
-    else:
-        import tensorflow as tf
+    def probabilities_crossentropy(y_true, y_pred):
+        probabilities = y_pred / ops.sum(y_pred, axis=-1, keepdims=True)
+        probabilities = ops.clip(probabilities, CLIP_EPSILON, 1 - CLIP_EPSILON)
+        return -ops.sum(y_true * ops.log(probabilities), axis=-1)
 
-        clip, log, total = tf.clip_by_value, tf.math.log, tf.reduce_sum
-    probabilities = y_pred / total(y_pred, axis=-1, keepdims=True)
-    probabilities = clip(probabilities, CLIP_EPSILON, 1 - CLIP_EPSILON)
-    return -total(y_true * log(probabilities), axis=-1)
+    return probabilities_crossentropy

@@ -10,9 +10,11 @@ import time
 
 import threadpoolctl
 
+from explainer import jobs
+from explainer.backends import BACKENDS
 from explainer.engines import ENGINES
-from explainer.worker import courtesy
 from explainer.worker.model import import_engine
+from explainer.worker.train import loops
 
 # how often a worker checks that the process that started it is still there: a parent killed with
 # SIGKILL or by the OOM killer cannot stop its workers, which would otherwise live on (measured:
@@ -39,26 +41,16 @@ def exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-# what a backend's worker never needs, kept out of it: Keras 3 imports TensorFlow merely to seed
-# it (400 MB), TensorFlow imports JAX where it is installed (TF Lite jits with it), Keras imports
-# pandas (to accept DataFrames), matplotlib's pyplot (for its image gallery) and IPython (to tell
-# whether it runs in a notebook); each import guards against its module missing. Measured on 2
-# cores (python -X importtime; IPython: medians of 8 starts): JAX and pandas took 1.8 s of a
-# TensorFlow worker's 8.5 s import, pyplot 0.6 s more, IPython 0.45 s of the remaining 4.7 s.
-# SciPy stays, though TensorFlow's legacy Keras imports it for nothing we use: numba's BLAS calls in
-# the compiled kernels find their functions through it (without it: "Fatal Python error: BLAS
-# wrapper returned with an error")
-KEPT_OUT = {
-    "tensorflow": ("jax", "pandas", "matplotlib", "IPython"),
-    "jax": ("tensorflow", "pandas", "matplotlib", "IPython"),
-}
+# SciPy stays in every worker, though TensorFlow's legacy Keras imports it for nothing we use:
+# numba's BLAS calls in the compiled kernels find their functions through it (without it: "Fatal
+# Python error: BLAS wrapper returned with an error")
 
 
 def use_backend(backend: str) -> None:
     """In a new worker, before Keras is imported: the backend Keras 3 runs on there, and what
-    that backend's worker never needs kept out (KEPT_OUT)."""
+    that backend's worker never needs kept out (its record's never_imported)."""
     os.environ["KERAS_BACKEND"] = backend
-    for module in KEPT_OUT[backend]:
+    for module in BACKENDS[backend].never_imported:
         sys.modules.setdefault(module, None)  # None in sys.modules makes `import module` fail
 
 
@@ -73,7 +65,7 @@ def start(backend: str, parent: int, waited) -> None:
     count `waited` is above 0 (None: never). It runs at WORKER_NICENESS below its parent."""
     exit_with_parent(parent)
     os.nice(WORKER_NICENESS)
-    courtesy.waited = waited
+    jobs.waited = waited
     use_backend(backend)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     # one core per worker (measured: 4 ten-epoch runs on 2 workers take 8.5 s with one thread
@@ -85,11 +77,7 @@ def start(backend: str, parent: int, waited) -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     for engine in (code for code, engine in ENGINES.items() if engine.backend == backend):
         import_engine(engine)
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        tf.config.threading.set_intra_op_parallelism_threads(1)
-        tf.config.threading.set_inter_op_parallelism_threads(1)
+    loops(backend).one_thread()
     # one BLAS thread too (NumPy's and SciPy's OpenBLAS, which the kernels call; both are loaded by
     # now): an OpenBLAS thread spins for a while after each call, on the core the other worker
     # needs. Measured on 2 cores, the loss-surface page's two surfaces in two workers at once: 3.1

@@ -8,12 +8,12 @@ import math
 
 import numpy as np
 
+from explainer import jobs
 from explainer.config import RunConfig
 from explainer.data import Prepared
 from explainer.findings.surface import PLANE_POINTS, Slices, SurfaceRequest, Undefined, landing_rates
 from explainer.maths import linear, replay
 from explainer.run import RunResult
-from explainer.worker import courtesy
 from explainer.worker.plane_kernels import clipped_sum, correct_share_along, logsumexp_sum
 
 CLIPPED_PLANE_POINTS = 41  # the plane's side for the clipped-outputs loss (measured: ~7 s over 60,000 images)
@@ -77,7 +77,7 @@ def top_hessian_direction(theta: np.ndarray, x: np.ndarray, y: np.ndarray, confi
     """The Hessian's top eigenvector by power iteration on Hessian-vector products."""
     vector = np.random.default_rng(config.seed).normal(size=theta.shape)
     for _ in range(iterations):
-        courtesy.give_way()
+        jobs.give_way()
         product = linear.hessian_vector(theta, vector / np.linalg.norm(vector), x, y, config)
         if not np.all(np.isfinite(product)) or not np.any(product):
             raise Undefined("the loss has no usable curvature here (saturated or clipped): choose another second direction")
@@ -150,16 +150,16 @@ def compute(
 ) -> Slices:
     """Everything the loss-surface page draws for one run at one point (exact, from logits)."""
     theta, epoch, step = position(request, result, data)
-    courtesy.give_way()
+    jobs.give_way()
     d1, d2 = directions(request, theta, data, epoch, step)
-    courtesy.give_way()
+    jobs.give_way()
     batch = replay.batches_from(request.config, len(data.x_train), epoch, step, 1)[0]
     x, y = evaluation_data(request, data, batch)
     logits = linear.logits_along(x, theta, d1, d2)  # once: every slice below is read off them
 
     def summed(a: np.ndarray, b: np.ndarray, start: int, end: int) -> np.ndarray:
         """The loss summed over samples start:end, after a chance for a prefetch to give way."""
-        courtesy.give_way()
+        jobs.give_way()
         z, labels = [v[start:end] for v in logits], y[start:end]
         if request.config.loss == "probabilities":
             return clipped_sum(*z, labels.argmax(axis=1), a, b, request.config.activation)
@@ -240,7 +240,7 @@ def alpha_over_epoch(result: RunResult, data: Prepared, every: int = 1) -> list[
     rows = []
     for k, batch in enumerate(batches):
         if k % 100 == 0:
-            courtesy.give_way()
+            jobs.give_way()
         x, y = data.x_train[batch], data.y_train[batch]
         d = linear.gradient(theta, x, y, config)
         if k % every == 0:

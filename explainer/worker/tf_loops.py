@@ -158,3 +158,12 @@ def put(array: np.ndarray):
     import tensorflow as tf
 
     return tf.constant(array)
+
+
+def one_thread() -> None:
+    """A worker's TensorFlow on one thread (the worker's start): a batch of 32 gains nothing from
+    threads, and workers would contend."""
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)

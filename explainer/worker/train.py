@@ -3,6 +3,7 @@ many steps per call, measuring what a RunResult holds."""
 
 from __future__ import annotations
 
+import importlib
 import math
 import threading
 import time
@@ -11,17 +12,22 @@ from types import ModuleType
 
 import numpy as np
 
+from explainer.backends import BACKENDS
 from explainer.config import RunConfig
 from explainer.data import Mnist
 from explainer.engines import ENGINES, engine_versions
+from explainer.jobs import WORKER_PACKAGE
 from explainer.run import METRICS, Progress, RunResult, epoch_order
-from explainer.worker import jax_loops, tf_loops
 from explainer.worker.device import DeviceData, device_data
 from explainer.worker.model import initial_weights
 
 # Keras seeding and TensorFlow options are process-global: one run at a time in a process
 TRAINING_LOCK = threading.RLock()
-LOOPS: dict[str, ModuleType] = {"tensorflow": tf_loops, "jax": jax_loops}  # each backend's loops
+
+
+def loops(backend: str) -> ModuleType:
+    """The backend's loops module, as its record names it (each imports its library when used)."""
+    return importlib.import_module(f"{WORKER_PACKAGE}.{BACKENDS[backend].loops}")
 
 
 def train(
@@ -30,7 +36,7 @@ def train(
     progress: Callable[[Progress], None] | None = None,
 ) -> RunResult:
     """Train `config` on `mnist` under the process-wide training lock, on its engine's loops."""
-    backend = LOOPS[ENGINES[config.engine].backend]
+    backend = loops(ENGINES[config.engine].backend)
     with TRAINING_LOCK, backend.options(config):
         return _train_locked(config, mnist, backend, progress or (lambda _: None))
 

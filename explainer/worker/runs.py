@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from explainer import jobs
 from explainer.config import RunConfig
 from explainer.data import Mnist, read_mnist
+from explainer.jobs import Job
 from explainer.run import Progress, RunResult
-from explainer.service import Job
 from explainer.store.cache import RunStore, writing
-from explainer.worker import courtesy
 from explainer.worker.train import train
 
 
@@ -21,7 +21,7 @@ def train_into(
     progress file (for any reader) and to `progress` if given."""
 
     def report(update: Progress) -> None:
-        courtesy.give_way()
+        jobs.give_way()
         store.write_progress(key, update)
         if progress is not None:
             progress(update)

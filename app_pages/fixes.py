@@ -4,8 +4,8 @@ import streamlit as st
 
 from explainer import fixes
 from explainer.findings import verdicts
+from explainer.labels import FIX_NAMES, VERDICT_WORDS, describe, setup, table
 from explainer.reader import charts, question
-from explainer.reader.labels import FIX_NAMES, VERDICT_WORDS, describe, setup, table
 from ui.figures import chart
 from ui.measured import divergence_sweep, fix_outcomes
 from ui.pages import link_next

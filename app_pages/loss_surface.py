@@ -4,8 +4,8 @@ import streamlit as st
 
 from explainer import plan
 from explainer.findings import surface
+from explainer.labels import EVALUATION_WORDS, LABELS, NAMES, describe, figure
 from explainer.reader import charts
-from explainer.reader.labels import EVALUATION_WORDS, LABELS, NAMES, describe, figure
 from ui.figures import chart
 from ui.measured import prefetch_surfaces, step_quality, surface_views
 from ui.pages import link_next

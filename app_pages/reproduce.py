@@ -5,8 +5,8 @@ import streamlit as st
 from explainer import gate, plan
 from explainer.config import BOUNDS, ENGINES
 from explainer.findings import reproduction
+from explainer.labels import NAMES, describe, figure
 from explainer.reader import charts, question
-from explainer.reader.labels import NAMES, describe, figure
 from explainer.view import SWEEP_EPOCHS, SWEEP_LEARNING_RATES, format_learning_rates
 from ui.figures import chart
 from ui.measured import SENTENCES, answer, histories, prefetch_neighbours

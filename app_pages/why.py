@@ -3,9 +3,9 @@
 import streamlit as st
 
 from explainer.findings import steps
+from explainer.labels import describe, table
 from explainer.maths.measures import SATURATED_PROBABILITY
 from explainer.reader import charts
-from explainer.reader.labels import describe, table
 from ui.figures import chart
 from ui.measured import measured_mechanism
 from ui.pages import link_next

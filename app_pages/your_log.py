@@ -4,9 +4,9 @@ import streamlit as st
 
 from explainer.config import ACTIVATIONS, QUESTION_LEARNING_RATES, SCALINGS
 from explainer.findings.diagnosis import LOSSES, Known, report
+from explainer.labels import DIAGNOSIS_WORDS, FIX_NAMES, KNOWN_WORDS
 from explainer.logs import FORMATS, MAX_LOG_CHARS
 from explainer.reader import charts, question
-from explainer.reader.labels import DIAGNOSIS_WORDS, FIX_NAMES, KNOWN_WORDS
 from ui.notices import inert
 from ui.pages import link_next, showing
 

@@ -24,10 +24,10 @@ from bench.serve import app_test, empty_cache
 from explainer import plan
 from explainer.config import RunConfig
 from explainer.data import load_mnist, prepare
+from explainer.derivations import StepQuality, Surface
 from explainer.findings import surface
 from explainer.maths import linear
 from explainer.store.cache import RunStore, run_key
-from explainer.store.derived import StepQuality, Surface
 from explainer.view import from_query
 from explainer.worker import process, slicing
 from explainer.worker.model import build_model

@@ -14,9 +14,9 @@ from explainer.engines import ENGINES, engine_versions
 from explainer.findings.answer import ARTIFACT_GAP, SATURATED_SHARE
 from explainer.findings.mechanism import PROBABILITY_LOSS_BOUND
 from explainer.findings.rules import FOLLOWS_LR_TOLERANCE
+from explainer.labels import OPTIMIZER_NAMES, describe
 from explainer.maths.linear import CLIP_EPSILON
 from explainer.maths.measures import SATURATED_PROBABILITY
-from explainer.reader.labels import OPTIMIZER_NAMES, describe
 from explainer.run import PREDICT_BATCH
 from explainer.view import View, format_learning_rates
 

@@ -14,10 +14,9 @@ from concurrent.futures import Future
 
 from explainer.config import RunConfig
 from explainer.data import Mnist, MnistNotDownloaded
-from explainer.findings.surface import Undefined
-from explainer.reader.labels import describe
+from explainer.labels import describe
 from explainer.service import Run, TrainingService, failure
-from explainer.store.derived import Derivation
+from explainer.store.derived import Derivation, Undefined
 
 ATTEMPTS = 2  # a damaged entry is made again once; damaged again, it is said
 

@@ -9,8 +9,9 @@ from collections.abc import Iterable
 
 from explainer import fixes
 from explainer.config import ACTIVATIONS, CHOICES, ENGINES, OPTIMIZERS, SCALINGS, RunConfig, losses_for
+from explainer.derivations import MechanismMeasured, Saturation, StepQuality, Surface
 from explainer.findings import answer, divergence, mechanism, surface
-from explainer.store.derived import Derivation, MechanismMeasured, Saturation, StepQuality, Surface
+from explainer.store.derived import Derivation
 from explainer.view import SWEEP_EPOCHS, SWEEP_LEARNING_RATES, View
 
 # SGD steps every page of one view may train together: the default view at the longest run the

@@ -17,10 +17,10 @@ from explainer import jobs
 from explainer.backends import BACKENDS
 from explainer.config import RunConfig
 from explainer.data import Mnist, prepare, read_mnist
-from explainer.findings.surface import Undefined
 from explainer.jobs import Job
 from explainer.run import Progress, RunResult
 from explainer.store import cache
+from explainer.store.derived import Undefined
 from explainer.worker import compute, plane_kernels, runs
 from explainer.worker import train as training
 from explainer.worker.model import build_model, import_engine

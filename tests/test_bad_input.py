@@ -6,7 +6,7 @@ from pages_helper import page, plain, said
 from test_gate import OUT_OF_BOUNDS
 
 from explainer.config import quoted
-from explainer.reader.labels import UNDEFINED
+from explainer.labels import UNDEFINED
 
 pytestmark = [pytest.mark.usefixtures("store"), pytest.mark.integration]  # the pages train the views they open
 PAGES = ["app_pages/reproduce.py", "app_pages/loss_surface.py", "app_pages/fixes.py", "app_pages/why.py"]

@@ -4,10 +4,10 @@ visit computes it again, and read back as surface.Undefined."""
 import pytest
 
 from explainer.config import RunConfig
-from explainer.findings.surface import Undefined
+from explainer.derivations import Saturation
 from explainer.store import derived
 from explainer.store.cache import RunStore, run_key
-from explainer.store.derived import DerivedJob, Saturation
+from explainer.store.derived import DerivedJob, Undefined
 from explainer.worker import compute
 from explainer.worker.runs import train_into
 

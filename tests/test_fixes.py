@@ -6,8 +6,8 @@ import pytest
 from explainer.config import RunConfig
 from explainer.findings.verdicts import FixOutcome
 from explainer.fixes import FIXES, base_config, fix_config, runs_needed
+from explainer.labels import FIX_NAMES
 from explainer.reader import question
-from explainer.reader.labels import FIX_NAMES
 from explainer.run import RunResult
 
 

@@ -15,7 +15,7 @@ from conftest import session_workers
 from explainer.config import ENGINES, TENSORFLOW_ENGINES, RunConfig
 from explainer.data import prepare
 from explainer.findings import answer
-from explainer.findings.mechanism import measure, runs_needed
+from explainer.findings.mechanism import runs_needed
 from explainer.findings.verdicts import RULES, FixOutcome
 from explainer.fixes import FIXES, fix_config
 from explainer.maths import linear
@@ -23,6 +23,7 @@ from explainer.reader.question import REPORTED
 from explainer.service import TrainingService
 from explainer.store.cache import RunStore
 from explainer.view import View
+from explainer.worker.measure import mechanism, saturated_share
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).parents[1]
@@ -107,7 +108,7 @@ def test_every_sentence_of_the_answer_holds_on_the_questions_setup(trained, mnis
     configs = answer.runs_needed(view)
     runs = dict(zip(configs, trained(configs)))
     low = runs[answer.saturation_run(view)]
-    claims = answer.claims(view, runs, answer.saturated_share(low, prepare(mnist, low.config)))
+    claims = answer.claims(view, runs, saturated_share(low, prepare(mnist, low.config)))
     assert [claim.text for claim in claims if not claim.holds] == []
 
 
@@ -167,7 +168,7 @@ def test_fix_verdicts_softmax_identical_unit_fixes_it(trained):
 
 def test_mechanism_measurements_on_a_subset(mnist, trained):
     configs = runs_needed(SUBSET, (0.01, 0.03))
-    m = measure(SUBSET, (0.01, 0.03), dict(zip(configs, trained(configs))), mnist)
+    m = mechanism(SUBSET, (0.01, 0.03), dict(zip(configs, trained(configs))), mnist)
     closest = {path["engine"]: path["closest"] for path in m.loss_paths}
     assert closest == {
         "tf_keras": "softmax cross-entropy on the logits",

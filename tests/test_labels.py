@@ -1,7 +1,7 @@
 """Words for configurations: what differs from the question's setup, said once."""
 
 from explainer.config import RunConfig
-from explainer.reader.labels import describe, setup
+from explainer.labels import describe, setup
 
 
 def test_the_questions_setup_is_named_once():

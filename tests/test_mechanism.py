@@ -6,13 +6,11 @@ import pytest
 from explainer.findings.mechanism import (
     ADAPTIVE_TOLERANCE,
     COLLAPSE_SPREAD,
-    HISTOGRAM_BIN_WIDTH,
-    HISTOGRAM_FLOOR,
     PROBABILITY_LOSS_BOUND,
     SAME_LOSS_RTOL,
     Mechanism,
-    histogram_edges,
 )
+from explainer.worker.measure import HISTOGRAM_BIN_WIDTH, HISTOGRAM_FLOOR, histogram_edges
 
 
 def mechanism(

@@ -18,12 +18,12 @@ from explainer import notebook
 from explainer.__main__ import main
 from explainer.config import RunConfig
 from explainer.data import prepare
-from explainer.findings.answer import saturated_share
 from explainer.logs import read
 from explainer.maths.measures import norm_ratio
 from explainer.service import TrainingService
 from explainer.store.cache import RunStore
 from explainer.view import View
+from explainer.worker.measure import saturated_share
 
 VIEWS = {
     "default": View(),

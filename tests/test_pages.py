@@ -13,14 +13,14 @@ from pages_helper import chart_rows, page, plain
 from explainer import fixes, plan
 from explainer.config import CHOICES, ENGINES, RunConfig
 from explainer.data import prepare
+from explainer.derivations import Surface
 from explainer.findings import answer, reproduction, surface, verdicts
-from explainer.findings.answer import saturated_share
+from explainer.labels import FIX_NAMES, HEADERS, figure
 from explainer.maths import measures
-from explainer.reader.labels import FIX_NAMES, HEADERS, figure
 from explainer.service import TrainingService
 from explainer.store.cache import RunStore, run_key
-from explainer.store.derived import Surface
 from explainer.view import View
+from explainer.worker.measure import saturated_share
 from ui import measured, source
 from ui.pages import PAGES
 

@@ -19,9 +19,9 @@ from streamlit.testing.v1 import AppTest
 
 from explainer import service as service_module
 from explainer.config import RunConfig
+from explainer.derivations import StepQuality
 from explainer.service import TrainingService, failure, worker_count
 from explainer.store.cache import RunStore
-from explainer.store.derived import StepQuality
 from explainer.worker import process
 from ui import source
 

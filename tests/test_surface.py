@@ -8,8 +8,9 @@ import pytest
 from explainer.config import RunConfig
 from explainer.data import prepare
 from explainer.findings import surface
+from explainer.labels import describe
 from explainer.maths import linear, replay
-from explainer.reader.labels import describe
+from explainer.store.derived import Undefined
 from explainer.worker import slicing
 from explainer.worker.model import build_model
 from explainer.worker.train import train
@@ -138,7 +139,7 @@ def test_a_zero_gradient_is_reported(synthetic):
     result, data = train(config, synthetic), prepare(synthetic, config)
     request = surface.SurfaceRequest(config, point="epoch", index=1)
     theta, epoch, step = slicing.position(request, result, data)
-    with pytest.raises(surface.Undefined, match="gradient is exactly zero"):
+    with pytest.raises(Undefined, match="gradient is exactly zero"):
         slicing.directions(request, theta, data, epoch, step)
 
 

@@ -7,7 +7,7 @@ import dataclasses
 import streamlit as st
 
 from explainer.findings.rules import DIVERGENCE_RULE, divergence_reason
-from explainer.reader.labels import describe
+from explainer.labels import describe
 from explainer.run import RunResult
 
 DIVERGED_KEY = "diverged runs"

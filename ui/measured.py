@@ -11,6 +11,7 @@ import streamlit as st
 
 from explainer import notebook, plan
 from explainer.config import RunConfig
+from explainer.derivations import MechanismMeasured, Saturation, StepQuality, Surface
 from explainer.findings import divergence, surface
 from explainer.findings.answer import SATURATION_SENTENCE, SENTENCES, Claim, claim, early_claim, saturation_run, sentence_runs
 from explainer.findings.answer import runs_needed as answer_runs
@@ -18,9 +19,8 @@ from explainer.findings.mechanism import Mechanism
 from explainer.findings.reproduction import epoch_rows
 from explainer.findings.verdicts import FixOutcome, outcomes
 from explainer.fixes import base_config
+from explainer.labels import NAMES
 from explainer.reader import question
-from explainer.reader.labels import NAMES
-from explainer.store.derived import MechanismMeasured, Saturation, StepQuality, Surface
 from explainer.view import View
 from ui.runs import ask, derived, first_report, load, prefetch, results
 from ui.source import RECORDS, where

@@ -9,8 +9,8 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from explainer.labels import describe
 from explainer.reader import charts
-from explainer.reader.labels import describe
 from explainer.service import Run
 from ui.source import service
 

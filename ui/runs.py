@@ -23,7 +23,8 @@ from explainer.store.derived import load as load_derived
 from ui.diverged import DivergedRuns
 from ui.notices import inert
 from ui.progress import watch
-from ui.source import SOURCE, mnist, service
+from ui import source
+from ui.source import mnist, service
 
 # what one process keeps of what pages show, shared by every session: a view's pages read about 60
 # runs (0.4 MB each) and 7 derived results (a loss surface is about 0.5 MB)
@@ -125,7 +126,7 @@ def _stored(key: str, directory: str) -> RunResult:
 
 def load(config: RunConfig) -> RunResult:
     """A run that `results` has made sure of, from the store."""
-    return _stored(run_key(config, SOURCE.mnist().fingerprint), str(service().store.directory))
+    return _stored(run_key(config, source.SOURCE.mnist().fingerprint), str(service().store.directory))
 
 
 def prefetch(configs: list[RunConfig] = (), derivations: list[Derivation] = ()) -> None:

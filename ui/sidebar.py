@@ -5,7 +5,7 @@ import streamlit as st
 
 from explainer import gate
 from explainer.config import ACTIVATIONS, BOUNDS, ENGINES, OPTIMIZERS, SCALINGS, losses_for
-from explainer.reader.labels import LABELS
+from explainer.labels import LABELS
 from explainer.view import View, config_from_widgets, format_learning_rates, parse_learning_rates, to_query, widget_values
 from ui import notices
 from ui.measured import notebook_file

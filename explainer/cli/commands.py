@@ -17,17 +17,17 @@ from explainer.cli import output
 from explainer.cli.parser import config, fixes_base, surface_request
 from explainer.config import RunConfig
 from explainer.data import Mnist, MnistUnavailable, load_mnist
-from explainer.findings import surface
+from explainer.derivations import Surface
 from explainer.findings.diagnosis import Known, report
 from explainer.findings.verdicts import matrix_rows, outcomes
+from explainer.labels import describe
 from explainer.logs import MAX_LOG_CHARS
 from explainer.obtain import Asked, Failed, derived_asked, find_mnist, obtain, runs_asked
 from explainer.plan import all_views, view_derivations, view_runs
-from explainer.reader.labels import describe
 from explainer.run import RunResult
 from explainer.service import TrainingService, failure
 from explainer.store.cache import RunStore
-from explainer.store.derived import Surface
+from explainer.store.derived import Undefined
 from explainer.store.derived import load as load_derived
 from explainer.view import View, format_learning_rates
 
@@ -147,7 +147,7 @@ def warm_views(service: TrainingService, views: list[View]) -> int:
                 progress.advance(task)
                 error = future.exception()
                 if error is not None:
-                    (undefined if isinstance(error, surface.Undefined) else failed).append(failure(error))
+                    (undefined if isinstance(error, Undefined) else failed).append(failure(error))
     size = sum(path.stat().st_size for path in service.store.directory.rglob("*.npz"))
     print(
         f"{len(configs)} runs and {len(derivations)} derived results of {len(views)} view(s) in the cache at "

@@ -11,9 +11,9 @@ from explainer.config import QUESTION_LEARNING_RATES
 from explainer.findings.reproduction import compare
 from explainer.findings.surface import Slices, SurfaceRequest
 from explainer.findings.verdicts import RULES
+from explainer.labels import DIAGNOSIS_WORDS, FIX_NAMES, describe
 from explainer.logs import FORMATS, keras_line
 from explainer.reader import question
-from explainer.reader.labels import DIAGNOSIS_WORDS, FIX_NAMES, describe
 from explainer.reader.question import is_question_setup, reported
 from explainer.run import RunResult
 

@@ -7,14 +7,13 @@ import dataclasses
 from collections.abc import Mapping
 
 from explainer.config import RunConfig
-from explainer.data import Prepared
 from explainer.findings.mechanism import PROBABILITY_LOSS_BOUND
 from explainer.findings.rules import follows_learning_rate, growth_exponent, ratio, reports
 from explainer.findings.verdicts import FIXED_LOSS
 from explainer.fixes import base_config, fix_config
-from explainer.maths import linear, measures
+from explainer.labels import figure
+from explainer.maths import measures
 from explainer.maths.measures import SATURATED_PROBABILITY
-from explainer.reader.labels import figure
 from explainer.run import Progress, RunResult
 from explainer.view import View
 
@@ -69,13 +68,6 @@ def saturation_run(view: View) -> RunConfig:
 def saturation_epoch(run: RunResult) -> int:
     """The epoch the saturation is stated after: the first, or initialisation for a run without one."""
     return min(1, len(run.kernels) - 1)
-
-
-def saturated_share(run: RunResult, data: Prepared) -> float:
-    """The share of `data`'s training images whose largest softmax probability exceeds
-    SATURATED_PROBABILITY after `saturation_epoch`; it reads every image, so a worker computes it."""
-    epoch = saturation_epoch(run)
-    return measures.softmax_saturated_fraction(linear.logits(run.kernels[epoch], run.biases[epoch], data.x_train))
 
 
 def claim(index: int, view: View, runs: Mapping[RunConfig, RunResult], saturated: float | None) -> Claim:

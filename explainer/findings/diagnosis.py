@@ -19,9 +19,9 @@ from explainer.findings.rules import (
     ratio,
     rising_reason,
 )
+from explainer.labels import figure
 from explainer.logs import LogUnreadable, TrainingLog, number, read
 from explainer.maths.linear import CLIP_EPSILON
-from explainer.reader.labels import figure
 from explainer.run import METRICS
 
 # "the accuracy does not move": the two runs' last reported accuracies at most this far apart
@@ -33,7 +33,7 @@ LOSS_MOVES = 1.5
 VALIDATION_GAP = 0.10
 SIGNATURES = ("logits_loss", "loss_follows_rate")  # the rules that say "this puzzle" on their own
 
-# what a reader may say they know, by code (words for them: reader/labels.KNOWN_WORDS)
+# what a reader may say they know, by code (words for them: labels.KNOWN_WORDS)
 LOSSES = ("categorical_crossentropy", "from_logits", "other")  # "other": no cross-entropy (MSE, ...)
 VERDICTS = ("this_puzzle", "divergence", "not_this_one")
 

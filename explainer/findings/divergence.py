@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from explainer.config import RunConfig
 from explainer.findings.rules import DIVERGENCE_RULE, divergence_reason, loglog_slope
 from explainer.fixes import base_config
-from explainer.reader.labels import NAMES, figure
+from explainer.labels import NAMES, figure
 from explainer.run import RunResult
 from explainer.view import View
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from explainer.findings.rules import follows_learning_rate, growth_exponent, loglog_slope, ratio
-from explainer.reader.labels import NAMES, figure
+from explainer.labels import NAMES, figure
 from explainer.run import METRICS, RunResult
 
 

@@ -4,9 +4,9 @@ and says so when a measurement does not bear the step out."""
 from __future__ import annotations
 
 from explainer.findings.mechanism import COLLAPSE_RANGE, PROBABILITY_LOSS_BOUND, Mechanism
+from explainer.labels import NAMES, OPTIMIZER_NAMES, figure
 from explainer.maths.linear import CLIP_EPSILON
 from explainer.maths.measures import SATURATED_PROBABILITY
-from explainer.reader.labels import NAMES, OPTIMIZER_NAMES, figure
 
 TITLES = (
     "1. Keras computes the loss on the logits (on TensorFlow)",

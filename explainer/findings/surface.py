@@ -13,7 +13,7 @@ import numpy as np
 
 from explainer.config import MNIST_TRAIN_SIZE, RunConfig
 from explainer.findings.rules import loglog_slope
-from explainer.reader.labels import figure
+from explainer.labels import figure
 
 COMPARED_SCALINGS = ("raw", "unit")  # the page sets raw pixels beside x / 255
 POINTS = ("init", "step", "epoch")
@@ -24,11 +24,6 @@ EVALUATE_ON = ("minibatch", "train", "test")
 # 1.3 s of a 3.4 s surface on x / 255, and the chart showed every other point of it)
 PLANE_POINTS = 51
 LANDING_SPAN, LANDING_POINTS = 100.0, 41  # the learning-rate slider: the view's rates / 100 to x 100, log-spaced
-
-
-class Undefined(ValueError):
-    """The slice asked for does not exist at this point (no gradient to follow, no curvature):
-    a fact about the run, which the page states, not a failure."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -18,7 +18,7 @@ from explainer.findings.rules import (
     ratio,
 )
 from explainer.fixes import FIXES, LOWER_LR_FACTOR, fix_config
-from explainer.reader.labels import FIX_NAMES, VERDICT_COLOURS, VERDICT_WORDS, figure
+from explainer.labels import FIX_NAMES, VERDICT_COLOURS, VERDICT_WORDS, figure
 from explainer.run import RunResult
 
 # the rules, stated once; the page prints them

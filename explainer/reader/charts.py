@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from explainer.findings import surface
-from explainer.reader.labels import FIX_NAMES, HEADERS, NAMES, OPTIMIZER_NAMES, VERDICT_WORDS
+from explainer.labels import FIX_NAMES, HEADERS, NAMES, OPTIMIZER_NAMES, VERDICT_WORDS
 
 LR_DASHES = [[1, 0], [6, 3]]  # the lower learning rate solid, the higher dashed
 # points one line of a chart may carry: a chart is at most about 600 px wide, so more points than

@@ -1,8 +1,7 @@
-"""Results derived from stored runs, one class per kind (a loss surface, step quality through an
-epoch, the mechanism's measurements, the answer's saturation), stored on disk like runs: keyed by
-what determines them (what is asked, the keys of the runs read, which already carry the config,
-the libraries and the data), written atomically, computed in the worker processes
-(worker/compute.py, by kind) and read by the pages."""
+"""Results derived from stored runs, stored on disk like runs: keyed by what determines them (what
+is asked, the keys of the runs read, which already carry the config, the libraries and the data),
+written atomically, computed in the worker processes (worker/compute.py, by kind) and read by the
+pages. The kinds are in explainer/derivations.py; this is their storage only."""
 
 from __future__ import annotations
 
@@ -14,11 +13,15 @@ from typing import ClassVar
 import numpy as np
 
 from explainer.config import RunConfig
-from explainer.findings import mechanism, surface
 from explainer.store.cache import RunStore, run_key
 
 FORMAT = 2  # bump when a derivation's computation or what it stores changes
 UNDEFINED = "undefined"  # the one field of a result that does not exist at its point
+
+
+class Undefined(ValueError):
+    """The result asked for does not exist at its point (a slice with no gradient to follow, no
+    curvature): a fact about the run, which the page states, not a failure."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,60 +50,6 @@ class Derivation:
 
 
 @dataclasses.dataclass(frozen=True)
-class Surface(Derivation):
-    """The loss-surface page's slices and plane for one request, marked at `learning_rates`."""
-
-    kind = "surface"
-    request: surface.SurfaceRequest
-    learning_rates: tuple[float, ...]
-
-    def runs(self) -> list[RunConfig]:
-        return [self.request.config]
-
-    @classmethod
-    def read(cls, fields: dict) -> surface.Slices:
-        return surface.Slices(**fields)
-
-
-@dataclasses.dataclass(frozen=True)
-class StepQuality(Derivation):
-    """How good each SGD step of epoch 1 is (rows, one per step)."""
-
-    kind = "step_quality"
-    config: RunConfig
-
-    def runs(self) -> list[RunConfig]:
-        return [self.config]
-
-
-@dataclasses.dataclass(frozen=True)
-class Saturation(Derivation):
-    """The answer's share of saturated images after epoch 1 (a number)."""
-
-    kind = "saturation"
-    config: RunConfig
-
-    def runs(self) -> list[RunConfig]:
-        return [self.config]
-
-
-@dataclasses.dataclass(frozen=True)
-class MechanismMeasured(Derivation):
-    """The Why page's measurements for a view's config and learning rates."""
-
-    kind = "mechanism"
-    config: RunConfig
-    learning_rates: tuple[float, ...]
-
-    def runs(self) -> list[RunConfig]:
-        return mechanism.runs_needed(self.config, self.learning_rates)
-
-    @classmethod
-    def read(cls, fields: dict) -> mechanism.Mechanism:
-        return mechanism.Mechanism(**fields)
-
-
-@dataclasses.dataclass(frozen=True)
 class DerivedJob:
     """A derivation for a worker, by value and by path, like a training Job."""
 
@@ -119,20 +68,20 @@ def save(store: RunStore, key: str, result) -> None:
 
 
 def save_undefined(store: RunStore, key: str, reason: str) -> None:
-    """Record that the result does not exist at its point (surface.Undefined), and why: a fact
+    """Record that the result does not exist at its point (Undefined), and why: a fact
     about its runs, stored like a result so that no visit computes it again."""
     store.write_arrays(key, {"meta": np.array(json.dumps({UNDEFINED: reason}))})
 
 
 def load(store: RunStore, key: str, kind: type[Derivation]):
     """The derived result of `kind` stored under `key`, or None (absent, or unreadable and
-    removed); raises surface.Undefined for a result stored as undefined."""
+    removed); raises Undefined for a result stored as undefined."""
     stored = store.read_arrays(key)
     if stored is None:
         return None
     fields = {**json.loads(str(stored.pop("meta"))), **stored}
     if UNDEFINED in fields:
-        raise surface.Undefined(fields[UNDEFINED])
+        raise Undefined(fields[UNDEFINED])
     try:
         return kind.read(fields)
     except (TypeError, KeyError):  # stored by another version of the code

@@ -6,24 +6,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from explainer import derivations
 from explainer.config import RunConfig
 from explainer.data import Mnist, prepare, read_mnist
-from explainer.findings import answer, mechanism
-from explainer.findings.surface import Undefined
 from explainer.run import RunResult
-from explainer.store import derived
 from explainer.store.cache import run_key, writing
-from explainer.store.derived import Derivation, DerivedJob, load, save, save_undefined
-from explainer.worker import slicing
+from explainer.store.derived import Derivation, DerivedJob, Undefined, load, save, save_undefined
+from explainer.worker import measure, slicing
 
 # how each kind of derived result is computed from its trained runs (every config of its runs())
 COMPUTE: dict[type[Derivation], Callable[[Derivation, Mapping[RunConfig, RunResult], Mnist], object]] = {
-    derived.Surface: lambda d, runs, mnist: slicing.compute(
+    derivations.Surface: lambda d, runs, mnist: slicing.compute(
         d.request, runs[d.request.config], prepare(mnist, d.request.config), d.learning_rates
     ),
-    derived.StepQuality: lambda d, runs, mnist: slicing.alpha_over_epoch(runs[d.config], prepare(mnist, d.config)),
-    derived.Saturation: lambda d, runs, mnist: answer.saturated_share(runs[d.config], prepare(mnist, d.config)),
-    derived.MechanismMeasured: lambda d, runs, mnist: mechanism.measure(d.config, d.learning_rates, runs, mnist),
+    derivations.StepQuality: lambda d, runs, mnist: slicing.alpha_over_epoch(runs[d.config], prepare(mnist, d.config)),
+    derivations.Saturation: lambda d, runs, mnist: measure.saturated_share(runs[d.config], prepare(mnist, d.config)),
+    derivations.MechanismMeasured: lambda d, runs, mnist: measure.mechanism(d.config, d.learning_rates, runs, mnist),
 }
 
 

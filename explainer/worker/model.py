@@ -12,8 +12,8 @@ import numpy as np
 
 from explainer.config import RunConfig
 from explainer.engines import ENGINES
+from explainer.labels import OPTIMIZER_NAMES
 from explainer.maths.linear import CLIP_EPSILON
-from explainer.reader.labels import OPTIMIZER_NAMES
 
 
 def import_engine(engine: str) -> ModuleType:

@@ -11,9 +11,10 @@ import numpy as np
 from explainer import jobs
 from explainer.config import RunConfig
 from explainer.data import Prepared
-from explainer.findings.surface import PLANE_POINTS, Slices, SurfaceRequest, Undefined, landing_rates
+from explainer.findings.surface import PLANE_POINTS, Slices, SurfaceRequest, landing_rates
 from explainer.maths import linear, replay
 from explainer.run import RunResult
+from explainer.store.derived import Undefined
 from explainer.worker.plane_kernels import clipped_sum, correct_share_along, logsumexp_sum
 
 CLIPPED_PLANE_POINTS = 41  # the plane's side for the clipped-outputs loss (measured: ~7 s over 60,000 images)

@@ -36,12 +36,8 @@ from bench.serve import CHROMIUM, CHROMIUM_ARGS, ScriptRuns, streamlit_server
 from ui import pages
 
 ROOT = Path(__file__).parents[1]
-PAGES = {  # each page's path and its last section
-    "reproduce": ("", "log-log slope"),
-    "loss_surface": ("loss_surface", "The plane of d1 and d2"),
-    "fixes": ("fixes", "The accepted answer, checked"),
-    "why": ("why", "6. The misclassified images"),
-}
+VIEW_PAGES = [page for page in pages.PAGES if page.view]
+LANDING = pages.PAGES[0]
 # the single sidebar changes from the default view: (radio group, option label)
 TOGGLES = [
     ("Keras engine", "Keras 3 (today"),
@@ -87,11 +83,10 @@ def first_visit(page, runs: ScriptRuns, go, last: str) -> float:
     return seconds[0]
 
 
-def open_page(page, url: str, name: str) -> None:
+def open_page(page, url: str, record: pages.Page) -> None:
     """The landing page from a link; every other page from the sidebar's navigation."""
-    if PAGES[name][0]:
-        title = next(record.title for record in pages.PAGES if record.path.endswith(f"/{name}.py"))
-        page.locator("[data-testid='stSidebarNav']").get_by_text(title, exact=True).click()
+    if record.url_path:
+        page.locator("[data-testid='stSidebarNav']").get_by_text(record.title, exact=True).click()
     else:
         page.goto(url)
 
@@ -104,22 +99,23 @@ def new_tab(browser):
 def warm_figures(browser, cache: str) -> None:
     with streamlit_server({"EXPLAINER_CACHE_DIR": cache}) as (url, _):
         page, runs = new_tab(browser)
-        for name, (_, last) in PAGES.items():
-            seconds = first_visit(page, runs, functools.partial(open_page, page, url, name), last)
-            print(f"first_page_s {name}: {seconds:.2f}", flush=True)
-        for name, (path, last) in PAGES.items():
+        for record in VIEW_PAGES:
+            seconds = first_visit(page, runs, functools.partial(open_page, page, url, record), record.last_section)
+            print(f"first_page_s {record.name}: {seconds:.2f}", flush=True)
+        for record in VIEW_PAGES:
             visitor, visitor_runs = new_tab(browser)
-            seconds = first_visit(visitor, visitor_runs, functools.partial(visitor.goto, f"{url}/{path}"), last)
-            print(f"shared_link_s {name}: {seconds:.2f}", flush=True)
+            opening = functools.partial(visitor.goto, f"{url}/{record.url_path}")
+            seconds = first_visit(visitor, visitor_runs, opening, record.last_section)
+            print(f"shared_link_s {record.name}: {seconds:.2f}", flush=True)
             visitor.context.close()
         page.goto(url)
-        shown(page, PAGES["reproduce"][1])
+        shown(page, LANDING.last_section)
         settle(page)
         for group, label in TOGGLES:
             seconds = runs.after(lambda: click(page, group, label))  # noqa: B023 (called at once)
             print(f"toggle_s {group} -> {label}: {seconds:.2f}", flush=True)
             page.goto(url)  # back to the default view for the next single change
-            shown(page, PAGES["reproduce"][1])
+            shown(page, LANDING.last_section)
             settle(page)
 
 

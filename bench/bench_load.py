@@ -47,6 +47,7 @@ from websockets.asyncio.client import connect
 from bench.serve import SCRIPT_FINISHED, replicas, stack, streamlit_server
 from explainer.plan import neighbours
 from explainer.view import View, from_query, to_query
+from ui.pages import PAGES
 
 VIEWS_PER_VISITOR = 4
 TIMEOUT_S = 600
@@ -61,7 +62,7 @@ def link(view: View) -> str:
 
 def views(base: View) -> list[tuple[str, str]]:
     """(page name, query string) of what a visitor may open after the landing page of `base`."""
-    pages = [(page, link(base)) for page in ("loss_surface", "fixes", "why")]
+    pages = [(page.url_path, link(base)) for page in PAGES[1:] if page.view]
     return pages + [("", link(near)) for near in neighbours(base)]
 
 

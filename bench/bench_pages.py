@@ -10,8 +10,9 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from bench.serve import app_test, empty_cache
+from ui.pages import PAGES
 
-PAGES = ("app_pages/reproduce.py", "app_pages/loss_surface.py", "app_pages/fixes.py", "app_pages/why.py")
+VIEW_PAGES = [page.path for page in PAGES if page.view]
 
 
 def render_seconds(test: AppTest, page: str | None = None) -> float:
@@ -31,8 +32,8 @@ def main() -> None:
     query = {name: str(value) for name, value in (("num_epochs", args.epochs), ("train_subset", args.subset)) if value}
     with empty_cache():
         test = app_test(query, timeout_s=3600)
-        for page in PAGES:
-            cold = render_seconds(test, None if page == PAGES[0] else page)
+        for page in VIEW_PAGES:
+            cold = render_seconds(test, None if page == PAGES[0].path else page)
             warm = render_seconds(test, page)
             name = Path(page).stem
             print(f"{name}_cold_s: {cold:.1f}")

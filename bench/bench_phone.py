@@ -14,17 +14,9 @@ import os
 import tempfile
 
 from bench.serve import CHROMIUM, CHROMIUM_ARGS, streamlit_server
+from ui.pages import PAGES, Page
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-PAGES = {  # each page's path and its last section, which appears once the page has rendered
-    "reproduce": ("", "log-log slope of final loss"),
-    "loss_surface": ("loss_surface", "The plane of d1 and d2"),
-    "fixes": ("fixes", "The accepted answer, checked"),
-    "why": ("why", "6. The misclassified images"),
-    "your_log": ("your_log", "Everything checked"),
-}
-# what a page shows only once a reader acts: the button to press first, by the page's path
-PRESSED_FIRST = {"your_log": "Fill in the question's two logs"}
 # the document's scroll width, and the right edge of the main area's element containers and of
 # every chart drawn in them (an element inside its own scrolling box, a table's cells, is not
 # past the screen: its box scrolls)
@@ -45,20 +37,20 @@ MEASURE = """() => {
 }"""
 
 
-def opened(page, url: str, path: str, last_text: str, query: str) -> None:
-    """`path` opened by its link (its PRESSED_FIRST button pressed), until its last section and
-    its charts have rendered and nothing runs."""
-    page.goto(f"{url}/{path}?{query}")
-    if path in PRESSED_FIRST:
-        page.get_by_role("button", name=PRESSED_FIRST[path]).click()
-    page.get_by_text(last_text).first.wait_for(timeout=600_000)
+def opened(page, url: str, record: Page, query: str) -> None:
+    """The page of `record` opened by its link (its first action taken), until its last section
+    and its charts have rendered and nothing runs."""
+    page.goto(f"{url}/{record.url_path}?{query}")
+    if record.first_action:
+        page.get_by_role("button", name=record.first_action).click()
+    page.get_by_text(record.last_section).first.wait_for(timeout=600_000)
     page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=600_000)
     page.locator("[data-testid='stStatusWidgetRunningIcon']").first.wait_for(state="hidden", timeout=600_000)
 
 
-def measured(page, url: str, path: str, last_text: str, query: str) -> dict:
-    """MEASURE on `path` once it is `opened`."""
-    opened(page, url, path, last_text, query)
+def measured(page, url: str, record: Page, query: str) -> dict:
+    """MEASURE on the page of `record` once it is `opened`."""
+    opened(page, url, record, query)
     page.wait_for_timeout(500)  # the charts' own layout after their data arrived
     return page.evaluate(MEASURE)
 
@@ -76,10 +68,10 @@ def main() -> None:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_context(**PHONE).new_page()
             print(f"screen_width_px: {PHONE['viewport']['width']}")
-            for name, (path, last_text) in PAGES.items():
-                found = measured(page, url, path, last_text, args.query)
-                print(f"scroll_width_px {name}: {found['scroll_width']}", flush=True)
-                print(f"widest_px {name}: {found['widest']} ({found['what']})", flush=True)
+            for record in PAGES:
+                found = measured(page, url, record, args.query)
+                print(f"scroll_width_px {record.name}: {found['scroll_width']}", flush=True)
+                print(f"widest_px {record.name}: {found['widest']} ({found['what']})", flush=True)
             browser.close()
 
 

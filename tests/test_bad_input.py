@@ -7,9 +7,10 @@ from test_gate import OUT_OF_BOUNDS
 
 from explainer.config import quoted
 from explainer.labels import UNDEFINED
+from ui.pages import PAGES
 
 pytestmark = [pytest.mark.usefixtures("store"), pytest.mark.integration]  # the pages train the views they open
-PAGES = ["app_pages/reproduce.py", "app_pages/loss_surface.py", "app_pages/fixes.py", "app_pages/why.py"]
+VIEW_PAGES = [page.path for page in PAGES if page.view]
 
 
 def notices(test) -> list[str]:
@@ -57,7 +58,7 @@ def test_any_link_parameter_name_gets_the_unknown_parameter_notice(name):
     assert [plain(warning.value) for warning in test.warning] == [f"Ignored the unknown link parameter {quoted(name)}."]
 
 
-@pytest.mark.parametrize("path", [PAGES[0], PAGES[3]])  # the notices are the frame's, the same on every page
+@pytest.mark.parametrize("path", [VIEW_PAGES[0], VIEW_PAGES[-1]])  # the notices are the frame's, the same on every page
 def test_text_from_a_link_is_never_markdown(path):
     query = {"engine": "[click](http://example.invalid)", "loss": "![img](http://127.0.0.1:9/x.png)", ":red[x]": "1"}
     test = page(path, **query)

@@ -15,9 +15,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from bench.bench_load import Visit
-from bench.bench_phone import PAGES as PHONE_PAGES
 from bench.bench_phone import PHONE, measured, opened
 from bench.serve import CHROMIUM, CHROMIUM_ARGS, streamlit_server
+from ui.pages import PAGES
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).parents[1]
@@ -69,25 +69,21 @@ def phone(browser):
     return browser.new_context(**PHONE).new_page()
 
 
-# each page's path and its last section, which appears once everything above it has rendered
-PAGES = dict(PHONE_PAGES.values())
-
-
-def wait_for_app(page, last_text=PAGES[""], timeout_ms=300_000):
+def wait_for_app(page, last_text=PAGES[0].last_section, timeout_ms=300_000):
     page.get_by_text(last_text).first.wait_for(timeout=timeout_ms)
     page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=timeout_ms)
 
 
-@pytest.mark.parametrize("path", list(PAGES))
-def test_every_page_in_a_browser_is_accessible(server, page, path):
+@pytest.mark.parametrize("record", PAGES, ids=lambda record: record.name)
+def test_every_page_in_a_browser_is_accessible(server, page, record):
     """Each page renders with its charts and no exception box, and axe-core finds no serious or
     critical violation in the app's own content (Streamlit's code blocks are its own: their
     syntax colours fail contrast, which the app cannot change). A screenshot per page is kept."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    opened(page, server.url, path, PAGES[path], SMALL)
+    opened(page, server.url, record, SMALL)
     assert page.locator("[data-testid='stVegaLiteChart']").count() >= 2
     assert page.locator("[data-testid='stException']").count() == 0
-    page.screenshot(path=SCREENSHOTS / f"{path or 'reproduce'}.png", full_page=True)
+    page.screenshot(path=SCREENSHOTS / f"{record.name}.png", full_page=True)
     assert serious_violations(page) == []
 
 
@@ -104,19 +100,19 @@ def serious_violations(page) -> list[str]:
 
 
 @pytest.mark.parametrize("query", ["", "&scaling=unit"], ids=["default", "fixed"])
-@pytest.mark.parametrize("path", list(PAGES))
-def test_every_page_reads_on_a_phone(server, phone, path, query):
+@pytest.mark.parametrize("record", PAGES, ids=lambda record: record.name)
+def test_every_page_reads_on_a_phone(server, phone, record, query):
     """At 390 x 844 nothing is wider than the screen (the document does not scroll sideways, no
     element or chart of the main area reaches past its right edge), the line that says where the
     settings are shows (the sidebar is folded away), and axe finds nothing serious."""
-    found = measured(phone, server.url, path, PAGES[path], SMALL + query)
+    found = measured(phone, server.url, record, SMALL + query)
     assert found["scroll_width"] == found["width"] == PHONE["viewport"]["width"]
     assert found["widest"] <= found["width"], f"{found['what']} reaches {found['widest']} px"
     assert phone.locator(".st-key-settings-hint").is_visible()
     assert phone.locator("[data-testid='stException']").count() == 0
     if not query:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        phone.screenshot(path=SCREENSHOTS / f"phone-{path or 'reproduce'}.png", full_page=True)
+        phone.screenshot(path=SCREENSHOTS / f"phone-{record.name}.png", full_page=True)
         assert serious_violations(phone) == []
 
 

@@ -208,3 +208,10 @@ def test_real_fit_logs_read_alike_in_every_format_and_get_their_verdict(real_log
                 np.testing.assert_allclose(values, history.metrics[name], rtol=1e-4, atol=1e-4, err_msg=f"{kind} {name}")
     printed = report([logs[lr]["printed"] for lr in REAL_RATES], [str(lr) for lr in REAL_RATES])
     assert printed.problems == [] and printed.diagnosis.verdict == verdict, [f.text for f in printed.diagnosis.findings]
+
+
+def test_at_most_max_logs_are_read():
+    """A log past MAX_LOGS is not read (the rules compare one rate against another)."""
+    logs = [question.log(lr) for lr in QUESTION_LEARNING_RATES]
+    assert len(report(logs[: diagnosis.MAX_LOGS]).logs) == diagnosis.MAX_LOGS
+    assert len(report([*logs, logs[0]][: diagnosis.MAX_LOGS + 1]).logs) == diagnosis.MAX_LOGS

@@ -44,3 +44,18 @@ def test_the_sweep_is_short_runs_on_both_scalings_up_to_float32s_edge():
     configs = divergence.runs_needed(View())
     assert {config.scaling for config in configs} == {"raw", "unit"} and max(c.learning_rate for c in configs) == 1e38
     assert all(config.num_epochs == divergence.EPOCHS and config.train_subset == divergence.SUBSET for config in configs)
+
+
+def test_the_slope_reads_the_rates_from_the_plateau_rate_on():
+    """A rate at PLATEAU_RATE counts, one just below it does not (its loss off the line would bend
+    the slope)."""
+    rows = [
+        {"scaling": "raw", "learning_rate": lr, "loss": loss, "finite": True}
+        for lr, loss in (
+            (divergence.PLATEAU_RATE * 0.999, 1e9),
+            (divergence.PLATEAU_RATE, 2.0),
+            (10 * divergence.PLATEAU_RATE, 20.0),
+        )
+    ]
+    assert divergence.Sweep(rows).slope("raw") == pytest.approx(1.0)
+    assert divergence.EPOCHS == divergence.RISING_EPOCHS + 1

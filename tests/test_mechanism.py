@@ -3,9 +3,12 @@
 import numpy as np
 import pytest
 
+from explainer.findings import steps
 from explainer.findings.mechanism import (
     ADAPTIVE_TOLERANCE,
+    ARTIFACT_RUNS,
     COLLAPSE_SPREAD,
+    LOGITS_PATH,
     PROBABILITY_LOSS_BOUND,
     SAME_LOSS_RTOL,
     Mechanism,
@@ -24,7 +27,8 @@ def mechanism(
     collapse = [{"learning_rate": lr, "epoch": 1, "loss_over_lr": value} for lr, value in zip((0.001, 0.01, 0.1), collapsed)]
     artifact = [
         {"loss": loss, "reported_val_accuracy": accuracy, "logit_accuracy": 0.89, "predict_accuracy": 0.31}
-        for loss, accuracy in zip(losses, reported)
+        | dict(zip(("engine", "arithmetic_optimization"), run))
+        for loss, accuracy, run in zip(losses, reported, ARTIFACT_RUNS.values())
     ]
     return Mechanism({}, [], {}, [], [], scaling, collapse, artifact, [], [])
 
@@ -46,12 +50,21 @@ def test_which_rows_the_page_reads():
     assert [row["optimizer"] for row in m.adaptive_scaling] == ["rmsprop", "adam"]
 
 
-def test_the_probability_bound_is_the_clip():
+def test_step_one_judges_each_engine_by_the_closest_candidate_and_the_bound():
+    """The rules step 1 shows: the engines whose loss is closest to the logits' cross-entropy, and
+    those past the clip's bound (strictly, at its edge)."""
     assert pytest.approx(16.118, abs=1e-3) == PROBABILITY_LOSS_BOUND  # -log(1e-7)
-    above, below = mechanism(3.0), mechanism(3.0)
-    above.loss_paths.append({"keras": 320.4})
-    below.loss_paths.append({"keras": 1.58})
-    assert above.keras_loss_exceeds_probability_bound and not below.keras_loss_exceeds_probability_bound
+    m = mechanism(3.0)
+    m.loss_paths.extend(
+        [
+            {"engine": "tf_keras", "keras": 320.4, "closest": LOGITS_PATH, "relative_gap": 0.0},
+            {"engine": "keras3", "keras": PROBABILITY_LOSS_BOUND, "closest": LOGITS_PATH, "relative_gap": 0.0},
+            {"engine": "keras3_jax", "keras": 1.58, "closest": "cross-entropy on clipped sigmoid outputs", "relative_gap": 0.0},
+        ]
+    )
+    assert m.on_logits == ["tf_keras", "keras3"] and m.past_probability_bound == ["tf_keras"]
+    said = steps.loss_paths(m)
+    assert "tf.keras 2 report more than that" in said and "So tf.keras 2 and Keras 3 compute the loss on the logits" in said
 
 
 def test_saturation_and_margin_readings():

@@ -211,3 +211,11 @@ def test_neighbours_change_one_control():
     assert all(
         sum(getattr(n, f) != getattr(request, f) for f in ("point", "direction", "second", "evaluate_on")) == 1 for n in near
     )
+
+
+def test_alpha_words_change_at_their_named_marks():
+    """Strictly past each mark, and at it."""
+    assert surface.describe_alpha(surface.OVERSHOOT_ALPHA).startswith("passes the line's minimum")
+    assert surface.describe_alpha(math.nextafter(surface.OVERSHOOT_ALPHA, math.inf)).startswith("overshoots")
+    assert surface.describe_alpha(surface.LINE_MINIMUM_ALPHA).startswith("stops short")
+    assert surface.describe_alpha(math.nextafter(surface.LINE_MINIMUM_ALPHA, math.inf)).startswith("passes the line's minimum")

@@ -20,10 +20,10 @@ from explainer.service import Run
 from explainer.store.cache import RunStore, run_key
 from explainer.store.derived import Derivation
 from explainer.store.derived import load as load_derived
+from ui import source
 from ui.diverged import DivergedRuns
 from ui.notices import inert
 from ui.progress import watch
-from ui import source
 from ui.source import mnist, service
 
 # what one process keeps of what pages show, shared by every session: a view's pages read about 60

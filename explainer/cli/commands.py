@@ -18,7 +18,7 @@ from explainer.cli.parser import config, fixes_base, surface_request
 from explainer.config import RunConfig
 from explainer.data import Mnist, MnistUnavailable, load_mnist
 from explainer.derivations import Surface
-from explainer.findings.diagnosis import Known, report
+from explainer.findings.diagnosis import MAX_LOGS, Known, report
 from explainer.findings.verdicts import matrix_rows, outcomes
 from explainer.labels import describe
 from explainer.logs import MAX_LOG_CHARS
@@ -162,8 +162,8 @@ def warm_views(service: TrainingService, views: list[View]) -> int:
 
 def diagnose(parser: argparse.ArgumentParser, args) -> int:
     """The diagnosis of one or two log files, printed (and written as JSON); 1 if none can be read."""
-    if len(args.files) > 2 or len(args.lr) > len(args.files):
-        parser.error("give one or two log files, and at most one learning rate for each")
+    if len(args.files) > MAX_LOGS or len(args.lr) > len(args.files):
+        parser.error(f"give at most {MAX_LOGS} log files, and at most one learning rate for each")
     texts = []
     for path in args.files:
         try:

@@ -19,7 +19,8 @@ from explainer.view import View
 
 # the artifact is worth a sentence when predict's accuracy falls this far below the reported one
 ARTIFACT_GAP = 0.1
-SATURATED_SHARE = 0.9  # "saturates every output": this share of images past SATURATED_PROBABILITY after epoch 1
+SATURATION_EPOCH = 1  # the answer states the saturation after this epoch
+SATURATED_SHARE = 0.9  # "saturates every output": this share of images past SATURATED_PROBABILITY after SATURATION_EPOCH
 
 
 # what shows a claim at length: the reproduction, the loss surface, the fixes, the mechanism
@@ -66,8 +67,9 @@ def saturation_run(view: View) -> RunConfig:
 
 
 def saturation_epoch(run: RunResult) -> int:
-    """The epoch the saturation is stated after: the first, or initialisation for a run without one."""
-    return min(1, len(run.kernels) - 1)
+    """The epoch the saturation is stated after: SATURATION_EPOCH, or the run's last when it has
+    fewer (initialisation for a run without any)."""
+    return min(SATURATION_EPOCH, len(run.kernels) - 1)
 
 
 def claim(index: int, view: View, runs: Mapping[RunConfig, RunResult], saturated: float | None) -> Claim:

@@ -25,6 +25,7 @@ from explainer.maths.linear import CLIP_EPSILON
 from explainer.run import METRICS
 
 # "the accuracy does not move": the two runs' last reported accuracies at most this far apart
+MAX_LOGS = 2  # the rules compare at most two runs (one learning rate against another)
 FLAT_ACCURACY = 0.02
 # "the loss moves": one run's last loss at least this many times the other's
 LOSS_MOVES = 1.5
@@ -109,7 +110,7 @@ def report(texts: list[str | bytes], rates: list[str] = (), known: Known = Known
     """Read up to two logs, each with the learning rate typed beside it (blank: the log's own),
     and diagnose those read; an empty text is no log, and says nothing."""
     logs, learning_rates, problems = [], [], []
-    for index, text in enumerate(texts[:2]):
+    for index, text in enumerate(texts[:MAX_LOGS]):
         if not text.strip():
             continue
         try:

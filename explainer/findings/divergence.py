@@ -7,14 +7,17 @@ import dataclasses
 from collections.abc import Mapping
 
 from explainer.config import RunConfig
-from explainer.findings.rules import DIVERGENCE_RULE, divergence_reason, loglog_slope
+from explainer.findings.rules import DIVERGENCE_RULE, RISING_EPOCHS, divergence_reason, loglog_slope
 from explainer.fixes import base_config
 from explainer.labels import NAMES, figure
 from explainer.run import RunResult
 from explainer.view import View
 
 LEARNING_RATES = tuple(10.0**k for k in range(-4, 39, 3))  # 1e-4 to 1e38, the edge of float32
-EPOCHS = 4  # enough epochs for the rule to see a rise in each of the last three
+EPOCHS = RISING_EPOCHS + 1  # enough epochs for the rule to see a rise in each of the last RISING_EPOCHS
+# "the final loss follows the rate": its log-log slope over the rates of at least this (where a
+# rate is large enough for the loss to sit on its plateau) that stay finite
+PLATEAU_RATE = 1.0
 SUBSET = 10_000  # images per run: a rise or an overflow shows as well on a sixth of the set
 SWEPT_SCALINGS = ("raw", "unit")
 
@@ -40,8 +43,10 @@ class Sweep:
         return [row for row in self.rows if row["diverged"] and row["finite"]]
 
     def slope(self, scaling: str) -> float:
-        """Log-log slope of the final loss over the rates of 1 and more that stay finite."""
-        points = [row for row in self.rows if row["scaling"] == scaling and row["finite"] and row["learning_rate"] >= 1]
+        """Log-log slope of the final loss over the rates of PLATEAU_RATE and more that stay finite."""
+        points = [
+            row for row in self.rows if row["scaling"] == scaling and row["finite"] and row["learning_rate"] >= PLATEAU_RATE
+        ]
         return loglog_slope([row["learning_rate"] for row in points], [row["loss"] for row in points])
 
     def finding(self) -> str:
@@ -63,8 +68,8 @@ class Sweep:
         return (
             f"{verdict} ({EPOCHS} epochs on {SUBSET:,} images each; the rule: {DIVERGENCE_RULE}). "
             + (f"The loss becomes infinite or NaN only where float32 overflows: {overflow}. " if overflow else "")
-            + f"From a rate of 1 on, the final loss is proportional to the learning rate (log-log slope {slopes}): "
-            "the same plateau as the question's, at a level the rate sets."
+            + f"From a rate of {PLATEAU_RATE:g} on, the final loss is proportional to the learning rate "
+            f"(log-log slope {slopes}): the same plateau as the question's, at a level the rate sets."
         )
 
 

@@ -14,6 +14,11 @@ from explainer.maths.linear import CLIP_EPSILON
 PROBABILITY_LOSS_BOUND = -math.log(CLIP_EPSILON)
 COLLAPSE_FACTORS = (0.1, 1.0, 10.0)  # learning rates of the collapse chart, relative to the lower one
 COLLAPSE_RANGE = COLLAPSE_FACTORS[-1] / COLLAPSE_FACTORS[0]
+# the accuracy artifact's three runs, by name: (engine, TensorFlow's arithmetic rewrite on)
+ARTIFACT_RUNS = {"legacy": ("tf_keras", True), "legacy_unrewritten": ("tf_keras", False), "current": ("keras3", True)}
+# step 1's candidate loss that only Keras' logits shortcut computes: an engine whose first-batch
+# loss is closest to it computes its loss on the logits
+LOGITS_PATH = "softmax cross-entropy on the logits"
 # the Why page's judgements, each threshold beside its rule
 COLLAPSE_SPREAD = 1.5  # "loss / lr collapses": the largest over the smallest below this, across COLLAPSE_RANGE
 ADAPTIVE_TOLERANCE = 0.15  # "the weight norm follows the rate": within this relative distance of the rate ratio
@@ -31,7 +36,9 @@ def runs_needed(config: RunConfig, learning_rates: tuple[float, float]) -> list[
         if engine == config.engine or optimizer == config.optimizer
     ]
     runs += [config.replace(learning_rate=low * factor) for factor in COLLAPSE_FACTORS]
-    runs += [config.replace(engine="tf_keras", arithmetic_optimization=False, learning_rate=low)]
+    runs += [
+        config.replace(engine=engine, arithmetic_optimization=on, learning_rate=low) for engine, on in ARTIFACT_RUNS.values()
+    ]
     return list(dict.fromkeys(runs))
 
 
@@ -98,9 +105,15 @@ class Mechanism:
         return all(abs(ratio(row["norm_ratio"], row["lr_ratio"]) - 1) < ADAPTIVE_TOLERANCE for row in self.adaptive_scaling)
 
     @property
-    def keras_loss_exceeds_probability_bound(self) -> bool:
-        """Keras' first-batch loss is above what cross-entropy on clipped probabilities can reach."""
-        return self.loss_paths[0]["keras"] > PROBABILITY_LOSS_BOUND
+    def on_logits(self) -> list[str]:
+        """The engines whose first-batch loss is closest to LOGITS_PATH: they compute it on the logits."""
+        return [row["engine"] for row in self.loss_paths if row["closest"] == LOGITS_PATH]
+
+    @property
+    def past_probability_bound(self) -> list[str]:
+        """The engines whose first-batch loss exceeds what a cross-entropy on clipped probabilities
+        can reach (PROBABILITY_LOSS_BOUND): only a loss on the logits can."""
+        return [row["engine"] for row in self.loss_paths if row["keras"] > PROBABILITY_LOSS_BOUND]
 
     @property
     def same_artifact_loss(self) -> bool:
@@ -108,12 +121,17 @@ class Mechanism:
         losses = [row["loss"] for row in self.artifact]
         return ratio(max(losses), min(losses)) - 1 < SAME_LOSS_RTOL
 
-    def reports(self, run: int, accuracy: str) -> bool:
-        """Artifact run `run` reports the `accuracy` ("logit_accuracy" or "predict_accuracy")."""
-        row = self.artifact[run]
+    def artifact_run(self, name: str) -> dict:
+        """The row of the artifact run `name` (ARTIFACT_RUNS)."""
+        engine, rewrite = ARTIFACT_RUNS[name]
+        return next(row for row in self.artifact if (row["engine"], row["arithmetic_optimization"]) == (engine, rewrite))
+
+    def reports(self, run: str, accuracy: str) -> bool:
+        """Artifact run `run` (ARTIFACT_RUNS) reports the `accuracy` ("logit_accuracy" or "predict_accuracy")."""
+        row = self.artifact_run(run)
         return reports(row["reported_val_accuracy"], row[accuracy])
 
     @property
     def rewrite_shown(self) -> bool:
         """tf.keras 2 reports the logits' accuracy with the graph optimizer on, predict's with it off."""
-        return self.reports(0, "logit_accuracy") and self.reports(1, "predict_accuracy")
+        return self.reports("legacy", "logit_accuracy") and self.reports("legacy_unrewritten", "predict_accuracy")

@@ -3,7 +3,7 @@ and says so when a measurement does not bear the step out."""
 
 from __future__ import annotations
 
-from explainer.findings.mechanism import COLLAPSE_RANGE, PROBABILITY_LOSS_BOUND, Mechanism
+from explainer.findings.mechanism import ARTIFACT_RUNS, COLLAPSE_RANGE, PROBABILITY_LOSS_BOUND, Mechanism
 from explainer.labels import NAMES, OPTIMIZER_NAMES, figure
 from explainer.maths.linear import CLIP_EPSILON
 from explainer.maths.measures import SATURATED_PROBABILITY
@@ -25,12 +25,14 @@ def loss_paths(m: Mechanism) -> str:
         f"(relative gap {figure(row['relative_gap'], '.1e')})"
         for row in m.loss_paths
     ]
-    shortcut = [NAMES[row["engine"]] for row in m.loss_paths if "logits" in row["closest"]]
-    clipped = [NAMES[row["engine"]] for row in m.loss_paths if "logits" not in row["closest"]]
+    shortcut = [NAMES[engine] for engine in m.on_logits]
+    clipped = [NAMES[row["engine"]] for row in m.loss_paths if row["engine"] not in m.on_logits]
+    past = [NAMES[engine] for engine in m.past_probability_bound]
     return (
         "On the first training batch, with each run's final weights: " + "; ".join(engines) + ". "
         f"A cross-entropy on clipped probabilities can never exceed -log({CLIP_EPSILON:g}) = {PROBABILITY_LOSS_BOUND:.2f} "
-        "per image. "
+        "per image"
+        + (f", and {' and '.join(past)} report more than that. " if past else ", and no engine reports more here. ")
         + (
             f"So {' and '.join(shortcut)} compute the loss on the logits. "
             if shortcut
@@ -87,12 +89,13 @@ def scaling(m: Mechanism) -> str:
 
 def artifact(m: Mechanism) -> str:
     """Step 5: what the reported accuracy is the accuracy of."""
-    legacy_on, legacy_off, current = m.artifact
+    legacy_on, legacy_off, current = (m.artifact_run(name) for name in ARTIFACT_RUNS)
     same = "The same training loss" if m.same_artifact_loss else "**Different** training losses"
-    both = m.reports(1, "predict_accuracy") and m.reports(2, "predict_accuracy")
+    both = m.reports("legacy_unrewritten", "predict_accuracy") and m.reports("current", "predict_accuracy")
     return (
         f"{same} in all three runs ({figure(legacy_on['loss'], '.6g')}). tf.keras 2 reports "
-        f"{figure(legacy_on['reported_val_accuracy'], '.4f')}, which {'is' if m.reports(0, 'logit_accuracy') else 'is not'} "
+        f"{figure(legacy_on['reported_val_accuracy'], '.4f')}, which "
+        f"{'is' if m.reports('legacy', 'logit_accuracy') else 'is not'} "
         f"the accuracy of the logits ({figure(legacy_on['logit_accuracy'], '.4f')}). With TensorFlow's arithmetic rewrite off "
         f"it reports {figure(legacy_off['reported_val_accuracy'], '.4f')}, and Keras 3 "
         f"{figure(current['reported_val_accuracy'], '.4f')}: {'both are' if both else 'not both are'} the accuracy of "

@@ -132,6 +132,9 @@ def median_alphas(rows: list[dict]) -> dict[tuple[str, float], float]:
 
 
 # what the step-quality scale means, for a reader
+# alpha's marks (ALPHA_SCALE): past OVERSHOOT_ALPHA a step lands higher than it started; past
+# LINE_MINIMUM_ALPHA it passed the line's minimum
+OVERSHOOT_ALPHA, LINE_MINIMUM_ALPHA = 1.0, 0.0
 ALPHA_SCALE = "-1 no progress, 0 the line's minimum, +1 the same loss on the far side, above 1 an overshoot"
 
 
@@ -144,9 +147,9 @@ def describe_alpha(alpha: float) -> str:
     """What an alpha value says about a step, in words."""
     if math.isnan(alpha):
         return "the loss does not decrease along this line, so alpha is undefined"
-    if alpha > 1:
+    if alpha > OVERSHOOT_ALPHA:
         return "overshoots: it lands higher than where it started"
-    if alpha > 0:
+    if alpha > LINE_MINIMUM_ALPHA:
         return "passes the line's minimum but lands below the start"
     return "stops short of the line's minimum"
 

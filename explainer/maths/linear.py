@@ -70,7 +70,7 @@ def logit_gradient(z: np.ndarray, y: np.ndarray, config: RunConfig, samples: int
     outputs = activation_outputs(z, config.activation).astype(np.float64)
     total = outputs.sum(axis=1, keepdims=True)
     p_label = (outputs * y).sum(axis=1, keepdims=True) / total
-    live = (p_label > 1e-7) & (p_label < 1 - 1e-7)  # the clip cuts the gradient
+    live = (p_label > CLIP_EPSILON) & (p_label < 1 - CLIP_EPSILON)  # the clip cuts the gradient
     if config.activation == "softmax":
         return np.where(live, softmax(z) - y, 0.0) / samples
     d_outputs = -(y / total - p_label / total) / p_label

@@ -12,7 +12,7 @@ import numpy as np
 from explainer.config import ENGINES, OPTIMIZERS, RunConfig
 from explainer.data import FIRST_BATCH, Mnist, Prepared, prepare
 from explainer.findings.answer import saturation_epoch
-from explainer.findings.mechanism import COLLAPSE_FACTORS, Mechanism
+from explainer.findings.mechanism import ARTIFACT_RUNS, COLLAPSE_FACTORS, LOGITS_PATH, Mechanism
 from explainer.findings.rules import ratio
 from explainer.maths import linear, measures, replay
 from explainer.run import RunResult
@@ -63,7 +63,7 @@ def mechanism(
         ],
         artifact=[
             _artifact(run(engine=engine, learning_rate=low, arithmetic_optimization=optimization), data)
-            for engine, optimization in (("tf_keras", True), ("tf_keras", False), ("keras3", True))
+            for engine, optimization in ARTIFACT_RUNS.values()
         ],
         per_sample=[_per_sample(run(learning_rate=lr), data) for lr in learning_rates],
         histogram=_histogram([run(learning_rate=lr) for lr in learning_rates], data),
@@ -77,7 +77,7 @@ def _loss_path(result, data) -> dict:
     x, y = data.x_train[:FIRST_BATCH], data.y_train[:FIRST_BATCH]
     z = linear.logits(kernel, bias, x)
     activation = result.config.activation
-    candidates = {"softmax cross-entropy on the logits": float(linear.softmax_crossentropy(z, y).mean())}
+    candidates = {LOGITS_PATH: float(linear.softmax_crossentropy(z, y).mean())}
     if activation != "linear":  # a linear output is the logits: there is no second path
         outputs = linear.activation_outputs(z, activation)
         candidates[f"cross-entropy on clipped {activation} outputs"] = float(linear.clipped_crossentropy(outputs, y).mean())

@@ -25,6 +25,14 @@ FAR_END_SAMPLES = 2_000
 # (measured on one core, a 51 x 51 plane over all 60,000 images: 0.3 s on x / 255, 0.6 s on raw
 # pixels, so a piece is 0.08-0.15 s)
 PIECE_SAMPLES = 15_000
+# the slice's and the plane's extent in multiples of the largest learning rate compared (t = lr is
+# where SGD's step of that rate lands): a little behind the start, three steps ahead, and the
+# second direction as wide on both sides
+LINE_RANGE = (-0.5, 3.0)
+PLANE_B_RANGE = (-1.75, 1.75)
+# how far the line's far end grows, and how often at most, until the loss turns up
+FAR_END_GROWTH, FAR_END_TRIES = 4.0, 5
+LINE_POINTS, FAR_END_POINTS = 101, 41  # the line's points, and those of the far end's search
 
 
 def position(request: SurfaceRequest, result: RunResult, data: Prepared) -> tuple[np.ndarray, int, int]:
@@ -171,7 +179,7 @@ def compute(
         return sum(summed(a, b, start, min(start + PIECE_SAMPLES, n)) for start in range(0, n, PIECE_SAMPLES)) / n
 
     reach = max(learning_rates)
-    t, loss = _line_to_minimum(loss_at, -0.5 * reach, 3 * reach, learning_rates)
+    t, loss = _line_to_minimum(loss_at, LINE_RANGE[0] * reach, LINE_RANGE[1] * reach, learning_rates)
     accuracy = accuracy_along(logits[0], logits[1], y, t)
     best = int(np.argmin(loss))
     markers = [
@@ -186,8 +194,8 @@ def compute(
     ]
     if request.config.loss == "probabilities":  # no log-sum-exp to prune: every cell costs all its samples
         plane_points = min(plane_points, CLIPPED_PLANE_POINTS)
-    a = np.linspace(-0.5 * reach, 3 * reach, plane_points)
-    b = np.linspace(-1.75 * reach, 1.75 * reach, plane_points)
+    a = np.linspace(LINE_RANGE[0] * reach, LINE_RANGE[1] * reach, plane_points)
+    b = np.linspace(PLANE_B_RANGE[0] * reach, PLANE_B_RANGE[1] * reach, plane_points)
     iterates = replay.sgd_iterates(
         theta, replay.batches_from(request.config, len(data.x_train), epoch, step, 5), data, request.config
     )
@@ -211,23 +219,22 @@ def compute(
     )
 
 
-def _line_to_minimum(
-    loss_at, start: float, end: float, marked: tuple[float, ...], growth: float = 4.0, tries: int = 5
-) -> tuple[np.ndarray, np.ndarray]:
+def _line_to_minimum(loss_at, start: float, end: float, marked: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
     """The line from `start` far enough to contain its minimum, with 0 and the `marked` points:
-    (t, loss). Its far end is `end` grown until the loss turns up (at most `tries` times), found
-    on FAR_END_SAMPLES images, then grown further while the whole line still falls at its end."""
-    farthest = end * growth**tries
-    for _ in range(tries):
-        if np.argmin(loss_at(np.linspace(0, end, 41), np.zeros(1), FAR_END_SAMPLES)) < 40:
+    (t, loss). Its far end is `end` grown by FAR_END_GROWTH until the loss turns up (at most
+    FAR_END_TRIES times), found on FAR_END_SAMPLES images, then grown further while the whole line
+    still falls at its end."""
+    farthest = end * FAR_END_GROWTH**FAR_END_TRIES
+    for _ in range(FAR_END_TRIES):
+        if np.argmin(loss_at(np.linspace(0, end, FAR_END_POINTS), np.zeros(1), FAR_END_SAMPLES)) < FAR_END_POINTS - 1:
             break
-        end *= growth
+        end *= FAR_END_GROWTH
     while True:
-        t = np.unique(np.r_[np.linspace(start, end, 101), 0.0, marked])
+        t = np.unique(np.r_[np.linspace(start, end, LINE_POINTS), 0.0, marked])
         loss = loss_at(t, np.zeros(1))[:, 0]
         if np.argmin(loss) < len(t) - 1 or end >= farthest:
             return t, loss
-        end = min(end * growth, farthest)
+        end = min(end * FAR_END_GROWTH, farthest)
 
 
 def alpha_over_epoch(result: RunResult, data: Prepared, every: int = 1) -> list[dict]:

@@ -5,7 +5,7 @@ import streamlit as st
 from explainer import plan
 from explainer.findings import surface
 from explainer.labels import EVALUATION_WORDS, LABELS, NAMES, describe, figure
-from explainer.reader import charts
+from explainer.reader import surface_charts
 from ui.figures import chart
 from ui.measured import prefetch_surfaces, step_quality, surface_views
 from ui.pages import link_next
@@ -44,14 +44,23 @@ st.header("Slide the learning rate")
 rate = st.select_slider(
     "Learning rate of the step", list(slices["raw"].landing_rates), value=high, format_func="{:g}".format, key="landing_rate"
 )
-chart(st, (view, *requests.values(), rate), charts.landing_chart, surface.landing_rows(slices, NAMES), rate)
+chart(st, (view, *requests.values(), rate), surface_charts.landing_chart, surface.landing_rows(slices, NAMES), rate)
 st.markdown(surface.landing_sentence(slices, rate, NAMES))
 st.caption("The loss where one SGD step lands, for each learning rate (log-log); dotted: the loss before the step.")
 
 st.header("One step, along the line")
 for column, (scaling, line) in zip(st.columns(2), slices.items()):
     column.subheader(NAMES[scaling])
-    chart(column, (view, requests[scaling]), charts.slice_chart, line.t, line.loss, line.markers, line.best_t, line.best_loss)
+    chart(
+        column,
+        (view, requests[scaling]),
+        surface_charts.slice_chart,
+        line.t,
+        line.loss,
+        line.markers,
+        line.best_t,
+        line.best_loss,
+    )
     for metric_column, marker in zip(column.columns(len(line.markers)), line.markers):
         label = f"step quality at lr {marker['learning_rate']:g}"
         metric_column.metric(label, figure(marker["alpha"], ".3g"), help=surface.ALPHA_SCALE)
@@ -61,7 +70,7 @@ st.caption("The loss along the step's direction; dashed: where each learning rat
 st.header("Step quality through epoch 1")
 rows = step_quality(requests, view)
 for column, scaling in zip(st.columns(len(requests)), requests):
-    chart(column, (view, scaling), charts.alpha_chart, rows, NAMES[scaling])
+    chart(column, (view, scaling), surface_charts.alpha_chart, rows, NAMES[scaling])
 st.caption(
     f"Every step of epoch 1, on its own mini-batch (symmetric log scale). Median step quality: {surface.medians_sentence(rows)}."
 )
@@ -69,7 +78,7 @@ st.caption(
 st.header("The plane of d1 and d2")
 for column, (scaling, plane) in zip(st.columns(2), slices.items()):
     column.subheader(NAMES[scaling])
-    chart(column, (view, requests[scaling]), charts.surface_plane, plane)
+    chart(column, (view, requests[scaling]), surface_charts.surface_plane, plane)
 st.caption(f"The loss on the plane (log colour), its contour lines, and the path of the next SGD steps at learning rate {low:g}.")
 link_next(__file__)
 prefetch_surfaces(requests, view)

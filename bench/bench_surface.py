@@ -29,7 +29,7 @@ from explainer.findings import surface
 from explainer.maths import linear
 from explainer.store.cache import RunStore, run_key
 from explainer.view import from_query
-from explainer.worker import process, slicing
+from explainer.worker import process, slicing, step_quality
 from explainer.worker.model import build_model
 from explainer.worker.runs import train_into
 from ui import runs, source
@@ -128,7 +128,7 @@ def main() -> None:
     print(f"grid_seconds: {grid_seconds:.2f}")
     print(f"speedup: {keras_seconds / grid_seconds:.0f}")
     print(f"max_relative_error: {error:.1e}")
-    print(f"alpha_epoch_seconds: {timed(lambda: slicing.alpha_over_epoch(result, data, 1)):.2f}")
+    print(f"alpha_epoch_seconds: {timed(lambda: step_quality.alpha_over_epoch(result, data, 1)):.2f}")
     print(f"page_first_s: {np.median(first):.1f}")
     print(f"control_change_s: {np.median(change):.2f}")
     print(f"control_change_each_s: {' '.join(f'{seconds:.2f}' for seconds in change)}")

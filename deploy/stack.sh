@@ -19,11 +19,12 @@ mkdir -p "$EXPLAINER_CACHE_DIR"
 
 trap 'trap - EXIT INT TERM; kill 0' EXIT INT TERM  # every process this script started ends with it
 dask scheduler --host 127.0.0.1 --port "$scheduler_port" --no-dashboard &
-# a worker group per backend: $TENSORFLOW_WORKERS and $JAX_WORKERS processes (1 each if unset)
-for group in "tensorflow ${TENSORFLOW_WORKERS:-1}" "jax ${JAX_WORKERS:-1}"; do
-  set -- $group
-  KERAS_BACKEND=$1 dask worker "$EXPLAINER_SCHEDULER" --name "$1" --nworkers "$2" --nthreads 1 \
-    --resources "$1=1" --preload explainer.worker.dask_start --no-dashboard &
+# a worker group per backend (explainer/backends.py): $TENSORFLOW_WORKERS, $JAX_WORKERS, ...
+# processes (1 each if unset)
+for backend in $(python -c "from explainer.backends import BACKENDS; print(*BACKENDS)"); do
+  count=$(eval echo "\${$(echo "$backend" | tr a-z A-Z)_WORKERS:-1}")
+  KERAS_BACKEND=$backend dask worker "$EXPLAINER_SCHEDULER" --name "$backend" --nworkers "$count" --nthreads 1 \
+    --resources "$backend=1" --preload explainer.worker.dask_start --no-dashboard &
 done
 for replica in "$first" "$((first + 1))"; do
   python -m streamlit run app.py --server.headless true --server.address 127.0.0.1 \

@@ -33,7 +33,7 @@ class MnistUnavailable(RuntimeError):
 
 
 class MnistNotDownloaded(MnistUnavailable):
-    """Neither MNIST_NPZ nor Keras' cache has the file: a worker may download it (`TrainingService.download_mnist`)."""
+    """Neither MNIST_NPZ nor Keras' cache has the file: a worker may download it (`obtain.find_mnist`)."""
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -77,7 +77,7 @@ def keras_cache_files() -> list[Path]:
 
 def load_mnist() -> Mnist:
     """MNIST from $MNIST_NPZ if set, else from Keras' cache; read once per process per file.
-    Reads NumPy only: a missing download raises MnistNotDownloaded (a worker downloads it: `TrainingService.download_mnist`)."""
+    Reads NumPy only: a missing download raises MnistNotDownloaded (a worker downloads it: `obtain.find_mnist`)."""
     path = os.environ.get("MNIST_NPZ")
     if not path:
         found = [candidate for candidate in keras_cache_files() if candidate.is_file()]

@@ -15,6 +15,7 @@ import dataclasses
 import importlib
 import threading
 from collections.abc import Callable
+from concurrent.futures import BrokenExecutor
 
 from explainer.config import RunConfig
 from explainer.store.cache import RunStore
@@ -44,6 +45,13 @@ class InWorker:
 
     def __call__(self, *args):
         return getattr(importlib.import_module(f"{WORKER_PACKAGE}.{self.module}"), self.name)(*args)
+
+
+def failure(error: BaseException) -> str:
+    """Why a job failed, in words for the page or the terminal (never a traceback)."""
+    if isinstance(error, BrokenExecutor):
+        return "the worker process training it stopped (killed, or out of memory); asking again trains it in a new worker"
+    return str(error) or type(error).__name__
 
 
 class Preempted(RuntimeError):

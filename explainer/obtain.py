@@ -12,10 +12,12 @@ import dataclasses
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 
+from explainer.calls import DOWNLOAD_MNIST
 from explainer.config import RunConfig
-from explainer.data import Mnist, MnistNotDownloaded
+from explainer.data import Mnist, MnistNotDownloaded, MnistUnavailable
+from explainer.jobs import failure
 from explainer.labels import describe
-from explainer.service import Run, TrainingService, failure
+from explainer.service import Run, TrainingService
 from explainer.store.derived import Derivation, Undefined
 
 ATTEMPTS = 2  # a damaged entry is made again once; damaged again, it is said
@@ -99,11 +101,14 @@ def derived_asked(
 def find_mnist(
     service: TrainingService, load: Callable[[], Mnist], downloading: Callable[[], contextlib.AbstractContextManager]
 ) -> Mnist:
-    """MNIST from `load`; when Keras' cache lacks it, downloaded once by a worker (Keras is
-    imported there) while `downloading()` is entered. MnistUnavailable when it cannot be had."""
+    """MNIST from `load`; when Keras' cache lacks it, Keras' own download into its cache, in a
+    worker (Keras is imported there), while `downloading()` is entered. MnistUnavailable, with the
+    worker's message or why it stopped, when it cannot be had."""
     try:
         return load()
     except MnistNotDownloaded:
         with downloading():
-            service.download_mnist()
+            error = service.submit(DOWNLOAD_MNIST).exception()
+        if error is not None:
+            raise MnistUnavailable(failure(error)) from None
         return load()

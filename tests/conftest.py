@@ -14,7 +14,8 @@ import streamlit as st
 from service_jobs import synthetic_mnist
 
 from explainer.data import Mnist, MnistUnavailable, load_mnist
-from explainer.service import TrainingService, process_pool
+from explainer.pools import process_pool
+from explainer.service import TrainingService
 from explainer.store.cache import RunStore
 from ui import source
 
@@ -123,7 +124,7 @@ class _Lent(Executor):
 
 
 def session_workers(backend: str) -> Executor:
-    """The app's own workers for `backend` (service.process_pool), started once and lent to every
+    """The app's own workers for `backend` (pools.process_pool), started once and lent to every
     service of the session that trains from this process: a TensorFlow worker takes 5-6 s of CPU
     to import its engines, and a new one traces every model again. One per backend and xdist
     worker: the cores are busy with the other xdist worker's."""

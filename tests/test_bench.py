@@ -1,4 +1,4 @@
-"""Every benchmark the README names runs as written: it imports, and its argument parser answers
+"""Every benchmark bench/README.md names runs as written: it imports, and its argument parser answers
 --help and refuses what it does not know; and those that can run small do, at the smallest
 configuration their options allow, printing their `name: value` lines and nothing else (a broken
 benchmark fails CI, not its next user)."""
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parents[1]
-NAMED = sorted(set(re.findall(r"python -m bench\.(\w+)", (ROOT / "README.md").read_text())))
+NAMED = sorted(set(re.findall(r"python -m bench\.(\w+)", (ROOT / "bench" / "README.md").read_text())))
 # each benchmark run as `python -m`, in one process (TensorFlow imported once): its exit codes
 # with --help and with an unknown option, and whether that option's refusal said so
 EXITS = """
@@ -33,7 +33,7 @@ for name in sys.argv[1:]:
 """
 
 
-def test_the_readme_names_every_benchmark():
+def test_the_catalogue_names_every_benchmark():
     assert sorted(path.stem for path in (ROOT / "bench").glob("bench_*.py")) == NAMED
 
 

@@ -67,9 +67,9 @@ def test_a_warm_host_starts_no_worker_and_queues_nothing(source, synthetic, tmp_
         time.sleep(0.2)
     needed = answer.runs_needed(View())
     assert all(service.store.has(run_key(config, synthetic.fingerprint)) for config in needed)
-    submitted = service.submitted
+    submitted = service.pools.submitted
     start_the_server()  # warm
-    assert service.idle and service.submitted == submitted
+    assert service.idle and service.pools.submitted == submitted
 
 
 def failing_service(store):

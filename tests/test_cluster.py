@@ -21,7 +21,8 @@ from conftest import session_workers
 from bench.serve import free_port
 from explainer import cluster
 from explainer.config import RunConfig
-from explainer.service import SCHEDULER_VARIABLE, TrainingService
+from explainer.pools import SCHEDULER_VARIABLE
+from explainer.service import TrainingService
 from explainer.store.cache import RunStore, StoreNotShared, run_key
 
 pytestmark = pytest.mark.integration

@@ -94,11 +94,11 @@ def test_loss_surface_marks_both_steps_on_both_scalings(store):
 def test_the_learning_rate_slider_moves_the_landing_point_without_training(store):
     test = page("app_pages/loss_surface.py")
     test.radio(key="surface_point").set_value("init").run()
-    submitted = source.service().submitted  # not the store's files: the other test process writes there too
+    submitted = source.service().pools.submitted  # not the store's files: the other test process writes there too
     slider = test.select_slider(key="landing_rate")
     for rate in (slider.options[0], slider.options[-1]):
         test.select_slider(key="landing_rate").set_value(float(rate)).run()
-        assert not test.exception and source.service().submitted == submitted  # nothing was trained or computed
+        assert not test.exception and source.service().pools.submitted == submitted  # nothing was trained or computed
         chart = next(element for element in test.main if element.type == "vega_lite_chart")
         data = chart_rows(chart)
         landed = {row["scaling"]: row["loss"] for row in data if "scaling" in row and row["learning_rate"] == float(rate)}

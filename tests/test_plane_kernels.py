@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from explainer.maths import linear
-from explainer.worker.plane_kernels import EVEN_GAP, clipped_sum, correct_share_along, evenly_spaced, logsumexp_sum
+from explainer.worker.plane_kernels import EVEN_GAP, evenly_spaced, logsumexp_sum
+from explainer.worker.sample_kernels import clipped_sum, correct_share_along
 
 
 def reference(z0, dz1, dz2, a, b) -> np.ndarray:

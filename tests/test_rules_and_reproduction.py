@@ -12,7 +12,7 @@ from explainer.config import RunConfig
 from explainer.findings import answer, reproduction, rules
 from explainer.findings.mechanism import PROBABILITY_LOSS_BOUND
 from explainer.logs import keras_line
-from explainer.reader import charts, question
+from explainer.reader import charts, question, surface_charts
 from explainer.run import Progress
 
 
@@ -104,7 +104,7 @@ def test_sweep_and_live_charts_carry_their_data():
 def test_plane_chart_cells_cover_the_grid():
     a, b = np.linspace(0, 1, 3), np.linspace(-1, 1, 5)
     lines = [{"level": 3.0, "line": 0, "order": k, "a": 0.5, "b": k / 2} for k in range(2)]
-    spec = charts.plane_chart(a, b, 1 + np.arange(15.0).reshape(3, 5), [{"step": 0, "a": 0.0, "b": 0.0}], lines).to_dict()
+    spec = surface_charts.plane_chart(a, b, 1 + np.arange(15.0).reshape(3, 5), [{"step": 0, "a": 0.0, "b": 0.0}], lines).to_dict()
     cells = next(values for values in spec["datasets"].values() if "loss" in values[0])
     edges = spec["layer"][0]["transform"][0]
     assert len(cells) == 15 and set(cells[0]) == {"a", "b", "loss"}  # the edges are computed in the browser
@@ -115,13 +115,15 @@ def test_plane_chart_cells_cover_the_grid():
 def test_the_plane_shows_at_most_its_cells_per_axis_each_an_exact_grid_point():
     a, b = np.linspace(-1, 1, 101), np.linspace(-2, 2, 101)
     loss = np.exp(np.add.outer(a, b))
-    spec = charts.plane_chart(a, b, loss, [{"step": 0, "a": 0.0, "b": 0.0}], []).to_dict()
+    spec = surface_charts.plane_chart(a, b, loss, [{"step": 0, "a": 0.0, "b": 0.0}], []).to_dict()
     cells = next(values for values in spec["datasets"].values() if "loss" in values[0])
-    assert len(cells) == charts.PLANE_CELLS_SHOWN**2 == 51**2
+    assert len(cells) == surface_charts.PLANE_CELLS_SHOWN**2 == 51**2
     shown = {(cell["a"], cell["b"]): cell["loss"] for cell in cells}
     assert shown[(0.0, 0.0)] == 1.0 and shown[(-1.0, -2.0)] == pytest.approx(np.exp(-3), rel=1e-6)  # centre, corner
     assert spec["layer"][0]["transform"][0] == {"calculate": f"datum.a - {float(a[2] - a[0]) / 2!r}", "as": "a0"}
-    assert list(charts.shown_points(51)) == list(range(51)) and list(charts.shown_points(52)) == list(range(0, 52, 2))
+    assert list(surface_charts.shown_points(51)) == list(range(51)) and list(surface_charts.shown_points(52)) == list(
+        range(0, 52, 2)
+    )
 
 
 def test_the_growth_exponent_rule():

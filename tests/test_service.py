@@ -17,10 +17,13 @@ import pytest
 import service_jobs
 from streamlit.testing.v1 import AppTest
 
+from explainer import pools
 from explainer import service as service_module
 from explainer.config import RunConfig
 from explainer.derivations import StepQuality
-from explainer.service import TrainingService, failure, worker_count
+from explainer.jobs import failure
+from explainer.pools import worker_count
+from explainer.service import TrainingService
 from explainer.store.cache import RunStore
 from explainer.worker import process
 from ui import source
@@ -96,11 +99,11 @@ def test_a_pool_that_served_its_runs_serves_until_its_successor_is_up_then_exits
         pids = [service.request(RunConfig(seed=seed), synthetic).future.result(timeout=120) for seed in range(2)]
         gate.unlink()  # the next pool's worker cannot start
         pids += [service.request(RunConfig(seed=seed), synthetic).future.result(timeout=60) for seed in range(2, 5)]
-        assert set(pids) == {pids[0]} and service.pools_started == 2
+        assert set(pids) == {pids[0]} and service.pools.started == 2
         gate.touch()
         wait_for(lambda: not psutil.pid_exists(pids[0]))  # retired once its successor was up: its memory given back
         assert service.request(RunConfig(seed=5), synthetic).future.result(timeout=60) != pids[0]
-        assert service.pools_started == 2
+        assert service.pools.started == 2
     finally:
         gate.touch()
         service.shutdown()
@@ -112,7 +115,7 @@ def test_derived_results_do_not_use_up_a_pools_runs(store, synthetic):
     service = TrainingService(store, one_process, runs_per_pool=1, derive=service_jobs.pid_derived)
     try:
         futures = [service.derive(StepQuality(RunConfig(seed=seed)), synthetic)[1] for seed in range(3)]
-        assert len({future.result(timeout=120) for future in futures}) == 1 and service.pools_started == 1
+        assert len({future.result(timeout=120) for future in futures}) == 1 and service.pools.started == 1
     finally:
         service.shutdown()
 
@@ -131,7 +134,7 @@ def test_a_killed_worker_leaves_no_entry_and_the_next_request_trains(store, synt
     retry = service.request(RunConfig(), synthetic)
     assert retry.future is not run.future
     retry.future.result(timeout=120)
-    assert store.has(retry.key) and service.pools_started == 2
+    assert store.has(retry.key) and service.pools.started == 2
     service.shutdown()
 
 
@@ -161,13 +164,13 @@ def test_shutdown_returns_while_a_run_finishes_and_starts_nothing_more(store, sy
     release.set()  # the run finishes meanwhile: its callback takes the service's lock
     stopper.join(timeout=30)
     assert not stopper.is_alive(), "shutdown deadlocked with a finishing run"
-    assert first.future.result() and queued.future.cancelled() and not service._pools
+    assert first.future.result() and queued.future.cancelled() and not service.pools.active
 
 
 def test_a_pool_serves_a_fixed_number_of_runs_per_worker(store, monkeypatch):
-    assert TrainingService(store).runs_per_pool == service_module.RUNS_PER_WORKER
+    assert TrainingService(store).pools.runs_per_pool == pools.RUNS_PER_WORKER
     monkeypatch.setenv("EXPLAINER_WORKERS", "3")
-    assert TrainingService(store).runs_per_pool == 3 * service_module.RUNS_PER_WORKER
+    assert TrainingService(store).pools.runs_per_pool == 3 * pools.RUNS_PER_WORKER
 
 
 def test_worker_count_comes_from_the_environment(monkeypatch):
@@ -212,7 +215,7 @@ def test_a_worker_started_by_a_page_never_runs_the_app(store, synthetic, monkeyp
     monkeypatch.setenv("EXPLAINER_CACHE_DIR", str(store.directory))
     try:
         AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()  # its first request starts the pools
-        assert service.pools_started >= 1
+        assert service.pools.started >= 1
         main, streamlit_imported = service.submit(service_jobs.what_the_worker_ran).result(timeout=60)
         assert main == str(ROOT / "app.py") and not streamlit_imported
     finally:
@@ -225,7 +228,7 @@ def test_a_workers_start_is_its_imports_only():
     engine's first traces, no compiled kernels (8 s to compile on a fresh clone), nothing it never
     needs; and the worker leaves the cores to the server's script runs first, and the other
     worker's its own (NumPy's and SciPy's BLAS on one thread)."""
-    with service_module.process_pool("tensorflow", workers=1) as pool:
+    with pools.process_pool("tensorflow", workers=1) as pool:
         held = pool.submit(service_jobs.what_a_started_worker_holds).result(timeout=120)
     assert held == {
         "engines imported": True,
@@ -331,7 +334,7 @@ def test_prefetch_never_goes_before_a_run_somebody_waits_for(store, synthetic):
 def courteous_pool(backend: str) -> ProcessPoolExecutor:
     """One worker that gives way as process_pool's do, without Keras."""
     return ProcessPoolExecutor(
-        1, mp_context=multiprocessing.get_context("spawn"), initializer=service_jobs.courteous, initargs=(service_module._WAITED,)
+        1, mp_context=multiprocessing.get_context("spawn"), initializer=service_jobs.courteous, initargs=(pools.WAITED,)
     )
 
 
@@ -356,7 +359,7 @@ def test_a_running_prefetch_gives_its_worker_up_to_what_somebody_waits_for(store
     wait_for(lambda: (store.directory / "starts").read_text().count("started") == 2)  # queued again, started again
     (store.directory / "hold").unlink()
     assert ahead.future.result(timeout=30) == ahead.key and store.has(ahead.key)
-    assert service_module._WAITED.value == 0
+    assert pools.WAITED.value == 0
 
 
 @pytest.mark.integration
@@ -370,4 +373,4 @@ def test_a_running_prefetch_somebody_starts_waiting_for_goes_on_instead_of_givin
     (store.directory / "hold").unlink()
     assert ahead.future.result(timeout=30) and other.future.result(timeout=30)
     assert (store.directory / "starts").read_text().count("started") == 1  # never started again
-    assert service_module._WAITED.value == 0 and not store.claimed_path(ahead.key).exists()
+    assert pools.WAITED.value == 0 and not store.claimed_path(ahead.key).exists()

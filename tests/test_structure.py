@@ -103,8 +103,8 @@ def test_nothing_outside_the_worker_side_imports_it():
     assert worker == []
 
 
-# the one module that names worker-side functions (jobs.InWorker) to hand them to the workers
-NAMING_THE_WORKER_SIDE = ("explainer/service.py",)
+# the one module that names the worker side's entry points (jobs.InWorker) for the processes that hand them over
+NAMING_THE_WORKER_SIDE = ("explainer/calls.py",)
 
 
 def test_only_the_service_names_the_worker_side():

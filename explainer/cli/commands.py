@@ -20,12 +20,13 @@ from explainer.data import Mnist, MnistUnavailable, load_mnist
 from explainer.derivations import Surface
 from explainer.findings.diagnosis import MAX_LOGS, Known, report
 from explainer.findings.verdicts import matrix_rows, outcomes
+from explainer.jobs import failure
 from explainer.labels import describe
 from explainer.logs import MAX_LOG_CHARS
 from explainer.obtain import Asked, Failed, derived_asked, find_mnist, obtain, runs_asked
 from explainer.plan import all_views, view_derivations, view_runs
 from explainer.run import RunResult
-from explainer.service import TrainingService, failure
+from explainer.service import TrainingService
 from explainer.store.cache import RunStore
 from explainer.store.derived import Undefined
 from explainer.store.derived import load as load_derived

@@ -24,8 +24,8 @@ from explainer.logs import LogUnreadable, TrainingLog, number, read
 from explainer.maths.linear import CLIP_EPSILON
 from explainer.run import METRICS
 
-# "the accuracy does not move": the two runs' last reported accuracies at most this far apart
 MAX_LOGS = 2  # the rules compare at most two runs (one learning rate against another)
+# "the accuracy does not move": the two runs' last reported accuracies at most this far apart
 FLAT_ACCURACY = 0.02
 # "the loss moves": one run's last loss at least this many times the other's
 LOSS_MOVES = 1.5

@@ -162,7 +162,7 @@ def landing_growth(slices: Slices) -> float:
 
 
 def landing_rows(slices: dict[str, Slices], names: dict[str, str]) -> list[dict]:
-    """The landing loss per learning rate of each scaling's slices, for `charts.landing_chart`."""
+    """The landing loss per learning rate of each scaling's slices, for `surface_charts.landing_chart`."""
     return [
         {"scaling": names[scaling], "learning_rate": float(rate), "loss": float(loss), "start": line.start_loss}
         for scaling, line in slices.items()

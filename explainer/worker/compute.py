@@ -12,14 +12,14 @@ from explainer.data import Mnist, prepare, read_mnist
 from explainer.run import RunResult
 from explainer.store.cache import run_key, writing
 from explainer.store.derived import Derivation, DerivedJob, Undefined, load, save, save_undefined
-from explainer.worker import measure, slicing
+from explainer.worker import measure, slicing, step_quality
 
 # how each kind of derived result is computed from its trained runs (every config of its runs())
 COMPUTE: dict[type[Derivation], Callable[[Derivation, Mapping[RunConfig, RunResult], Mnist], object]] = {
     derivations.Surface: lambda d, runs, mnist: slicing.compute(
         d.request, runs[d.request.config], prepare(mnist, d.request.config), d.learning_rates
     ),
-    derivations.StepQuality: lambda d, runs, mnist: slicing.alpha_over_epoch(runs[d.config], prepare(mnist, d.config)),
+    derivations.StepQuality: lambda d, runs, mnist: step_quality.alpha_over_epoch(runs[d.config], prepare(mnist, d.config)),
     derivations.Saturation: lambda d, runs, mnist: measure.saturated_share(runs[d.config], prepare(mnist, d.config)),
     derivations.MechanismMeasured: lambda d, runs, mnist: measure.mechanism(d.config, d.learning_rates, runs, mnist),
 }

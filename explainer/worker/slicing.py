@@ -15,7 +15,8 @@ from explainer.findings.surface import PLANE_POINTS, Slices, SurfaceRequest, lan
 from explainer.maths import linear, replay
 from explainer.run import RunResult
 from explainer.store.derived import Undefined
-from explainer.worker.plane_kernels import clipped_sum, correct_share_along, logsumexp_sum
+from explainer.worker.plane_kernels import logsumexp_sum
+from explainer.worker.sample_kernels import clipped_sum, correct_share_along
 
 CLIPPED_PLANE_POINTS = 41  # the plane's side for the clipped-outputs loss (measured: ~7 s over 60,000 images)
 # images that find how far the line must reach to hold its minimum; the full line then checks it
@@ -235,31 +236,3 @@ def _line_to_minimum(loss_at, start: float, end: float, marked: tuple[float, ...
         if np.argmin(loss) < len(t) - 1 or end >= farthest:
             return t, loss
         end = min(end * FAR_END_GROWTH, farthest)
-
-
-def alpha_over_epoch(result: RunResult, data: Prepared, every: int = 1) -> list[dict]:
-    """Step quality of every `every`-th SGD step of epoch 1, replayed from the run's initial
-    weights: at each step the slice is the mini-batch loss along that step's own gradient, for t
-    up to 4 lr (where the line's minimum lies further, alpha is measured against that range)."""
-    config = result.config
-    batches = replay.batches_from(config, len(data.x_train), 1, 0, math.ceil(len(data.x_train) / config.batch_size))
-    theta = linear.flatten(result.kernels[0], result.biases[0])
-    t = np.linspace(0, 4 * config.learning_rate, 81)
-    rows = []
-    for k, batch in enumerate(batches):
-        if k % 100 == 0:
-            jobs.give_way()
-        x, y = data.x_train[batch], data.y_train[batch]
-        d = linear.gradient(theta, x, y, config)
-        if k % every == 0:
-            loss, _ = line(theta, d, x, y, config, t)
-            rows.append(
-                {
-                    "learning_rate": config.learning_rate,
-                    "step": k + 1,
-                    "alpha": step_quality(t, loss, config.learning_rate),
-                    "loss": float(loss[0]),
-                }
-            )
-        theta = theta - config.learning_rate * d
-    return rows

@@ -60,8 +60,23 @@ VERDICT_WORDS = {
 }
 DIAGNOSIS_WORDS = {
     "this_puzzle": "This is the puzzle",
+    "sibling": "A sibling of this puzzle",
     "divergence": "A diverging run: not this puzzle",
-    "not_this_one": "Not this puzzle",
+    "none_found": "None of this puzzle's faults found",
+}
+# what each family of a reader's case checks
+FAMILY_WORDS = {"output": "the output", "scaling": "the inputs' scale", "learning_rate": "the learning rate", "log": "the log"}
+# a check of a reader's case, by whether the fault it looks for holds (None: the case does not say)
+CHECK_WORDS = {True: "found", False: "passed", None: "not known"}
+# the losses a reader's code may name, in words (code/values.LOSS_NAMES' codes)
+LOSS_WORDS = {
+    "categorical_crossentropy": "categorical cross-entropy",
+    "sparse_categorical_crossentropy": "sparse categorical cross-entropy",
+    "binary_crossentropy": "binary cross-entropy",
+    "mean_squared_error": "mean squared error",
+    "mean_absolute_error": "mean absolute error",
+    "categorical_crossentropy_logits": "softmax cross-entropy on logits",
+    "sparse_categorical_crossentropy_logits": "sparse softmax cross-entropy on logits",
 }
 KNOWN_WORDS = {
     None: "not sure",

@@ -54,6 +54,7 @@ SMALLEST = {
         ["grid_seconds", "max_relative_error", "control_change_s", "control_change_each_s", "control_change_after_prefetch_s"],
     ),
     "bench_phone": (["--query", "num_epochs=1&train_subset=100"], ["screen_width_px"]),
+    "bench_code": (["--repeats", "1"], ["read_2000_lines_s", "read_largest_paste_s", "page_after_paste_s"]),
 }
 FIGURE = re.compile(r"^[\w ]+: \S")
 

@@ -54,7 +54,7 @@ def test_the_learning_rates_come_from_the_text_where_it_states_them():
 def test_a_loss_above_the_probability_bound_is_the_logits_shortcut(above, holds):
     found = diagnosis.logits_loss([log(PROBABILITY_LOSS_BOUND + above)], Known())
     assert found.holds is holds
-    assert diagnose([log(PROBABILITY_LOSS_BOUND + above)]).verdict == ("this_puzzle" if holds else "not_this_one")
+    assert diagnose([log(PROBABILITY_LOSS_BOUND + above)]).verdict == ("this_puzzle" if holds else "none_found")
 
 
 def test_a_loss_that_is_no_cross_entropy_is_never_the_logits_shortcut():
@@ -97,7 +97,7 @@ def test_a_rising_or_non_finite_loss_is_divergence_not_this_puzzle():
 
 def test_no_signature_is_not_this_one_and_says_what_was_checked():
     found = diagnose([log(0.30, val_loss=0.29, learning_rate=0.01), log(0.28, val_loss=0.27, learning_rate=0.03)])
-    assert found.verdict == "not_this_one" and found.holding == []
+    assert found.verdict == "none_found" and found.holding == []
     assert not any(finding.holds for finding in found.findings if finding.rule in diagnosis.SIGNATURES)
     assert [finding.rule for finding in found.findings] == [
         "divergence",
@@ -143,27 +143,29 @@ def test_the_command_line_diagnoses_files_and_writes_json(tmp_path, capsys):
     assert main(["diagnose", str(tmp_path / "empty")]) == 1 and "the files are empty" in capsys.readouterr().err
 
 
-def your_log() -> AppTest:
+def your_case() -> AppTest:
     """The page opened by its link: it trains nothing, so no other page runs first."""
     test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    test.switch_page("app_pages/your_log.py")
+    test.switch_page("app_pages/your_case.py")
     return test.run()
 
 
-def test_the_page_diagnoses_the_questions_logs_and_links_each_sentence():
-    test = your_log()
+def test_the_page_diagnoses_the_questions_code_and_logs_and_links_each_sentence():
+    test = your_case()
     assert not test.warning and "This is the puzzle" not in said(test)  # nothing pasted yet: nothing said
     test.button[0].click().run()
     assert not test.exception
     assert [header.value for header in test.main.header] == ["This is the puzzle"]
     text = said(test)
     assert "a loss of up to 931.8 per image" in text and "the loss follows the learning rate" in text
-    assert "x_train, x_test = x_train / 255" in test.code[0].value
+    assert "activation='sigmoid'" in text or any("activation='sigmoid'" in block.value for block in test.code)
+    assert any("model.fit(x_train / 255.0, y_train" in block.value for block in test.code)  # the fix, on its own line
     assert len([element for element in test.main if element.type == "vega_lite_chart"]) == 2
+    assert [button.url for button in test.get("link_button")] == ["./"]  # the question's own view
 
 
 def test_the_page_says_what_it_could_not_read_and_shows_it_inert():
-    test = your_log()
+    test = your_case()
     test.text_area(key="log 0").input("[click](http://example.invalid) :red[x]").run()
     assert not test.exception
     warning = test.warning[0].value
@@ -173,10 +175,10 @@ def test_the_page_says_what_it_could_not_read_and_shows_it_inert():
 # real fit runs: (engine, scaling, activation), the verbosity their logs are printed with, the verdict
 REAL_RUNS = [
     (("tf_keras", "raw", "sigmoid"), 1, "this_puzzle"),  # the question
-    (("tf_keras", "unit", "sigmoid"), 2, "not_this_one"),  # its fix
+    (("tf_keras", "unit", "sigmoid"), 2, "none_found"),  # its fix
     (("tf_keras", "raw", "softmax"), 1, "this_puzzle"),
     (("keras3", "raw", "sigmoid"), 2, "this_puzzle"),
-    (("keras3_jax", "raw", "sigmoid"), 1, "not_this_one"),  # no logits shortcut: the loss is bounded
+    (("keras3_jax", "raw", "sigmoid"), 1, "none_found"),  # no logits shortcut: the loss is bounded
 ]
 REAL_RATES = (0.01, 0.03)
 

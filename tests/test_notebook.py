@@ -66,7 +66,7 @@ def test_the_command_line_writes_it_and_refuses_what_the_app_refuses(tmp_path, c
 
 def test_the_sidebar_offers_the_views_notebook():
     test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    test.switch_page("app_pages/your_log.py")  # a page that trains nothing
+    test.switch_page("app_pages/your_case.py")  # a page that trains nothing
     test.query_params.update(scaling="unit", num_epochs="2")
     test.run()
     [button] = [element for element in test.sidebar if element.type == "download_button"]

@@ -69,13 +69,13 @@ PAGES = (
         ("mechanism",),
     ),
     Page(
-        "app_pages/your_log.py",
-        "Your own log",
+        "app_pages/your_case.py",
+        "Your own case",
         ":material/troubleshoot:",
-        "Next: is your own training log this puzzle?",
+        "Next: is your own code, or your training log, this puzzle?",
         "Everything checked",
         view=False,
-        first_action="Fill in the question's two logs",
+        first_action="Fill in the question's code and logs",
     ),
 )
 

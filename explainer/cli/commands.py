@@ -15,10 +15,12 @@ from rich.progress import MofNCompleteColumn, Progress
 from explainer import gate, notebook
 from explainer.cli import output
 from explainer.cli.parser import config, fixes_base, surface_request
+from explainer.code.source import MAX_CODE_CHARS
 from explainer.config import RunConfig
 from explainer.data import Mnist, MnistUnavailable, load_mnist
 from explainer.derivations import Surface
-from explainer.findings.diagnosis import MAX_LOGS, Known, report
+from explainer.findings.case import diagnose_case
+from explainer.findings.diagnosis import MAX_LOGS, Known
 from explainer.findings.verdicts import matrix_rows, outcomes
 from explainer.jobs import failure
 from explainer.labels import describe
@@ -162,24 +164,35 @@ def warm_views(service: TrainingService, views: list[View]) -> int:
 
 
 def diagnose(parser: argparse.ArgumentParser, args) -> int:
-    """The diagnosis of one or two log files, printed (and written as JSON); 1 if none can be read."""
+    """The diagnosis of a program (read, never run) and of one or two log files, printed (and
+    written as JSON); 1 if nothing can be read."""
+    if not args.files and not args.code:
+        parser.error("give your program (--code FILE), or one or two log files, or both")
     if len(args.files) > MAX_LOGS or len(args.lr) > len(args.files):
         parser.error(f"give at most {MAX_LOGS} log files, and at most one learning rate for each")
-    texts = []
-    for path in args.files:
-        try:
-            with open(path, "rb") as file:
-                texts.append(file.read(MAX_LOG_CHARS + 1))
-        except OSError as error:
-            print(f"error: cannot read {path}: {error.strerror or error}", file=sys.stderr)
-            return 1
-    found = report(texts, args.lr, Known(activation=args.activation, loss=args.loss, inputs=args.inputs))
-    for problem in found.problems or (["the files are empty"] if found.diagnosis is None else []):
-        print(f"{'warning' if found.diagnosis else 'error'}: {problem}", file=sys.stderr)
-    if found.diagnosis is None:
+    try:
+        texts = [_read(path, MAX_LOG_CHARS + 1) for path in args.files]
+        code = _read(args.code, 4 * MAX_CODE_CHARS) if args.code else None
+    except OSError as error:
+        print(f"error: cannot read {error.filename}: {error.strerror or error}", file=sys.stderr)
         return 1
-    output.diagnosis(found, args.json)
+    case = diagnose_case(
+        code, args.code or "", texts, args.lr, Known(activation=args.activation, loss=args.loss, inputs=args.inputs)
+    )
+    problems = [f"the code: {case.code_problem}"] if case.code_problem else []
+    problems += case.logs.problems if case.logs else []
+    nothing = case.code is None and (case.logs is None or case.logs.diagnosis is None)
+    for problem in problems or (["the files are empty"] if nothing else []):
+        print(f"{'error' if nothing else 'warning'}: {problem}", file=sys.stderr)
+    if nothing:
+        return 1
+    output.case(case, args.json)
     return 0
+
+
+def _read(path: str, most: int) -> bytes:
+    with open(path, "rb") as file:
+        return file.read(most)
 
 
 def write_notebook(parser: argparse.ArgumentParser, args) -> int:

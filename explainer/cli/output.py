@@ -6,16 +6,19 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import urllib.parse
 
 from explainer.config import QUESTION_LEARNING_RATES
+from explainer.findings.case import Case
 from explainer.findings.reproduction import compare
 from explainer.findings.surface import Slices, SurfaceRequest
 from explainer.findings.verdicts import RULES
-from explainer.labels import DIAGNOSIS_WORDS, FIX_NAMES, describe
+from explainer.labels import CHECK_WORDS, DIAGNOSIS_WORDS, FIX_NAMES, describe
 from explainer.logs import FORMATS, keras_line
 from explainer.reader import question
 from explainer.reader.question import is_question_setup, reported
 from explainer.run import RunResult
+from explainer.view import to_query
 
 FIX_FIELDS = ("fix", "learning_rate", "loss", "accuracy", "val_loss", "val_accuracy", "verdict")
 
@@ -120,27 +123,79 @@ def loss_slice(request: SurfaceRequest, view: Slices, json_path: str | None) -> 
     )
 
 
-def diagnosis(found, json_path: str | None) -> None:
-    for index, (log, rate) in enumerate(zip(found.logs, found.learning_rates)):
+def case(found: Case, json_path: str | None) -> None:
+    """A reader's case: what was read, the verdict, each finding that holds with its lines and its
+    fix, the view to open, then everything checked."""
+    logs = found.logs
+    for index, (log, rate) in enumerate(zip(logs.logs, logs.learning_rates) if logs else []):
         print(f"log {index + 1}: {log.epochs} epoch(s) of {FORMATS[log.format]}, learning rate {rate or 'unknown'}")
-    print(f"\n{DIAGNOSIS_WORDS[found.diagnosis.verdict]}.")
-    for finding in found.diagnosis.findings:
-        print(f"- [{'holds' if finding.holds else 'not found'}] {finding.text}\n  rests on: {finding.rests_on}")
-    for fix in found.diagnosis.fixes:
-        print(f"\nThe fix: {FIX_NAMES[fix]}\n{question.fix_lines(fix)}")
+    for said in found.code.unread if found.code else ():
+        print(f"note: {said}")
+    print(f"\n{DIAGNOSIS_WORDS[found.verdict]}.")
+    for said in found.disagreements:
+        print(f"\nThe code and the log disagree: {said}")
+    rows = findings(found)
+    for row in rows:
+        if row["holds"]:
+            at = f" (lines {', '.join(map(str, row['lines']))})" if row["lines"] else ""
+            print(f"\n[{row['family']}] {row['text']}{at}")
+            if row["fix"]:
+                print(f"The fix:\n{row['fix']}")
+    if found.view is not None:
+        query = urllib.parse.urlencode(to_query(found.view))
+        print(f"\nOpen your setup in the explainer: ?{query}" if query else "\nYour setup is the explainer's default view.")
+        for said in found.substitutions:
+            print(f"  - {said}")
+    print("\nEverything checked:")
+    for row in rows:
+        print(f"- [{CHECK_WORDS[row['holds']]}] {row['text']}")
     write_json(
         json_path,
         {
-            "verdict": found.diagnosis.verdict,
+            "verdict": found.verdict,
+            "view": urllib.parse.urlencode(to_query(found.view)) if found.view is not None else None,
+            "findings": rows,
+            "substitutions": list(found.substitutions),
+            "disagreements": list(found.disagreements),
+            "unread": list(found.code.unread) if found.code else [],
+            "code_problem": found.code_problem,
             "logs": [
                 {
                     "format": log.format,
                     "learning_rate": rate,
                     "metrics": {name: list(map(finite_or_none, values)) for name, values in log.metrics.items()},
                 }
-                for log, rate in zip(found.logs, found.learning_rates)
+                for log, rate in (zip(logs.logs, logs.learning_rates) if logs else [])
             ],
-            "findings": [dataclasses.asdict(finding) for finding in found.diagnosis.findings],
-            "problems": found.problems,
+            "problems": logs.problems if logs else [],
         },
     )
+
+
+def findings(found: Case) -> list[dict]:
+    """Every finding of the case as the JSON states it: the code's by family, the logs' as `log`."""
+    rows = [
+        {
+            "family": finding.family,
+            "rule": finding.rule,
+            "holds": finding.holds,
+            "lines": list(finding.lines),
+            "text": finding.text,
+            "fix": finding.fix,
+        }
+        for judged in (found.code.judged if found.code else ())
+        for finding in judged.findings
+    ]
+    diagnosed = found.logs.diagnosis if found.logs else None
+    rows += [
+        {
+            "family": "log",
+            "rule": finding.rule,
+            "holds": finding.holds,
+            "lines": [],
+            "text": f"{finding.text} (rests on {finding.rests_on})",
+            "fix": f"{FIX_NAMES[finding.fix]}:\n{question.fix_lines(finding.fix)}" if finding.holds and finding.fix else None,
+        }
+        for finding in (diagnosed.findings if diagnosed else [])
+    ]
+    return rows

@@ -36,7 +36,7 @@ SIGNATURES = ("logits_loss", "loss_follows_rate")  # the rules that say "this pu
 
 # what a reader may say they know, by code (words for them: labels.KNOWN_WORDS)
 LOSSES = ("categorical_crossentropy", "from_logits", "other")  # "other": no cross-entropy (MSE, ...)
-VERDICTS = ("this_puzzle", "divergence", "not_this_one")
+VERDICTS = ("this_puzzle", "divergence", "none_found")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,7 +72,7 @@ class Diagnosis:
     @property
     def holding(self) -> list[Finding]:
         """What says the verdict: the findings that hold, unless nothing of the puzzle does."""
-        return [] if self.verdict == "not_this_one" else [finding for finding in self.findings if finding.holds]
+        return [] if self.verdict == "none_found" else [finding for finding in self.findings if finding.holds]
 
     @property
     def fixes(self) -> list[str]:
@@ -146,7 +146,7 @@ def diagnose(logs: list[TrainingLog], known: Known = Known()) -> Diagnosis:
         findings += [loss_follows_rate(low, high, low_rate, high_rate, known), flat_accuracy(low, high)]
     signature = any(finding.holds for finding in findings if finding.rule in SIGNATURES)
     findings += [validation_gap(log, name) for log, name in zip(logs, names)]
-    return Diagnosis("this_puzzle" if signature else "not_this_one", findings)
+    return Diagnosis("this_puzzle" if signature else "none_found", findings)
 
 
 def _puzzle_fix(known: Known) -> str:

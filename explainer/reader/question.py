@@ -7,6 +7,17 @@ from explainer.fixes import FIXES
 from explainer.logs import keras_line
 from explainer.run import METRICS
 
+# the loading the question's code implies (it shows only the model, compile and fit)
+LOADING = """\
+import tensorflow as tf
+from tensorflow.keras.models import Sequential
+from tensorflow.keras.layers import Input, Flatten, Dense
+from tensorflow.keras.utils import to_categorical
+
+(x_train, y_train), (x_test, y_test) = tf.keras.datasets.mnist.load_data()
+y_train = to_categorical(y_train)
+y_test = to_categorical(y_test)
+"""
 CODE = """\
 model = Sequential()
 model.add(Input(shape=(28, 28)))

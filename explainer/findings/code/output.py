@@ -1,0 +1,195 @@
+"""The `output` family: the last layer's activation against the loss and the labels. Each rule
+returns holds=None where the code does not show the output layer or the loss."""
+
+from __future__ import annotations
+
+from explainer.code.source import Source
+from explainer.code.values import Program, Training
+from explainer.findings.code.rule import Finding, edit, lines, not_known
+from explainer.findings.mechanism import PROBABILITY_LOSS_BOUND
+from explainer.labels import LOSS_WORDS
+from explainer.maths.linear import CLIP_EPSILON
+
+FAMILY = "output"
+CROSS_ENTROPIES = ("categorical_crossentropy", "sparse_categorical_crossentropy")
+PROBABILITIES = ("sigmoid", "softmax")  # activations whose outputs a cross-entropy may take as probabilities
+SQUARED = ("mean_squared_error", "mean_absolute_error")
+# where the sigmoid's float32 output is exactly 1.0 (measured by the app's Why page: 16.64)
+SIGMOID_ONE = 17
+
+
+def _words(loss: str) -> str:
+    return LOSS_WORDS.get(loss, loss)
+
+
+def _known(training: Training, rule: str) -> Finding | None:
+    """The not-known finding when the code does not show the output layer or the loss."""
+    output = training.model.output
+    if output is None or output.activation in (None, "unknown"):
+        return not_known(FAMILY, rule, "the code does not show the model's last layer and its activation", training.model.line)
+    if training.loss is None or training.loss.name is None:
+        return not_known(FAMILY, rule, "the code does not show the loss it compiles with", training.compile_line)
+    return None
+
+
+def _checked(rule: str, training: Training, said: str) -> Finding:
+    output = training.model.output
+    return Finding(FAMILY, rule, False, lines(output.line, training.loss.line), f"Checked: {said}.")
+
+
+def sigmoid_categorical(training: Training, program: Program, source: Source) -> Finding:
+    """A sigmoid over several classes with categorical cross-entropy: the question's output."""
+    rule = "sigmoid_categorical"
+    if unknown := _known(training, rule):
+        return unknown
+    output, loss = training.model.output, training.loss
+    if not (output.activation == "sigmoid" and loss.name in CROSS_ENTROPIES and not loss.from_logits and output.units != 1):
+        return _checked(rule, training, f"the output is {output.activation}, the loss {_words(loss.name)}")
+    said = f"The last layer is a sigmoid (line {output.line}) and the loss a categorical cross-entropy (line {loss.line}). "
+    if program.backend in (None, "tensorflow"):
+        said += (
+            "On TensorFlow's Keras that loss is computed on the layer's cached logits, as a softmax cross-entropy (unbounded), "
+            "so the model trains exactly as with softmax; but its outputs are sigmoids, exactly 1.0 in float32 once a logit "
+            f"passes about {SIGMOID_ONE}: on large inputs several outputs tie at 1.0, `model.predict(x).argmax(1)` picks the "
+            "first of them, and that accuracy (the one Keras 3 reports too) breaks."
+        )
+    else:
+        said += (
+            f"On Keras 3 on {program.backend.upper()} no logits shortcut is taken: the outputs are divided by their sum and "
+            f"clipped at {CLIP_EPSILON:g}, so the loss never exceeds {PROBABILITY_LOSS_BOUND:.2f} per image, and the clip "
+            "cuts the gradients of saturated outputs: the model learns little."
+        )
+    return Finding(
+        FAMILY, rule, True, lines(output.line, loss.line), said, "mechanism", edit(source, output.line, "sigmoid", "softmax")
+    )
+
+
+def outputs_not_probabilities(training: Training, program: Program, source: Source) -> Finding:
+    """A cross-entropy on outputs that are no probabilities (linear, relu, tanh), without from_logits."""
+    rule = "outputs_not_probabilities"
+    if unknown := _known(training, rule):
+        return unknown
+    output, loss = training.model.output, training.loss
+    if output.activation in PROBABILITIES or loss.name not in CROSS_ENTROPIES or loss.from_logits or output.units == 1:
+        return _checked(rule, training, f"the output is {output.activation}, the loss {_words(loss.name)}")
+    said = (
+        f"The last layer's outputs are {output.activation} (line {output.line}), no probabilities, and the cross-entropy "
+        f"(line {loss.line}) is not told so (`from_logits=True`): Keras divides the outputs by their sum and clips them at "
+        f"{CLIP_EPSILON:g}, which gives a loss that means nothing and gradients that vanish where the clip holds."
+    )
+    if output.activation == "linear":
+        fix = edit(source, loss.line, r"(['\"])((?:sparse_)?categorical_crossentropy)\1", _from_logits_class)
+        fix = fix or edit(source, loss.line, r"Crossentropy\(\)", "Crossentropy(from_logits=True)")
+    else:
+        fix = edit(source, output.line, output.activation, "softmax")
+    return Finding(FAMILY, rule, True, lines(output.line, loss.line), said, "fixes", fix)
+
+
+def _from_logits_class(match) -> str:
+    name = "SparseCategoricalCrossentropy" if match.group(2).startswith("sparse") else "CategoricalCrossentropy"
+    return f"keras.losses.{name}(from_logits=True)"
+
+
+def softmax_one_unit(training: Training, program: Program, source: Source) -> Finding:
+    """A softmax over one unit: its output is 1.0 whatever the input."""
+    rule = "softmax_one_unit"
+    if unknown := _known(training, rule):
+        return unknown
+    output = training.model.output
+    if not (output.activation == "softmax" and output.units == 1):
+        return _checked(rule, training, f"the output is {output.activation} over {output.units or 'several'} unit(s)")
+    said = (
+        f"The last layer is a softmax over one unit (line {output.line}): a softmax normalises over its units, so that "
+        "output is 1.0 for every input and nothing can be learned. One unit wants a sigmoid (with binary cross-entropy)."
+    )
+    return Finding(FAMILY, rule, True, lines(output.line), said, "fixes", edit(source, output.line, "softmax", "sigmoid"))
+
+
+def softmax_binary(training: Training, program: Program, source: Source) -> Finding:
+    """A softmax over several classes with binary cross-entropy."""
+    rule = "softmax_binary"
+    if unknown := _known(training, rule):
+        return unknown
+    output, loss = training.model.output, training.loss
+    if not (output.activation == "softmax" and loss.name == "binary_crossentropy" and (output.units or 3) > 2):
+        return _checked(rule, training, f"the output is {output.activation}, the loss {_words(loss.name)}")
+    said = (
+        f"The last layer is a softmax over {output.units or 'several'} classes (line {output.line}) with binary "
+        f"cross-entropy (line {loss.line}): Keras averages one yes/no loss per class, and its 'accuracy' becomes the "
+        "binary accuracy of every output, near 0.9 with ten classes whatever the model does."
+    )
+    fix = edit(source, loss.line, r"(['\"])binary_crossentropy\1", r"\1categorical_crossentropy\1")
+    return Finding(FAMILY, rule, True, lines(output.line, loss.line), said, "fixes", fix)
+
+
+def from_logits_on_probabilities(training: Training, program: Program, source: Source) -> Finding:
+    """from_logits=True on outputs that are already probabilities."""
+    rule = "from_logits_on_probabilities"
+    if unknown := _known(training, rule):
+        return unknown
+    output, loss = training.model.output, training.loss
+    if not (loss.from_logits and output.activation in PROBABILITIES):
+        return _checked(rule, training, f"from_logits is {bool(loss.from_logits)} on a {output.activation} output")
+    said = (
+        f"The loss is told its inputs are logits (`from_logits=True`, line {loss.line}), but the last layer already "
+        f"applies {output.activation} (line {output.line}): the loss squashes them a second time, so the gradients "
+        "shrink and the loss no longer says how wrong the model is."
+    )
+    return Finding(
+        FAMILY,
+        rule,
+        True,
+        lines(output.line, loss.line),
+        said,
+        "fixes",
+        edit(source, loss.line, r"from_logits\s*=\s*True", "from_logits=False"),
+    )
+
+
+def label_format(training: Training, program: Program, source: Source) -> Finding:
+    """Sparse cross-entropy on one-hot labels, or categorical on integer labels."""
+    rule = "label_format"
+    if unknown := _known(training, rule):
+        return unknown
+    loss, labels = training.loss, training.labels
+    if labels is None or labels.labels is None:
+        return not_known(FAMILY, rule, "the code does not show whether the labels are integers or one-hot", training.fit_line)
+    wanted = {"sparse_categorical_crossentropy": "integer", "categorical_crossentropy": "one_hot"}.get(loss.name)
+    if wanted is None or wanted == labels.labels or training.model.output.units == 1:
+        return _checked(rule, training, f"{labels.labels.replace('_', '-')} labels with {_words(loss.name)}")
+    other = "categorical_crossentropy" if wanted == "integer" else "sparse_categorical_crossentropy"
+    said = (
+        f"The labels are {labels.labels.replace('_', '-')} (line {labels.lines[-1]}) but the loss is {_words(loss.name)} (line "
+        f"{loss.line}), which wants {wanted.replace('_', '-')} labels: Keras stops with a shape error, or compares the "
+        "wrong things."
+    )
+    fix = edit(source, loss.line, loss.name, other)
+    return Finding(FAMILY, rule, True, lines(labels.lines[-1], loss.line), said, "fixes", fix)
+
+
+def squared_error_on_classes(training: Training, program: Program, source: Source) -> Finding:
+    """A squared (or absolute) error on class probabilities."""
+    rule = "squared_error_on_classes"
+    if unknown := _known(training, rule):
+        return unknown
+    output, loss = training.model.output, training.loss
+    if not (loss.name in SQUARED and output.activation in PROBABILITIES and (output.units or 2) > 1):
+        return _checked(rule, training, f"the loss is {_words(loss.name)} on a {output.activation} output")
+    said = (
+        f"The loss is {_words(loss.name)} (line {loss.line}) on {output.activation} class probabilities (line "
+        f"{output.line}): its gradient vanishes where a {output.activation} saturates, right or wrong, so a wrong class "
+        "learns slowly; a cross-entropy's does not."
+    )
+    fix = edit(source, loss.line, r"(['\"])(mse|mean_squared_error|mae|mean_absolute_error)\1", r"\1categorical_crossentropy\1")
+    return Finding(FAMILY, rule, True, lines(output.line, loss.line), said, "fixes", fix)
+
+
+RULES = (
+    sigmoid_categorical,
+    outputs_not_probabilities,
+    softmax_one_unit,
+    softmax_binary,
+    from_logits_on_probabilities,
+    label_format,
+    squared_error_on_classes,
+)

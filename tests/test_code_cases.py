@@ -62,6 +62,10 @@ EXPECTED = {
     "fashion_cnn_fixed.py": (NONE, {}),
     "broken_line.py": (PUZZLE, {"output": SIGMOID, "scaling": UNSCALED}),
     "tf_nn_activation.py": (PUZZLE, {"output": SIGMOID, "scaling": UNSCALED}),
+    "keras1_api.py": (PUZZLE, {"output": SIGMOID, "scaling": UNSCALED}),
+    "keras1_api_fixed.py": (NONE, {}),
+    "kfold_tutorial.py": (NONE, {}),
+    "kfold_tutorial_unscaled.py": (PUZZLE, {"scaling": UNSCALED}),
     "notebook.ipynb": (PUZZLE, {"output": SIGMOID, "scaling": UNSCALED}),
     "notebook_fixed.ipynb": (NONE, {}),
 }

@@ -171,7 +171,9 @@ def optimizer(value: object) -> Optimizer | None:
 
 
 def _units(args: list, kwargs: dict) -> int | None:
-    given = number(kwargs.get("units", kwargs.get("filters", args[0] if args else UNKNOWN)))
+    # Keras 1 named them output_dim and nb_filter
+    named = next((kwargs[name] for name in ("units", "filters", "output_dim", "nb_filter") if name in kwargs), None)
+    given = number(named if named is not None else args[0] if args else UNKNOWN)
     return int(given.value) if given else None
 
 

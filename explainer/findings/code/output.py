@@ -32,9 +32,21 @@ def _known(training: Training, rule: str) -> Finding | None:
     return None
 
 
+# what each rule looks for, in words: a check that passes says it was not found
+LOOKED_FOR = {
+    "sigmoid_categorical": "a sigmoid output with a categorical cross-entropy",
+    "outputs_not_probabilities": "a cross-entropy on outputs that are no probabilities",
+    "softmax_one_unit": "a softmax over one unit",
+    "softmax_binary": "a softmax with binary cross-entropy",
+    "from_logits_on_probabilities": "from_logits=True on probabilities",
+    "label_format": "labels of another format than the loss takes",
+    "squared_error_on_classes": "a squared error on class probabilities",
+}
+
+
 def _checked(rule: str, training: Training, said: str) -> Finding:
     output = training.model.output
-    return Finding(FAMILY, rule, False, lines(output.line, training.loss.line), f"Checked: {said}.")
+    return Finding(FAMILY, rule, False, lines(output.line, training.loss.line), f"Checked: no {LOOKED_FOR[rule]} ({said}).")
 
 
 def sigmoid_categorical(training: Training, program: Program, source: Source) -> Finding:

@@ -50,6 +50,7 @@ def found(code: str) -> dict[str, bool | None]:
         ("x = (x - x.mean()) / x.std()\n", True),
         ("x = preprocessing.StandardScaler().fit_transform(x.reshape(-1, 784))\n", True),
         ("x = x.reshape(-1, 784)\n", False),
+        ("x = tf.image.convert_image_dtype(x, tf.float32)\n", True),
     ],
 )
 def test_what_counts_as_scaling_at_its_edge(scaling, scaled):
@@ -105,6 +106,15 @@ def test_each_output_rule_must_and_must_not_trigger(snippet, rule, holds):
 
 
 def test_what_the_code_does_not_say_is_not_known():
+    lambda_first = (
+        "m = keras.Sequential([keras.layers.Lambda(lambda t: t / 255), keras.layers.Dense(10, activation='softmax')])\n"
+    )
+    assert (
+        found(program(lambda_first + "m.compile(optimizer='sgd', loss='categorical_crossentropy')\nm.fit(x, y)\n"))[
+            "unscaled_inputs"
+        ]
+        is None
+    )
     loaded = found(program("x = x / 255\nm = keras.models.load_model('m.keras')\nm.fit(x, y)\n"))
     assert loaded["sigmoid_categorical"] is None and loaded["unscaled_inputs"] is False
     dataset = found(program(model() + "m.fit(tf.data.Dataset.from_tensor_slices((x, y)).batch(32))\n", head="x = load()\n"))

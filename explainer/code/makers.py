@@ -8,14 +8,14 @@ from __future__ import annotations
 import ast
 import dataclasses
 
-from explainer.code.values import ACTIVATIONS, LOSS_NAMES, OPTIMIZER_NAMES, PIXEL_DATASETS, Data, Layer, Loss, Optimizer
+from explainer.code.values import KERAS_ACTIVATIONS, LOSS_CODES, OPTIMIZER_CODES, PIXEL_DATASETS, Data, Layer, Loss, Optimizer
 
 # "the inputs are scaled": their 0-255 range divided by at least this (or multiplied by at most
 # its inverse), so that they reach at most 2: x / 255, x / 127.5 - 1; dividing by 10 is not enough
 MIN_SCALING_DIVISOR = 127.5
 SCALERS = ("StandardScaler", "MinMaxScaler", "RobustScaler", "MaxAbsScaler", "Normalizer", "QuantileTransformer")
 SCALING_FUNCTIONS = ("normalize", "scale", "minmax_scale", "robust_scale", "maxabs_scale", "per_image_standardization")
-SCALING_FUNCTIONS += ("standardize", "preprocess_input", "l2_normalize")
+SCALING_FUNCTIONS += ("standardize", "preprocess_input", "l2_normalize", "convert_image_dtype")
 FILE_READERS = ("read_csv", "read_table", "loadtxt", "genfromtxt", "read_excel", "read_parquet", "fromfile", "load")
 IMAGE_READERS = ("image_dataset_from_directory", "load_img", "imread", "img_to_array")
 ONE_HOT_ENCODERS = ("to_categorical", "one_hot", "get_dummies")
@@ -144,9 +144,9 @@ def activation(value: object) -> str | None:
 def reference(name: str, line: int) -> object:
     """What a dotted name refers to without a call: a loss function, an activation, a data set."""
     last = name.split(".")[-1]
-    if last.lower() in LOSS_NAMES and not last[0].isupper():
-        return Loss(LOSS_NAMES[last.lower()], line, from_logits=True if "logits" in last else None)
-    if last in ACTIVATIONS and ("activations" in name or "nn" in name.split(".")):
+    if last.lower() in LOSS_CODES and not last[0].isupper():
+        return Loss(LOSS_CODES[last.lower()], line, from_logits=True if "logits" in last else None)
+    if last in KERAS_ACTIVATIONS and ("activations" in name or "nn" in name.split(".")):
         return Activation(last)
     if last in PIXEL_DATASETS and "datasets" in name:
         return DatasetRef(last)
@@ -158,7 +158,7 @@ def loss(value: object) -> Loss | None:
     if isinstance(value, Loss):
         return value
     if isinstance(value, Const) and isinstance(value.value, str):  # on the line that names it
-        return Loss(LOSS_NAMES.get(value.value.lower(), value.value), value.line)
+        return Loss(LOSS_CODES.get(value.value.lower(), value.value), value.line)
     return None
 
 
@@ -166,7 +166,7 @@ def optimizer(value: object) -> Optimizer | None:
     if isinstance(value, Optimizer):
         return value
     if isinstance(value, Const) and isinstance(value.value, str):
-        return Optimizer(OPTIMIZER_NAMES.get(value.value.lower()), value.line)
+        return Optimizer(OPTIMIZER_CODES.get(value.value.lower()), value.line)
     return None
 
 
@@ -200,18 +200,18 @@ def made(name: str, args: list, kwargs: dict, line: int) -> object:
         return Layer(last, line, units=_units(args, kwargs), activation=activation(kwargs.get("activation", second)))
     if last[:1].isupper() and ("layers" in name.split(".") or last in _OTHER_LAYERS):
         return Layer(last, line)
-    if last.lower() in OPTIMIZER_NAMES and last[:1].isupper():
+    if last.lower() in OPTIMIZER_CODES and last[:1].isupper():
         rate = kwargs.get("learning_rate", kwargs.get("lr", first))
         given = number(rate)
         return Optimizer(
-            OPTIMIZER_NAMES[last.lower()], line, given.value if given else None, given.line if given else None, rate is SCHEDULE
+            OPTIMIZER_CODES[last.lower()], line, given.value if given else None, given.line if given else None, rate is SCHEDULE
         )
     if last in SCHEDULES:
         return SCHEDULE
-    if last.lower() in LOSS_NAMES and last[:1].isupper():
+    if last.lower() in LOSS_CODES and last[:1].isupper():
         logits = kwargs.get("from_logits")
-        return Loss(LOSS_NAMES[last.lower()], line, from_logits=bool(logits.value) if isinstance(logits, Const) else None)
-    if last.lower() in LOSS_NAMES:  # a loss function called on tensors: a custom loss
+        return Loss(LOSS_CODES[last.lower()], line, from_logits=bool(logits.value) if isinstance(logits, Const) else None)
+    if last.lower() in LOSS_CODES:  # a loss function called on tensors: a custom loss
         return UNKNOWN
     if last == "load_data":
         return _loaded(name, line)

@@ -9,7 +9,7 @@ import dataclasses
 # Keras' image data sets and the loaders of image files: pixels 0-255
 PIXEL_DATASETS = ("mnist", "fashion_mnist", "cifar10", "cifar100")
 # what the optimizers' names are read as (the app's codes where it has them)
-OPTIMIZER_NAMES = {
+OPTIMIZER_CODES = {
     "sgd": "sgd",
     "gradientdescentoptimizer": "sgd",
     "momentumoptimizer": "sgd",
@@ -26,7 +26,7 @@ OPTIMIZER_NAMES = {
     "ftrl": "ftrl",
 }
 # the losses' names, strings, functions and classes alike, as one code each
-LOSS_NAMES = {
+LOSS_CODES = {
     "categorical_crossentropy": "categorical_crossentropy",
     "categoricalcrossentropy": "categorical_crossentropy",
     "sparse_categorical_crossentropy": "sparse_categorical_crossentropy",
@@ -43,7 +43,7 @@ LOSS_NAMES = {
     "softmax_cross_entropy_with_logits_v2": "categorical_crossentropy_logits",
     "sparse_softmax_cross_entropy_with_logits": "sparse_categorical_crossentropy_logits",
 }
-ACTIVATIONS = ("sigmoid", "softmax", "linear", "relu", "tanh", "elu", "selu", "softplus", "swish", "gelu", "exponential")
+KERAS_ACTIVATIONS = ("sigmoid", "softmax", "linear", "relu", "tanh", "elu", "selu", "softplus", "swish", "gelu", "exponential")
 # layers that change nothing of the output's activation or of the inputs' range
 ACTIVATION_LAYERS = ("Activation", "Softmax", "ReLU", "LeakyReLU", "PReLU", "ELU")
 PASSING_LAYERS = ("Dropout", "Flatten", "Reshape", "InputLayer", "Input", "GaussianNoise", "ActivityRegularization")
@@ -80,7 +80,7 @@ class Layer:
 
 @dataclasses.dataclass(frozen=True)
 class Loss:
-    """name: one of LOSS_NAMES' codes, or the name as written, None if not known. from_logits:
+    """name: one of LOSS_CODES' codes, or the name as written, None if not known. from_logits:
     as written (None: not said, Keras' default False)."""
 
     name: str | None
@@ -90,7 +90,7 @@ class Loss:
 
 @dataclasses.dataclass(frozen=True)
 class Optimizer:
-    """name: one of OPTIMIZER_NAMES' codes (None: not known); learning_rate where the code sets
+    """name: one of OPTIMIZER_CODES' codes (None: not known); learning_rate where the code sets
     it (None: the optimizer's default, or not known), and the line that sets it."""
 
     name: str | None
@@ -123,12 +123,15 @@ class Model:
 
     @property
     def scaling(self) -> tuple[str | None, int | None]:
-        """How the model itself scales its inputs (its first layers), and the line."""
+        """How the model itself scales its inputs (its first layers; "unknown" for a Lambda, whose
+        function is not followed), and the line."""
         for layer in self.layers or []:
             if layer.kind == "Rescaling" and layer.scale is not None:
                 return ("unit" if layer.scale <= 1 / 127.5 else None), layer.line
             if layer.kind in ("Normalization", "BatchNormalization"):
                 return "standardized", layer.line
+            if layer.kind == "Lambda":  # it may scale the inputs: the code of a lambda is not followed
+                return "unknown", layer.line
             if layer.kind not in PASSING_LAYERS:
                 break
         return None, None

@@ -63,6 +63,7 @@ def known_from(code: CodeDiagnosis | None, said: Known) -> Known:
             "from_logits" if crossentropy and loss.from_logits else "categorical_crossentropy" if crossentropy else "other"
         )
     scaled = (training.inputs.scaled if training.inputs else None) or training.model.scaling[0]
+    scaled = None if scaled == "unknown" else scaled
     inputs = scaled if scaled else ("raw" if training.inputs and training.inputs.source == "pixels" else None)
     return dataclasses.replace(
         said,

@@ -28,6 +28,8 @@ def unscaled_inputs(training: Training, program: Program, source: Source) -> Fin
     if inputs is None:
         return not_known(FAMILY, rule, "the code does not show what the model is fit on", training.fit_line)
     in_model, model_line = training.model.scaling
+    if in_model == "unknown" and not inputs.scaled:
+        return not_known(FAMILY, rule, "the model's first layer is a Lambda, which may scale the inputs", model_line)
     if inputs.scaled or in_model:
         at = inputs.lines[-1] if inputs.scaled else model_line
         return Finding(FAMILY, rule, False, lines(at, training.fit_line), f"Checked: the inputs are scaled (line {at}).")

@@ -79,7 +79,9 @@ def _scaling(training: Training, said: list[str]) -> str:
     inputs = training.inputs
     scaled = inputs.scaled if inputs else None
     scaled = scaled or training.model.scaling[0]
-    if inputs is None or (inputs.source not in ("pixels", "file") and not scaled):
+    if scaled == "unknown":
+        said.append("your model's Lambda layer may scale its inputs, which the reading does not follow: shown on raw pixels")
+    elif inputs is None or (inputs.source not in ("pixels", "file") and not scaled):
         said.append("where your inputs come from is not in the code: shown on raw pixels 0-255")
     return {"unit": "unit", "standardized": "standardized"}.get(scaled, "raw")
 

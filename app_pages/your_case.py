@@ -3,8 +3,8 @@ or two training logs, diagnosed by this puzzle's stated rules."""
 
 import streamlit as st
 
+from explainer.case import diagnose_case
 from explainer.config import ACTIVATIONS, QUESTION_LEARNING_RATES, SCALINGS
-from explainer.findings.case import diagnose_case
 from explainer.findings.diagnosis import LOSSES, Known
 from explainer.labels import CHECK_WORDS, DIAGNOSIS_WORDS, KNOWN_WORDS
 from explainer.logs import MAX_LOG_CHARS

@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from bench.serve import app_test
+from explainer.case import diagnose_case
 from explainer.code.source import MAX_CODE_CHARS
-from explainer.findings.case import diagnose_case
 from explainer.reader import question
 
 ROOT = Path(__file__).parents[1]

@@ -8,9 +8,9 @@ from pathlib import Path
 from pages_helper import said
 from streamlit.testing.v1 import AppTest
 
+from explainer.case import diagnose_case
 from explainer.cli import main
 from explainer.config import QUESTION_LEARNING_RATES
-from explainer.findings.case import diagnose_case
 from explainer.reader import question
 
 ROOT = Path(__file__).parents[1]

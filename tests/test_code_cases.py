@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from explainer.findings.case import diagnose_case
+from explainer.case import diagnose_case
 from explainer.reader import question
 
 CASES = Path(__file__).parent / "code_cases"

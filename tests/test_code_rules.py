@@ -9,10 +9,10 @@ import time
 
 import pytest
 
+from explainer.case import diagnose_case
 from explainer.code import makers, source
 from explainer.code.reading import MAX_STEPS, read
 from explainer.code.source import MAX_CODE_CHARS, CodeUnreadable
-from explainer.findings.case import diagnose_case
 from explainer.findings.code import rate
 from explainer.findings.code.verdict import diagnose
 

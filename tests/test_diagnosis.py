@@ -14,7 +14,8 @@ from streamlit.testing.v1 import AppTest
 from explainer.cli import main
 from explainer.config import ENGINES, QUESTION_LEARNING_RATES, RunConfig
 from explainer.findings import diagnosis
-from explainer.findings.diagnosis import FLAT_ACCURACY, LOSS_MOVES, VALIDATION_GAP, Known, diagnose, report
+from explainer.findings.diagnosis import FLAT_ACCURACY, LOSS_MOVES, VALIDATION_GAP, Known, diagnose
+from explainer.findings.log_report import report
 from explainer.findings.mechanism import PROBABILITY_LOSS_BOUND
 from explainer.findings.rules import FOLLOWS_LR_TOLERANCE
 from explainer.logs import TrainingLog, read

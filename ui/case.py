@@ -8,7 +8,7 @@ import urllib.parse
 
 import streamlit as st
 
-from explainer.findings.case import Case
+from explainer.case import Case
 from explainer.labels import FAMILY_WORDS, FIX_NAMES
 from explainer.logs import FORMATS
 from explainer.reader import charts, question

@@ -13,13 +13,13 @@ from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress
 
 from explainer import gate, notebook
+from explainer.case import diagnose_case
 from explainer.cli import output
 from explainer.cli.parser import config, fixes_base, surface_request
 from explainer.code.source import MAX_CODE_CHARS
 from explainer.config import RunConfig
 from explainer.data import Mnist, MnistUnavailable, load_mnist
 from explainer.derivations import Surface
-from explainer.findings.case import diagnose_case
 from explainer.findings.diagnosis import MAX_LOGS, Known
 from explainer.findings.verdicts import matrix_rows, outcomes
 from explainer.jobs import failure

@@ -8,8 +8,8 @@ import json
 import math
 import urllib.parse
 
+from explainer.case import Case
 from explainer.config import QUESTION_LEARNING_RATES
-from explainer.findings.case import Case
 from explainer.findings.reproduction import compare
 from explainer.findings.surface import Slices, SurfaceRequest
 from explainer.findings.verdicts import RULES

@@ -6,8 +6,22 @@ UNKNOWN."""
 from __future__ import annotations
 
 import ast
-import dataclasses
 
+from explainer.code.followed import (
+    EYE,
+    LOADED,
+    MODEL,
+    SCHEDULE,
+    UNKNOWN,
+    Activation,
+    Const,
+    DatasetRef,
+    Encoder,
+    Flow,
+    Generator,
+    Many,
+    Tensor,
+)
 from explainer.code.values import KERAS_ACTIVATIONS, LOSS_CODES, OPTIMIZER_CODES, PIXEL_DATASETS, Data, Layer, Loss, Optimizer
 
 # "the inputs are scaled": their 0-255 range divided by at least this (or multiplied by at most
@@ -23,77 +37,6 @@ SCHEDULES = ("ExponentialDecay", "PiecewiseConstantDecay", "CosineDecay", "Inver
 # calls that hand their first argument on with its range: conversions, reshapes, copies
 PASSING_CALLS = ("array", "asarray", "float32", "cast", "convert_to_tensor", "expand_dims", "reshape", "stack")
 PASSING_CALLS += ("concatenate", "vstack", "squeeze", "copy", "from_tensor_slices")
-
-
-class _Unknown:
-    def __repr__(self) -> str:
-        return "UNKNOWN"
-
-
-UNKNOWN = _Unknown()
-MODEL = object()  # what a model's constructor makes: the reader builds it from its layers
-LOADED = object()  # a model loaded from a file: its layers are not in the code
-EYE = object()  # np.eye(n): indexed by labels, one-hot rows
-ONE_HOT = Data("array", labels="one_hot")
-
-
-@dataclasses.dataclass(frozen=True)
-class Const:
-    value: object
-    line: int
-
-
-@dataclasses.dataclass(frozen=True)
-class Many:
-    items: tuple
-
-
-@dataclasses.dataclass(frozen=True)
-class Tensor:
-    """A functional model's tensor: the layers from its input (None: not known)."""
-
-    layers: tuple[Layer, ...] | None
-
-
-@dataclasses.dataclass(frozen=True)
-class Function:
-    node: ast.FunctionDef | ast.AsyncFunctionDef
-
-
-@dataclasses.dataclass(frozen=True)
-class ClassRef:
-    model: bool  # a subclass of Keras' Model: its layers are not read
-
-
-@dataclasses.dataclass(frozen=True)
-class DatasetRef:
-    name: str
-
-
-@dataclasses.dataclass(frozen=True)
-class Generator:
-    """An ImageDataGenerator: how it scales what it yields (None: it does not)."""
-
-    scaled: str | None
-    line: int
-
-
-@dataclasses.dataclass(frozen=True)
-class Flow:
-    x: object
-    y: object
-
-
-@dataclasses.dataclass(frozen=True)
-class Encoder:
-    """A scaler ("scaled") or a label encoder ("one_hot", "integer") before its fit_transform."""
-
-    makes: str
-
-
-@dataclasses.dataclass(frozen=True)
-class Activation:
-    name: str
 
 
 def number(value: object) -> Const | None:
@@ -248,7 +191,6 @@ def made(name: str, args: list, kwargs: dict, line: int) -> object:
 
 
 _OTHER_LAYERS = ("Flatten", "Dropout", "Reshape", "BatchNormalization", "Normalization", "MaxPooling2D", "Lambda")
-SCHEDULE = object()  # a learning-rate schedule: the rate changes as training goes
 
 
 def _loaded(name: str, line: int) -> object:

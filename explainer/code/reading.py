@@ -9,7 +9,22 @@ from __future__ import annotations
 import ast
 
 from explainer.code import makers
-from explainer.code.makers import UNKNOWN, ClassRef, Const, DatasetRef, Flow, Function, Generator, Many, Tensor
+from explainer.code.built import Built, layers_of
+from explainer.code.followed import (
+    EYE,
+    LOADED,
+    MODEL,
+    ONE_HOT,
+    UNKNOWN,
+    ClassRef,
+    Const,
+    DatasetRef,
+    Encoder,
+    Function,
+    Generator,
+    Many,
+    Tensor,
+)
 from explainer.code.source import Source
 from explainer.code.values import (
     PIXEL_DATASETS,
@@ -17,7 +32,6 @@ from explainer.code.values import (
     Layer,
     Model,
     Program,
-    Training,
 )
 
 MAX_STEPS = 100_000  # nodes read at most (0.16 s): a 2,000-line program of the usual kind takes about 30,000
@@ -46,8 +60,7 @@ class Reader:
 
     def __init__(self, source: Source):
         self.source, self.steps, self.depth = source, 0, 0
-        self.trainings: list[Training] = []
-        self.models: list[Model] = []
+        self.built = Built(source)
         self.backend: str | None = None
         self.called: set[int] = set()
         self.unread = list(source.unread)
@@ -61,12 +74,7 @@ class Reader:
                     self.call_function(function, [], {}, env)
         except _OutOfSteps:
             self.unread.append(f"the reading stopped after {MAX_STEPS:,} steps: the rest of the program was not read")
-        fit = {id(training.model) for training in self.trainings}
-        for model in self.models:  # compiled but never fit: what the code says of it still counts
-            if id(model) not in fit and model.compiles:
-                loss, optimizer, line = model.compiles[-1]
-                self.trainings.append(Training(model, loss, optimizer, line, None, None, None))
-        return Program(self.trainings, self.backend, tuple(self.unread), len(self.source.text.splitlines()))
+        return Program(self.built.trainings(), self.backend, tuple(self.unread), len(self.source.lines))
 
     def tick(self) -> None:
         self.steps += 1
@@ -160,7 +168,7 @@ class Reader:
                 return base.items[int(index.value)] if -len(base.items) <= index.value < len(base.items) else UNKNOWN
             if isinstance(base, Data):
                 return base.changed(node.lineno)
-            return makers.ONE_HOT.changed(node.lineno) if base is makers.EYE else UNKNOWN
+            return ONE_HOT.changed(node.lineno) if base is EYE else UNKNOWN
         if isinstance(node, ast.Attribute):
             base = self.value(node.value, env)
             return base.changed(node.lineno) if isinstance(base, Data) else makers.reference(dotted(node), node.lineno)
@@ -173,8 +181,8 @@ class Reader:
         if isinstance(node.func, ast.Attribute):
             receiver = self.value(node.func.value, env)
             if isinstance(receiver, Model):
-                return self.model_method(receiver, node, args, kwargs)
-            if isinstance(receiver, Generator | DatasetRef | Data | makers.Encoder):
+                return self.built.method(receiver, node, args, kwargs)
+            if isinstance(receiver, Generator | DatasetRef | Data | Encoder):
                 return makers.method(receiver, node.func.attr, args, kwargs, line)
             if name in ("os.environ.setdefault", "os.environ.update") and args:
                 self.set_backend(node.args[0], args[1] if len(args) > 1 else UNKNOWN)
@@ -189,29 +197,11 @@ class Reader:
         if isinstance(called, Function):
             return self.call_function(called, args, kwargs, env)
         if isinstance(called, ClassRef):
-            return self.new_model(None, line) if called.model else UNKNOWN
+            return self.built.model(None, line) if called.model else UNKNOWN
         made = makers.made(name, args, kwargs, line)
-        if made is makers.MODEL or made is makers.LOADED:
-            return self.new_model(self.layers_of(name, args, kwargs) if made is makers.MODEL else None, line)
+        if made is MODEL or made is LOADED:
+            return self.built.model(layers_of(name, args, kwargs) if made is MODEL else None, line)
         return made
-
-    def layers_of(self, name: str, args: list, kwargs: dict) -> list[Layer] | None:
-        """The layers a model constructor is given: a Sequential's list, a functional model's
-        output chain; None where they are not known."""
-        if name.split(".")[-1] == "Sequential":
-            given = kwargs.get("layers", args[0] if args else Many(()))
-            if not isinstance(given, Many):
-                return None
-            return [_as_layer(item, 0) for item in given.items]
-        if name.split(".")[-1] in ("Model", "Functional"):
-            outputs = kwargs.get("outputs", args[1] if len(args) > 1 else UNKNOWN)
-            return list(outputs.layers) if isinstance(outputs, Tensor) and outputs.layers is not None else None
-        return None
-
-    def new_model(self, layers: list[Layer] | None, line: int) -> Model:
-        model = Model(layers, line)
-        self.models.append(model)
-        return model
 
     def call_function(self, function: Function, args: list, kwargs: dict, env: dict) -> object:
         """The program's own function read with what it is given, as far as MAX_DEPTH."""
@@ -230,49 +220,6 @@ class Reader:
             return self.block(function.node.body, local)
         finally:
             self.depth -= 1
-
-    def model_method(self, model: Model, node: ast.Call, args: list, kwargs: dict) -> object:
-        method, line = node.func.attr, node.lineno
-        if method == "add" and model.layers is not None:
-            layer = args[0] if args else UNKNOWN
-            # an Input added is no layer of its own; anything else the code does not show is not known
-            model.layers.append(
-                layer if isinstance(layer, Layer) else Layer("Input" if isinstance(layer, Tensor) else "unknown", line)
-            )
-        elif method == "compile":
-            loss = makers.loss(kwargs.get("loss", args[1] if len(args) > 1 else UNKNOWN))
-            optimizer = makers.optimizer(kwargs.get("optimizer", args[0] if args else UNKNOWN))
-            model.compiles.append((loss, optimizer, line))
-        elif method in ("fit", "fit_generator", "train_on_batch"):
-            x, y = kwargs.get("x", args[0] if args else UNKNOWN), kwargs.get("y", args[1] if len(args) > 1 else UNKNOWN)
-            if isinstance(x, Flow):
-                x, y = x.x, x.y
-            loss, optimizer, compiled = model.compiles[-1] if model.compiles else (None, None, None)
-            batch = makers.number(kwargs.get("batch_size", args[2] if len(args) > 2 and method == "fit" else UNKNOWN))
-            epochs = makers.number(kwargs.get("epochs", kwargs.get("nb_epoch", args[3] if len(args) > 3 else UNKNOWN)))
-            segment = self.source.segment(node)
-            self.trainings.append(
-                Training(
-                    model,
-                    loss,
-                    optimizer,
-                    compiled,
-                    x if isinstance(x, Data) else None,
-                    y if isinstance(y, Data) else None,
-                    line,
-                    segment,
-                    int(batch.value) if batch else None,
-                    int(epochs.value) if epochs else None,
-                )
-            )
-        return UNKNOWN
-
-
-def _as_layer(value: object, line: int) -> Layer:
-    """A model's layer as given: an Input is no layer of its own; anything else not shown is not known."""
-    if isinstance(value, Layer):
-        return value
-    return Layer("Input" if isinstance(value, Tensor) else "unknown", line)
 
 
 def read(source: Source) -> Program:

@@ -5,7 +5,6 @@ of the program the view does not have."""
 
 from __future__ import annotations
 
-from explainer import gate
 from explainer.code.values import Program, Training
 from explainer.config import ACTIVATIONS, BOUNDS, MAX_TRAINING_STEPS, MNIST_TRAIN_SIZE, OPTIMIZERS, RunConfig
 from explainer.findings.code.output import CROSS_ENTROPIES
@@ -18,9 +17,9 @@ KERAS_BATCH_SIZE, KERAS_EPOCHS = 32, 1
 ADAPTIVE = "adam"  # the app's stand-in for an adaptive optimizer it does not have
 
 
-def nearest_view(training: Training, program: Program) -> tuple[View | None, list[str]]:
-    """The view, and the sentences that say how it differs from the code (None: the app can train
-    nothing near it, and why)."""
+def nearest_view(training: Training, program: Program) -> tuple[View, list[str]]:
+    """The view, within every setting's bounds (not yet the view's training budget: gate.admit),
+    and the sentences that say how it differs from the code."""
     said: list[str] = []
     output = training.model.output
     activation = output.activation if output is not None else None
@@ -52,11 +51,7 @@ def nearest_view(training: Training, program: Program) -> tuple[View | None, lis
         epochs = longest
     said += _not_in_the_view(training, program)
     engine = "keras3_jax" if program.backend == "jax" else "tf_keras"
-    config = RunConfig(engine, activation, loss, scaling, optimizer, rate, batch, epochs)
-    try:
-        return gate.admit(View((rate, rate * RATE_FACTOR), config)), said
-    except ValueError as error:
-        return None, [*said, f"the app cannot train this view: {error}"]
+    return View((rate, rate * RATE_FACTOR), RunConfig(engine, activation, loss, scaling, optimizer, rate, batch, epochs)), said
 
 
 def _loss(training: Training, activation: str, said: list[str]) -> str:

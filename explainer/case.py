@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import dataclasses
 
+from explainer import gate
 from explainer.code import reading, source
 from explainer.code.source import CodeUnreadable
 from explainer.findings.code.setup import nearest_view
 from explainer.findings.code.verdict import CodeDiagnosis, diagnose
-from explainer.findings.diagnosis import Known, Report, report
+from explainer.findings.diagnosis import Known
+from explainer.findings.log_report import Report, report
 from explainer.findings.mechanism import PROBABILITY_LOSS_BOUND
 from explainer.view import View
 
@@ -111,4 +113,8 @@ def diagnose_case(
     view, substitutions = (None, [])
     if judged and judged.gravest:
         view, substitutions = nearest_view(judged.gravest.training, program)
+        try:
+            view = gate.admit(view)
+        except ValueError as error:
+            view, substitutions = None, [*substitutions, f"the app cannot train this view: {error}"]
     return Case(verdict, judged, problem, logs, view, tuple(substitutions), tuple(disagreements(judged, program, logs)))

@@ -1,5 +1,5 @@
 """Training and computing on a Dask cluster instead of local worker pools, chosen by one setting:
-$EXPLAINER_SCHEDULER (service.executors; for instance tcp://host:8786). The service is the same; only its executors
+$EXPLAINER_SCHEDULER (pools.executors; for instance tcp://host:8786). The service is the same; only its executors
 change: a job for a backend goes to a Dask worker that holds that backend's resource, each
 started with its own KERAS_BACKEND and the worker side's start as a preload:
 

@@ -50,7 +50,7 @@ SMALLEST = {
     "bench_training": (["--epochs", "2", "--runs", "1"], ["fit_s_per_epoch keras3_jax", "speedup"]),
     "bench_pages": (["--epochs", "1", "--subset", "100"], ["reproduce_cold_s", "why_warm_s"]),
     "bench_surface": (
-        ["--points", "3", "--keras-points", "1", "--page-epochs", "1", "--page-subset", "100"],
+        ["--points", "3", "--keras-points", "1", "--page-epochs", "1", "--page-subset", "100", "--arrivals", "1"],
         ["grid_seconds", "max_relative_error", "control_change_s", "control_change_each_s", "control_change_after_prefetch_s"],
     ),
     "bench_phone": (["--query", "num_epochs=1&train_subset=100"], ["screen_width_px"]),

@@ -4,6 +4,7 @@ imports it; the server side never names TensorFlow or Keras; no page draws by St
 
 import ast
 import dataclasses
+import functools
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
@@ -26,7 +27,8 @@ class Import:
     by_name: bool = False
 
 
-def imports(path: Path) -> list[Import]:
+@functools.cache  # every test reads every file: parsed once
+def imports(path: Path) -> tuple[Import, ...]:
     """Every module a file reaches, in the order they appear."""
     found = []
 
@@ -46,7 +48,7 @@ def imports(path: Path) -> list[Import]:
             visit(child, inner)
 
     visit(ast.parse(path.read_text()), False)
-    return found
+    return tuple(found)
 
 
 def named_module(call: ast.Call) -> str | None:
@@ -166,12 +168,12 @@ def test_the_checks_see_what_they_look_for(tmp_path):
         '"""Doc."""\nimport explainer.config\n\ndef f():\n    from explainer import view\n'
         '    importlib.import_module("explainer.cluster")\n    InWorker("slicing", "compute")(1)\n"drawn"\nf()\n'
     )
-    assert imports(sample) == [
+    assert imports(sample) == (
         Import("explainer.config"),
         Import("explainer.view", nested=True),
         Import("explainer.cluster", nested=True, by_name=True),
         Import("explainer.worker.slicing", nested=True, by_name=True),
-    ]
+    )
     assert drawn_by_magic(sample) == [8]
     try:
         list(TopologicalSorter({"a": {"b"}, "b": {"a"}}).static_order())

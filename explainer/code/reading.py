@@ -74,7 +74,7 @@ class Reader:
                     self.call_function(function, [], {}, env)
         except _OutOfSteps:
             self.unread.append(f"the reading stopped after {MAX_STEPS:,} steps: the rest of the program was not read")
-        return Program(self.built.trainings(), self.backend, tuple(self.unread), len(self.source.lines))
+        return Program(self.built.trainings(), self.backend, tuple(self.unread))
 
     def tick(self) -> None:
         self.steps += 1

@@ -53,9 +53,9 @@ PASSING_LAYERS = ("Dropout", "Flatten", "Reshape", "InputLayer", "Input", "Gauss
 class Data:
     """An array the program makes. source: "pixels" (a 0-255 image data set, image files),
     "file" (read from a file: its range is not in the code), "array" (made in the code), or
-    "unknown". scaled: how it was brought to a small range ("unit", "standardized", "in the
-    model"), None if not. labels: "one_hot" or "integer" for labels, None if not known. lines:
-    where it was read and changed."""
+    "unknown". scaled: how it was brought to a small range ("unit": divided into it;
+    "standardized": by a scaler or a value the code computes), None if not. labels: "one_hot" or
+    "integer" for labels, None if not known. lines: where it was read and changed."""
 
     source: str = "unknown"
     scaled: str | None = None
@@ -162,4 +162,3 @@ class Program:
     trainings: list[Training]
     backend: str | None
     unread: tuple[str, ...]
-    lines: int

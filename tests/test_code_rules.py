@@ -98,7 +98,10 @@ def test_on_raw_pixels_the_rate_is_not_blamed():
         (model("softmax", loss="keras.losses.CategoricalCrossentropy(from_logits=False)"), "from_logits_on_probabilities", False),
         (model("softmax", loss="'sparse_categorical_crossentropy'"), "label_format", True),
         (model("softmax", loss="'mse'"), "squared_error_on_classes", True),
-        (model("relu", loss="'mse'"), "squared_error_on_classes", False),
+        (model("linear", loss="'mse'"), "squared_error_on_classes", True),  # on the one-hot labels
+        (model("relu", loss="'mse'", units=1), "squared_error_on_classes", False),  # a regression
+        (model("sigmoid", loss="'binary_crossentropy'"), "label_format", False),  # one 0/1 column per output
+        (model("sigmoid", loss="'binary_crossentropy'"), "softmax_binary", False),
     ],
 )
 def test_each_output_rule_must_and_must_not_trigger(snippet, rule, holds):

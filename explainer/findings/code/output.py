@@ -14,6 +14,12 @@ FAMILY = "output"
 CROSS_ENTROPIES = ("categorical_crossentropy", "sparse_categorical_crossentropy")
 PROBABILITIES = ("sigmoid", "softmax")  # activations whose outputs a cross-entropy may take as probabilities
 SQUARED = ("mean_squared_error", "mean_absolute_error")
+# the labels each loss takes (a binary cross-entropy over several outputs: one 0/1 column each)
+LABELS_WANTED = {
+    "sparse_categorical_crossentropy": "integer",
+    "categorical_crossentropy": "one_hot",
+    "binary_crossentropy": "one_hot",
+}
 # where the sigmoid's float32 output is exactly 1.0 (measured by the app's Why page: 16.64)
 SIGMOID_ONE = 17
 
@@ -159,17 +165,18 @@ def from_logits_on_probabilities(training: Training, program: Program, source: S
 
 
 def label_format(training: Training, program: Program, source: Source) -> Finding:
-    """Sparse cross-entropy on one-hot labels, or categorical on integer labels."""
+    """Labels of another format than the loss takes: sparse cross-entropy on one-hot labels, or a
+    categorical (or binary, over several outputs) cross-entropy on integer labels."""
     rule = "label_format"
     if unknown := _known(training, rule):
         return unknown
     loss, labels = training.loss, training.labels
     if labels is None or labels.labels is None:
         return not_known(FAMILY, rule, "the code does not show whether the labels are integers or one-hot", training.fit_line)
-    wanted = {"sparse_categorical_crossentropy": "integer", "categorical_crossentropy": "one_hot"}.get(loss.name)
+    wanted = LABELS_WANTED.get(loss.name)
     if wanted is None or wanted == labels.labels or training.model.output.units == 1:
         return _checked(rule, training, f"{labels.labels.replace('_', '-')} labels with {_words(loss.name)}")
-    other = "categorical_crossentropy" if wanted == "integer" else "sparse_categorical_crossentropy"
+    other = "categorical_crossentropy" if loss.name == "sparse_categorical_crossentropy" else "sparse_categorical_crossentropy"
     said = (
         f"The labels are {labels.labels.replace('_', '-')} (line {labels.lines[-1]}) but the loss is {_words(loss.name)} (line "
         f"{loss.line}), which wants {wanted.replace('_', '-')} labels: Keras stops with a shape error, or compares the "
@@ -180,19 +187,30 @@ def label_format(training: Training, program: Program, source: Source) -> Findin
 
 
 def squared_error_on_classes(training: Training, program: Program, source: Source) -> Finding:
-    """A squared (or absolute) error on class probabilities."""
+    """A squared (or absolute) error on classes: on class probabilities, or on one-hot labels."""
     rule = "squared_error_on_classes"
     if unknown := _known(training, rule):
         return unknown
-    output, loss = training.model.output, training.loss
-    if not (loss.name in SQUARED and output.activation in PROBABILITIES and (output.units or 2) > 1):
+    output, loss, labels = training.model.output, training.loss, training.labels
+    one_hot = labels is not None and labels.labels == "one_hot"
+    if not (loss.name in SQUARED and (output.units or 2) > 1 and (output.activation in PROBABILITIES or one_hot)):
         return _checked(rule, training, f"the loss is {_words(loss.name)} on a {output.activation} output")
-    said = (
-        f"The loss is {_words(loss.name)} (line {loss.line}) on {output.activation} class probabilities (line "
-        f"{output.line}): its gradient vanishes where a {output.activation} saturates, right or wrong, so a wrong class "
-        "learns slowly; a cross-entropy's does not."
-    )
-    fix = edit(source, loss.line, r"(['\"])(mse|mean_squared_error|mae|mean_absolute_error)\1", r"\1categorical_crossentropy\1")
+    if output.activation in PROBABILITIES:
+        said = (
+            f"The loss is {_words(loss.name)} (line {loss.line}) on {output.activation} class probabilities (line "
+            f"{output.line}): its gradient vanishes where a {output.activation} saturates, right or wrong, so a wrong "
+            "class learns slowly; a cross-entropy's does not."
+        )
+        replacement = r"\1categorical_crossentropy\1"
+    else:
+        said = (
+            f"The loss is {_words(loss.name)} (line {loss.line}) on one-hot classes (line {labels.lines[-1]}), from "
+            f"{output.activation} outputs (line {output.line}): they regress on zeros and ones instead of giving "
+            "probabilities, and the loss says little of how wrong a class is; a cross-entropy on the logits does."
+        )
+        replacement = "keras.losses.CategoricalCrossentropy(from_logits=True)"
+    pattern = r"(['\"])(mse|mean_squared_error|mae|mean_absolute_error)\1"
+    fix = edit(source, loss.line, pattern, replacement)
     return Finding(FAMILY, rule, True, lines(output.line, loss.line), said, "fixes", fix)
 
 

@@ -15,7 +15,9 @@ import warnings
 # what is read of a program, whatever its size: parsing 1 MB held the interpreter 0.7 s, a stall
 # every session on the server would share; 200,000 characters is about 5,000 lines
 MAX_CODE_CHARS = 200_000
-MAX_REPARSES = 5  # lines that do not parse are blanked one at a time, this many at most
+# lines that do not parse are blanked one at a time, this many at most: each parse of the largest
+# paste holds the interpreter about 0.15 s
+MAX_REPARSES = 3
 # a line that is Python 2's print statement: `print x`, `print "a", b` (not `print(`, not `print =`)
 PY2_PRINT = re.compile(r"^(\s*)print(?!\s*[(=.,\[])\s+(\S.*?)\s*,?\s*$")
 # a notebook's magic or shell line: %matplotlib inline, %%time, !pip install ..., ?name
@@ -68,7 +70,9 @@ def decode(data: str | bytes) -> str:
             if error.start < len(data) - 3:  # not just a character cut at the end
                 raise CodeUnreadable("the file is not UTF-8 text: save it as UTF-8 and upload it again") from None
             data = data[: error.start].decode("utf-8-sig")
-    return data[:MAX_CODE_CHARS]
+    if len(data) <= MAX_CODE_CHARS:
+        return data
+    return data[: data.rfind("\n", 0, MAX_CODE_CHARS) + 1 or MAX_CODE_CHARS]  # whole lines: a cut one would not parse
 
 
 def notebook_code(data: str | bytes) -> str:

@@ -134,7 +134,7 @@ def softmax_binary(training: Training, program: Program, source: Source) -> Find
     said = (
         f"The last layer is a softmax over {output.units or 'several'} classes (line {output.line}) with binary "
         f"cross-entropy (line {loss.line}): Keras averages one yes/no loss per class, and its 'accuracy' becomes the "
-        "binary accuracy of every output, near 0.9 with ten classes whatever the model does."
+        "binary accuracy over every output, 0.9 with ten classes for a model that outputs nothing but zeros."
     )
     fix = edit(source, loss.line, r"(['\"])binary_crossentropy\1", r"\1categorical_crossentropy\1")
     return Finding(FAMILY, rule, True, lines(output.line, loss.line), said, "fixes", fix)

@@ -8,8 +8,6 @@ import re
 
 from explainer.code.source import Source
 
-FAMILIES = ("output", "scaling", "learning_rate")
-
 
 @dataclasses.dataclass(frozen=True)
 class Edit:

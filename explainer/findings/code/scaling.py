@@ -14,10 +14,11 @@ from explainer.findings.code.rule import Edit, Finding, lines, not_known
 FAMILY = "scaling"
 PIXEL_MAX = 255  # what the fix divides by: the largest pixel value
 SOURCES = {"pixels": "image pixels, 0 to 255", "file": "read from a file"}
-# why it matters, in the mechanism's words (docs/mechanism.md, steps 2 and 3)
+# why it matters, in the mechanism's words and figures (docs/mechanism.md, steps 2 and 3)
 WHY = (
-    "on such inputs one SGD step moves a logit by hundreds, the softmax saturates at once, and training becomes the "
-    "same up to scale: the weights and the loss grow with the learning rate while the accuracy does not move"
+    "on the question's one-layer model such inputs (an image's squared norm is about 5.7 million) make one SGD step "
+    "move a logit by thousands, the softmax saturates at once, and training becomes the same up to scale: the weights "
+    "and the loss grow with the learning rate while the accuracy does not move"
 )
 
 

@@ -79,6 +79,10 @@ EXPECTED = {
     "directory_generator.py": (SIBLING, {"scaling": UNSCALED}),
     "directory_generator_fixed.py": (NONE, {}),
     "subclassed_model.py": (SIBLING, {"scaling": UNSCALED}),  # its layers are not read: its output is not known
+    "applications_model.py": (SIBLING, {"scaling": UNSCALED}),  # its layers are not in the code
+    "applications_import.py": (NONE, {}),
+    "keras0_activation_layers.py": (PUZZLE, {"scaling": UNSCALED}),
+    "data_function_units_kw.py": (PUZZLE, {"output": SIGMOID, "scaling": UNSCALED}),
     "notebook.ipynb": (PUZZLE, {"output": SIGMOID, "scaling": UNSCALED}),
     "notebook_fixed.ipynb": (NONE, {}),
 }

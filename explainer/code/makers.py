@@ -36,7 +36,7 @@ ONE_HOT_ENCODERS = ("to_categorical", "one_hot", "get_dummies")
 SCHEDULES = ("ExponentialDecay", "PiecewiseConstantDecay", "CosineDecay", "InverseTimeDecay", "PolynomialDecay")
 # calls that hand their first argument on with its range: conversions, reshapes, copies
 PASSING_CALLS = ("array", "asarray", "float32", "cast", "convert_to_tensor", "expand_dims", "reshape", "stack")
-PASSING_CALLS += ("concatenate", "vstack", "squeeze", "copy", "from_tensor_slices")
+PASSING_CALLS += ("concatenate", "vstack", "squeeze", "copy", "from_tensor_slices", "resize")
 
 
 def number(value: object) -> Const | None:
@@ -126,8 +126,8 @@ def made(name: str, args: list, kwargs: dict, line: int) -> object:
     first = args[0] if args else UNKNOWN
     if last in ("Sequential", "Model", "Functional"):
         return MODEL
-    if last == "load_model":
-        return LOADED
+    if last == "load_model" or ("applications" in name.split(".") and last[:1].isupper()):
+        return LOADED  # a model whose layers are not in the code: loaded, or one of Keras' applications
     if last in ("Input", "InputLayer"):
         return Tensor(())
     if last == "Activation":

@@ -136,13 +136,16 @@ class Reader:
             self.backend = str(value.value)
 
     def imported(self, statement: ast.Import | ast.ImportFrom, env: dict) -> None:
-        """`from keras.datasets import mnist` and its like: the data set, by the name it is given."""
+        """`from keras.datasets import mnist` and its like: the data set, by the name it is given;
+        `from keras.applications import ResNet50`: a model whose layers are not in the code."""
         module = statement.module if isinstance(statement, ast.ImportFrom) else ""
         for alias in statement.names:
             path = f"{module}.{alias.name}" if module else alias.name
-            parts = path.split(".")
+            parts, name = path.split("."), alias.asname or (alias.name if module else path.split(".")[0])
             if parts[-1] in PIXEL_DATASETS and "datasets" in parts:
-                env[alias.asname or (alias.name if module else parts[0])] = DatasetRef(parts[-1])
+                env[name] = DatasetRef(parts[-1])
+            elif "applications" in parts[:-1] and parts[-1][:1].isupper():
+                env[name] = ClassRef(model=True)
 
     # expressions
     def value(self, node: ast.AST | None, env: dict) -> object:

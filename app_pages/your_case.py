@@ -4,6 +4,7 @@ or two training logs, diagnosed by this puzzle's stated rules."""
 import streamlit as st
 
 from explainer.case import diagnose_case
+from explainer.code.source import MAX_CODE_CHARS
 from explainer.config import ACTIVATIONS, QUESTION_LEARNING_RATES, SCALINGS
 from explainer.findings.diagnosis import LOSSES, Known
 from explainer.labels import CHECK_WORDS, DIAGNOSIS_WORDS, KNOWN_WORDS
@@ -25,7 +26,7 @@ st.markdown(
     "Add the output of one or two `model.fit(...)` runs if you have it, best at two learning rates as the question had."
 )
 st.button("Fill in the question's code and logs", on_click=the_question, icon=":material/content_paste:")
-code = st.text_area("Your code", key="code", height=220)
+code = st.text_area("Your code", key="code", height=220, max_chars=MAX_CODE_CHARS)
 upload = st.file_uploader("or upload it", type=["py", "ipynb"], key="code upload", label_visibility="collapsed")
 texts, rates = [], []
 for index, column in enumerate(st.columns(2)):

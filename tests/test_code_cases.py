@@ -83,6 +83,7 @@ EXPECTED = {
     "applications_import.py": (NONE, {}),
     "keras0_activation_layers.py": (PUZZLE, {"scaling": UNSCALED}),
     "data_function_units_kw.py": (PUZZLE, {"output": SIGMOID, "scaling": UNSCALED}),
+    "rates_in_a_loop.py": (PUZZLE, {"output": SIGMOID, "scaling": UNSCALED}),
     "notebook.ipynb": (PUZZLE, {"output": SIGMOID, "scaling": UNSCALED}),
     "notebook_fixed.ipynb": (NONE, {}),
 }

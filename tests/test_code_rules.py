@@ -74,6 +74,19 @@ def test_the_learning_rate_bounds_at_their_edges_on_scaled_inputs(optimizer, rat
     assert found(code)["learning_rate_in_bounds"] is holds
 
 
+def test_a_rate_the_code_computes_is_not_known_and_no_rate_is_the_default():
+    looped = program(
+        "x = x / 255\nfor rate in rates:\n"
+        + "".join(f"    {line}\n" for line in model(optimizer="keras.optimizers.SGD(learning_rate=rate)").splitlines())
+        + "    m.fit(x, y)\n"
+    )
+    assert found(looped)["learning_rate_in_bounds"] is None
+    assert (
+        found(program("x = x / 255\n" + model(optimizer="keras.optimizers.SGD()") + "m.fit(x, y)\n"))["learning_rate_in_bounds"]
+        is False
+    )
+
+
 def test_on_raw_pixels_the_rate_is_not_blamed():
     code = program(model(optimizer="keras.optimizers.SGD(learning_rate=50.0)") + "m.fit(x, y)\n")
     parsed = source.parse(code)

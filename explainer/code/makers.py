@@ -145,10 +145,9 @@ def made(name: str, args: list, kwargs: dict, line: int) -> object:
         return Layer(last, line)
     if last.lower() in OPTIMIZER_CODES and last[:1].isupper():
         rate = kwargs.get("learning_rate", kwargs.get("lr", first))
-        given = number(rate)
-        return Optimizer(
-            OPTIMIZER_CODES[last.lower()], line, given.value if given else None, given.line if given else None, rate is SCHEDULE
-        )
+        given, written = number(rate), bool(args) or "learning_rate" in kwargs or "lr" in kwargs
+        value, at = (given.value, given.line) if given else (None, None)
+        return Optimizer(OPTIMIZER_CODES[last.lower()], line, value, at, rate is SCHEDULE, written)
     if last in SCHEDULES:
         return SCHEDULE
     if last.lower() in LOSS_CODES and last[:1].isupper():

@@ -91,13 +91,15 @@ class Loss:
 @dataclasses.dataclass(frozen=True)
 class Optimizer:
     """name: one of OPTIMIZER_CODES' codes (None: not known); learning_rate where the code sets
-    it (None: the optimizer's default, or not known), and the line that sets it."""
+    it to a number it shows, and the line that sets it; rate_written: whether the code passes a
+    rate at all (if it does and learning_rate is None, the rate is not known)."""
 
     name: str | None
     line: int
     learning_rate: float | None = None
     rate_line: int | None = None
     schedule: bool = False
+    rate_written: bool = False
 
 
 @dataclasses.dataclass

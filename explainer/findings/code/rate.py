@@ -38,6 +38,8 @@ def learning_rate_in_bounds(training: Training, program: Program, source: Source
     at = lines(optimizer.rate_line or optimizer.line)
     if optimizer.schedule:
         return Finding(FAMILY, rule, None, at, "Not known: the rate follows a schedule, which this reading does not judge.")
+    if optimizer.learning_rate is None and optimizer.rate_written:
+        return Finding(FAMILY, rule, None, at, "Not known: the rate is a value the code computes (a loop, a parameter).")
     if optimizer.learning_rate is None:
         return Finding(FAMILY, rule, False, at, f"Checked: the optimizer ({optimizer.name}) keeps Keras' default rate.")
     rate = optimizer.learning_rate

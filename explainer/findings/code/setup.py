@@ -36,6 +36,8 @@ def nearest_view(training: Training, program: Program) -> tuple[View, list[str]]
         said.append(f"your optimizer ({optimizer or 'not known'}) is shown as {stand_in}")
         optimizer = stand_in
     rate = training.optimizer.learning_rate if training.optimizer else None
+    if rate is None and training.optimizer and training.optimizer.rate_written:
+        said.append(f"your learning rate is a value the code computes: shown at {KERAS_RATES[optimizer]:g}, Keras' default")
     rate = rate if rate is not None else KERAS_RATES[optimizer]
     lowest, highest = VIEW_LEARNING_RATE_BOUNDS[0], VIEW_LEARNING_RATE_BOUNDS[1] / RATE_FACTOR
     if not lowest <= rate <= highest:

@@ -51,16 +51,7 @@ st.caption("The loss where one SGD step lands, for each learning rate (log-log);
 st.header("One step, along the line")
 for column, (scaling, line) in zip(st.columns(2), slices.items()):
     column.subheader(NAMES[scaling])
-    chart(
-        column,
-        (view, requests[scaling]),
-        surface_charts.slice_chart,
-        line.t,
-        line.loss,
-        line.markers,
-        line.best_t,
-        line.best_loss,
-    )
+    chart(column, (view, requests[scaling]), surface_charts.slice_chart, line)
     for metric_column, marker in zip(column.columns(len(line.markers)), line.markers):
         label = f"step quality at lr {marker['learning_rate']:g}"
         metric_column.metric(label, figure(marker["alpha"], ".3g"), help=surface.ALPHA_SCALE)

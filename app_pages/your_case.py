@@ -7,7 +7,7 @@ from explainer.case import diagnose_case
 from explainer.code.source import MAX_CODE_CHARS
 from explainer.config import ACTIVATIONS, QUESTION_LEARNING_RATES, SCALINGS
 from explainer.findings.diagnosis import LOSSES, Known
-from explainer.labels import CHECK_WORDS, DIAGNOSIS_WORDS, KNOWN_WORDS
+from explainer.labels import CHECK_WORDS, DIAGNOSIS_WORDS, FAMILY_WORDS, KNOWN_WORDS
 from explainer.logs import MAX_LOG_CHARS
 from explainer.reader import question
 from ui import case
@@ -49,6 +49,6 @@ case.code_findings(found)
 case.setup(found)
 case.log_findings(found)
 with st.expander("Everything checked", expanded=found.verdict == "none_found"):
-    for family, holds, text in case.checked(found):
-        st.markdown(inert(f"- [{family}] {CHECK_WORDS[holds]}: {text}"))
+    for row in found.checks():
+        st.markdown(inert(f"- [{FAMILY_WORDS[row['family']]}] {CHECK_WORDS[row['holds']]}: {row['text']}"))
 link_next(__file__)

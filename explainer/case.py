@@ -15,6 +15,8 @@ from explainer.findings.code.verdict import CodeDiagnosis, diagnose
 from explainer.findings.diagnosis import Known
 from explainer.findings.log_report import Report, report
 from explainer.findings.mechanism import PROBABILITY_LOSS_BOUND
+from explainer.labels import FIX_NAMES
+from explainer.reader import question
 from explainer.view import View
 
 # the case's verdicts, from the gravest: a diverging run is not this puzzle whatever the code says
@@ -35,6 +37,34 @@ class Case:
     view: View | None
     substitutions: tuple[str, ...]
     disagreements: tuple[str, ...]
+
+    def checks(self) -> list[dict]:
+        """Every check made, as the JSON states it: the code's by family, the logs' as `log`."""
+        rows = [
+            {
+                "family": finding.family,
+                "rule": finding.rule,
+                "holds": finding.holds,
+                "lines": list(finding.lines),
+                "text": finding.text,
+                "fix": finding.fix,
+            }
+            for judged in (self.code.judged if self.code else ())
+            for finding in judged.findings
+        ]
+        diagnosed = self.logs.diagnosis if self.logs else None
+        rows += [
+            {
+                "family": "log",
+                "rule": finding.rule,
+                "holds": finding.holds,
+                "lines": [],
+                "text": f"{finding.text} (rests on {finding.rests_on})",
+                "fix": f"{FIX_NAMES[finding.fix]}:\n{question.fix_lines(finding.fix)}" if finding.holds and finding.fix else None,
+            }
+            for finding in (diagnosed.findings if diagnosed else [])
+        ]
+        return rows
 
 
 def read_code(data: str | bytes | None, name: str = "") -> tuple[CodeDiagnosis | None, str | None, object]:

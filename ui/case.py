@@ -9,7 +9,7 @@ import urllib.parse
 import streamlit as st
 
 from explainer.case import Case
-from explainer.labels import FAMILY_WORDS, FIX_NAMES
+from explainer.labels import FIX_NAMES
 from explainer.logs import FORMATS
 from explainer.reader import charts, question
 from explainer.view import to_query
@@ -97,16 +97,3 @@ def log_findings(found: Case) -> None:
     for fix in logs.diagnosis.fixes if found.code is None else ():  # with code, the fixes are edits of its lines
         st.markdown(f"**The fix: {FIX_NAMES[fix]}**")
         st.code(question.fix_lines(fix), language="python")
-
-
-def checked(found: Case) -> list[tuple[str, bool | None, str]]:
-    """Every check made, as (what it checks, whether its fault holds, what it saw)."""
-    rows = [
-        (FAMILY_WORDS[finding.family], finding.holds, finding.text)
-        for judged in (found.code.judged if found.code else ())
-        for finding in judged.findings
-    ]
-    diagnosed = found.logs.diagnosis if found.logs else None
-    for finding in diagnosed.findings if diagnosed else []:
-        rows.append((FAMILY_WORDS["log"], finding.holds, f"{finding.text} (rests on {finding.rests_on})"))
-    return rows

@@ -13,9 +13,8 @@ from explainer.config import QUESTION_LEARNING_RATES
 from explainer.findings.reproduction import compare
 from explainer.findings.surface import Slices, SurfaceRequest
 from explainer.findings.verdicts import RULES
-from explainer.labels import CHECK_WORDS, DIAGNOSIS_WORDS, FIX_NAMES, describe
+from explainer.labels import CHECK_WORDS, DIAGNOSIS_WORDS, describe
 from explainer.logs import FORMATS, keras_line
-from explainer.reader import question
 from explainer.reader.question import is_question_setup, reported
 from explainer.run import RunResult
 from explainer.view import to_query
@@ -134,7 +133,7 @@ def case(found: Case, json_path: str | None) -> None:
     print(f"\n{DIAGNOSIS_WORDS[found.verdict]}.")
     for said in found.disagreements:
         print(f"\nThe code and the log disagree: {said}")
-    rows = findings(found)
+    rows = found.checks()
     for row in rows:
         if row["holds"]:
             at = f" (lines {', '.join(map(str, row['lines']))})" if row["lines"] else ""
@@ -170,32 +169,3 @@ def case(found: Case, json_path: str | None) -> None:
             "problems": logs.problems if logs else [],
         },
     )
-
-
-def findings(found: Case) -> list[dict]:
-    """Every finding of the case as the JSON states it: the code's by family, the logs' as `log`."""
-    rows = [
-        {
-            "family": finding.family,
-            "rule": finding.rule,
-            "holds": finding.holds,
-            "lines": list(finding.lines),
-            "text": finding.text,
-            "fix": finding.fix,
-        }
-        for judged in (found.code.judged if found.code else ())
-        for finding in judged.findings
-    ]
-    diagnosed = found.logs.diagnosis if found.logs else None
-    rows += [
-        {
-            "family": "log",
-            "rule": finding.rule,
-            "holds": finding.holds,
-            "lines": [],
-            "text": f"{finding.text} (rests on {finding.rests_on})",
-            "fix": f"{FIX_NAMES[finding.fix]}:\n{question.fix_lines(finding.fix)}" if finding.holds and finding.fix else None,
-        }
-        for finding in (diagnosed.findings if diagnosed else [])
-    ]
-    return rows

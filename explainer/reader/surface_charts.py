@@ -11,10 +11,10 @@ from explainer.findings import surface
 from explainer.reader.charts import lr_labels, thinned
 
 
-def slice_chart(t, loss, markers: list[dict], best_t: float, best_loss: float) -> alt.LayerChart:
+def slice_chart(slices: surface.Slices) -> alt.LayerChart:
     """Loss along -d: the curve, a rule where each learning rate's step lands, the best point."""
-    curve = pd.DataFrame({"t": t, "loss": loss})
-    landing = pd.DataFrame(markers).assign(lr=lr_labels)
+    curve = pd.DataFrame({"t": slices.t, "loss": slices.loss})
+    landing = pd.DataFrame(slices.markers).assign(lr=lr_labels)
     line = (
         alt.Chart(curve)
         .mark_line()
@@ -34,7 +34,7 @@ def slice_chart(t, loss, markers: list[dict], best_t: float, best_loss: float) -
         )
     )
     best = (
-        alt.Chart(pd.DataFrame({"t": [best_t], "loss": [best_loss]}))
+        alt.Chart(pd.DataFrame({"t": [slices.best_t], "loss": [slices.best_loss]}))
         .mark_point(shape="diamond", size=120, filled=True, color="black")
         .encode(
             x="t:Q", y="loss:Q", tooltip=[alt.Tooltip("t:Q", format=".4g", title="best t"), alt.Tooltip("loss:Q", format=".6g")]

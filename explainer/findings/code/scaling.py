@@ -45,7 +45,7 @@ def unscaled_inputs(training: Training, program: Program, source: Source) -> Fin
         )
     else:
         said += f" on the way: {WHY}."
-    return Finding(FAMILY, rule, True, lines(origin, training.fit_line), said, "surface", _divided(source, training))
+    return Finding(FAMILY, rule, True, lines(origin, training.fit_line), said, "mechanism", _divided(source, training))
 
 
 def _divided(source: Source, training: Training) -> tuple[Edit, ...]:

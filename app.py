@@ -11,13 +11,14 @@ its parent's main module, which every visit's script run and the server's start 
 if __name__ == "__main__":
     import streamlit as st
 
-    from ui import diverged, notices, pages, sidebar
+    from ui import diverged, notices, pages, reachable, sidebar
 
     st.set_page_config(
         page_title="Why does the loss grow with the learning rate?", page_icon=":material/trending_up:", layout="wide"
     )
     sidebar.view()
     notices.show()
+    reachable.banner()
     diverged.DivergedRuns.above_the_page()
     pages.navigation()
 elif __name__ != "__mp_main__":

@@ -1,8 +1,9 @@
 """What goes between the service and its workers: a training job, a function of the worker side
-named by its module and its name, and a prefetch's courtesy (the marker of a job nobody waits
-for yet, and the exception it raises when it gives way). The service, the cluster's executor and
-the worker side all import it, so none of them imports another to share these (and the worker
-side never imports the service).
+named by its module and its name, a prefetch's courtesy (the marker of a job nobody waits for
+yet, and the exception it raises when it gives way), and what an executor raises when its
+workers cannot be reached. The service, the cluster's executor and the worker side all import
+it, so none of them imports another to share these (and the worker side never imports the
+service).
 
 A prefetch's courtesy: the server counts the jobs somebody waits for, queued or running
 (service._WAITED), in memory it shares with every worker it starts; a prefetch checks that count
@@ -56,6 +57,11 @@ def failure(error: BaseException) -> str:
 
 class Preempted(RuntimeError):
     """A prefetch gave its worker up to what somebody waits for; it is queued again."""
+
+
+class Unreachable(ConnectionError):
+    """The workers cannot be reached now (a cluster whose scheduler is gone, or not up yet): the
+    job is offered again until they can, and whoever waits for it is told."""
 
 
 waited = None  # in a worker: the server's shared count, set at its start; None: never give way

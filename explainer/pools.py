@@ -15,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
 
 from explainer.calls import START
+from explainer.jobs import Unreachable
 
 WORKERS_VARIABLE = "EXPLAINER_WORKERS"
 SCHEDULER_VARIABLE = "EXPLAINER_SCHEDULER"
@@ -52,10 +53,15 @@ def process_pool(backend: str, workers: int | None = None) -> ProcessPoolExecuto
     return ProcessPoolExecutor(workers or worker_count(), mp_context=multiprocessing.get_context("spawn"), initializer=start)
 
 
+def scheduler() -> str:
+    """The address of the Dask scheduler jobs go to ($EXPLAINER_SCHEDULER); "" for local pools."""
+    return os.environ.get(SCHEDULER_VARIABLE, "").strip()
+
+
 def executors() -> Callable[[str], Executor]:
     """Where jobs run, chosen once: on the Dask cluster whose scheduler $EXPLAINER_SCHEDULER names
     (explainer/cluster.py), else in local process pools."""
-    address = os.environ.get(SCHEDULER_VARIABLE, "").strip()
+    address = scheduler()
     if not address:
         return process_pool
     # imported by name: Dask's client (about 40 MB, 0.5 s) loads only in a process that uses a cluster
@@ -85,15 +91,16 @@ class Pools:
     def submit(self, function: Callable, *args, backend: str, run: bool) -> Future:
         """`function(*args)` on the backend's pool now; `run`: whether it counts toward the pool's
         runs. A pool that has served its runs goes on while its successor starts (nobody waits for
-        a pool's start); a broken one (a worker died) is replaced at once. A replaced pool finishes
-        its queue, then exits. Whatever goes wrong while submitting comes back as the future's
-        exception."""
+        a pool's start); a broken one (a worker died, a cluster's client lost its scheduler) is
+        replaced at once. A replaced pool finishes its queue, then exits. Whatever goes wrong
+        while submitting comes back as the future's exception (Unreachable while a cluster's
+        scheduler is away)."""
         with self._lock:
             try:
                 pool = self._pool(backend)
                 try:
                     future = pool.executor.submit(function, *args)
-                except (BrokenExecutor, RuntimeError):  # RuntimeError: shut down by someone else
+                except (BrokenExecutor, RuntimeError, Unreachable):  # RuntimeError: shut down by someone else
                     pool = self._replace(backend)
                     future = pool.executor.submit(function, *args)
                 pool.runs += run

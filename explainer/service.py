@@ -2,7 +2,8 @@
 compute derived results into a RunStore. Any number of sessions asking for one key share one
 future; other processes on the same store wait on the key's file lock. Jobs wait in one queue,
 smallest first, and start only when a worker is free; those nobody waits for any more (their
-sessions left) are dropped before they start."""
+sessions left) are dropped before they start. While the workers cannot be reached (a cluster's
+scheduler away), what was running goes back to the queue, which waits for them."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import dataclasses
 import heapq
 import itertools
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 
@@ -18,7 +20,7 @@ from explainer.calls import DERIVE, TRAIN
 from explainer.config import RunConfig
 from explainer.data import Mnist
 from explainer.engines import ENGINES
-from explainer.jobs import AS_PREFETCH, Job, Preempted
+from explainer.jobs import AS_PREFETCH, Job, Preempted, Unreachable
 from explainer.pools import WAITED, WAITED_LOCK, Pools, executors, worker_count
 from explainer.store.cache import RunStore, run_key
 from explainer.store.derived import Derivation, DerivedJob
@@ -28,6 +30,9 @@ from explainer.store.derived import Derivation, DerivedJob
 # to wait instead of filling the queue for everybody
 MAX_QUEUED_STEPS_PER_SESSION = 3_000_000
 MAX_PREFETCHED = 64  # runs and results queued ahead of anybody's asking, at most
+# while the workers cannot be reached (a cluster's scheduler away), how often the queue is offered
+# to them again: a restarted scheduler's waiting pages go on within this of its return
+RETRY_SECONDS = 2.0
 # whose workers compute derived results: they are NumPy and numba only, so any backend's would do
 DERIVED_BACKEND = "tensorflow"
 
@@ -105,6 +110,8 @@ class TrainingService:
         self._prefetching = 0  # of the running, those nobody waited for when they started
         self._waited = 0  # this service's share of the shared count (pools.WAITED)
         self._stopped = False
+        self._unreachable_since: float | None = None  # since when the workers could not be reached
+        self._retry: threading.Timer | None = None  # the queue's next offer to workers that could not be reached
         self.pools = Pools(executor_factory or executors(), self._capacity, self._lock, runs_per_pool)
 
     def request(self, config: RunConfig, mnist: Mnist, session: str | None = None, prefetch: bool = False) -> Run:
@@ -170,6 +177,13 @@ class TrainingService:
         with self._lock:
             return not self._waiting
 
+    @property
+    def unreachable_for(self) -> float | None:
+        """Seconds since the workers could not be reached (a cluster's scheduler is away), None
+        while they can: what is queued or was running waits for them and goes on by itself."""
+        since = self._unreachable_since
+        return None if since is None else time.monotonic() - since
+
     def queued_steps(self, session: str) -> int:
         """SGD steps of the runs `session` asked for that have not started yet."""
         with self._lock:
@@ -182,6 +196,8 @@ class TrainingService:
     def shutdown(self) -> None:
         with self._lock:
             self._stopped = True
+            if self._retry is not None:
+                self._retry.cancel()
             for key, waiting in list(self._waiting.items()):
                 waiting.future.cancel()
                 if not waiting.started:  # never to start: a running one leaves in its callback
@@ -196,7 +212,7 @@ class TrainingService:
     def _dispatch(self) -> None:
         """Start the smallest waiting runs while workers are free; drop the ones nobody awaits."""
         with self._lock:
-            while not self._stopped and self._running < self._capacity and self._queue:
+            while not self._stopped and self._retry is None and self._running < self._capacity and self._queue:
                 if self._queue[0][0] and (self._waited or self._prefetching >= prefetch_workers(self._capacity)):
                     break  # only prefetch is left in the queue: it waits while somebody waits, and leaves a worker free
                 _, _, ticket, key = heapq.heappop(self._queue)
@@ -215,6 +231,8 @@ class TrainingService:
                 self._prefetching += waiting.prefetch
                 call = (AS_PREFETCH, waiting.function) if waiting.prefetch else (waiting.function,)
                 future = self.submit(*call, waiting.job, backend=waiting.backend, run=isinstance(waiting.job, Job))
+                if not future.done():  # taken: the workers can be reached
+                    self._unreachable_since = None
                 future.add_done_callback(lambda done, key=key: self._finished(key, done))
 
     def _finished(self, key: str, done: Future) -> None:
@@ -225,20 +243,40 @@ class TrainingService:
                 self.store.unclaim(key)
             self._running -= 1
             self._prefetching -= waiting.prefetch
-            if not done.cancelled() and isinstance(done.exception(), Preempted) and not self._stopped:
+            # cancelled while the service runs: the workers' cluster lost it (Dask's client cancels
+            # what it had when its scheduler goes)
+            lost = done.cancelled() or isinstance(done.exception(), Unreachable)
+            if not self._stopped and (lost or isinstance(done.exception(), Preempted)):
                 waiting.started, waiting.prefetch = False, not waiting.sessions  # asked for meanwhile: no longer a prefetch
                 self._waiting[key] = waiting
                 self._enqueue(waiting)
                 self._recount()
-                self._dispatch()
+                if lost:
+                    self._offer_again()
+                else:
+                    self._dispatch()
                 return
             self._recount()
-        if done.cancelled():  # the pool was shut down under it
+        if done.cancelled():  # the service stopped, and its pools with it
             waiting.future.set_exception(RuntimeError("the training service stopped before this run finished"))
         elif done.exception() is not None:
             waiting.future.set_exception(done.exception())
         else:
             waiting.future.set_result(done.result())
+        self._dispatch()
+
+    def _offer_again(self) -> None:
+        """The workers could not be reached: the queue waits, and is offered again in RETRY_SECONDS."""
+        if self._unreachable_since is None:
+            self._unreachable_since = time.monotonic()
+        if self._retry is None:
+            self._retry = threading.Timer(RETRY_SECONDS, self._retried)
+            self._retry.daemon = True
+            self._retry.start()
+
+    def _retried(self) -> None:
+        with self._lock:
+            self._retry = None
         self._dispatch()
 
     def _recount(self) -> None:

@@ -44,8 +44,8 @@ def test_every_benchmark_parses_its_arguments():
 
 
 # each benchmark's smallest run, and the names it must print. Not here: bench_app, bench_demo and
-# bench_load (every one trains or warms the default view of 60,000 images, minutes on 2 cores) and
-# bench_host (it runs the container's image)
+# bench_load (every one trains or warms the default view of 60,000 images, minutes on 2 cores),
+# bench_host (it runs the container's image) and bench_chaos (test_stack runs its chaos)
 SMALLEST = {
     "bench_training": (["--epochs", "2", "--runs", "1"], ["fit_s_per_epoch keras3_jax", "speedup"]),
     "bench_pages": (["--epochs", "1", "--subset", "100"], ["reproduce_cold_s", "why_warm_s"]),

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import psutil
@@ -21,7 +21,7 @@ from explainer import pools
 from explainer import service as service_module
 from explainer.config import RunConfig
 from explainer.derivations import StepQuality
-from explainer.jobs import failure
+from explainer.jobs import Unreachable, failure
 from explainer.pools import worker_count
 from explainer.service import TrainingService
 from explainer.store.cache import RunStore
@@ -374,3 +374,55 @@ def test_a_running_prefetch_somebody_starts_waiting_for_goes_on_instead_of_givin
     assert ahead.future.result(timeout=30) and other.future.result(timeout=30)
     assert (store.directory / "starts").read_text().count("started") == 1  # never started again
     assert pools.WAITED.value == 0 and not store.claimed_path(ahead.key).exists()
+
+
+class Cluster:
+    """Workers behind a scheduler that goes away and comes back, as Dask's client shows it to an
+    executor: while away, submitting raises Unreachable, and what the scheduler had is cancelled."""
+
+    def __init__(self):
+        self.away, self.handed, self.threads = False, [], ThreadPoolExecutor(2)
+
+    def executor(self, backend: str):
+        if self.away:
+            raise Unreachable("the scheduler is away")
+        return self
+
+    def submit(self, function, *args) -> Future:
+        if self.away:
+            raise Unreachable("the scheduler is away")
+        future = Future()
+        self.handed.append(future)
+
+        def run() -> None:
+            result = function(*args)
+            if future.set_running_or_notify_cancel():  # a cancelled one's result goes nowhere
+                future.set_result(result)
+
+        self.threads.submit(run)
+        return future
+
+    def go_away(self) -> None:
+        self.away = True
+        for future in self.handed:
+            future.cancel()
+
+
+def test_a_run_lost_with_its_scheduler_waits_for_its_return_then_finishes(store, synthetic, monkeypatch):
+    monkeypatch.setattr(service_module, "RETRY_SECONDS", 0.1)
+    cluster, recorder = Cluster(), Recorder()
+    service = TrainingService(store, cluster.executor, job=recorder)
+    training = service.request(RunConfig(seed=0), synthetic, "a")
+    wait_for(lambda: recorder.started)
+    assert service.unreachable_for is None
+    cluster.go_away()
+    wait_for(lambda: service.unreachable_for is not None, seconds=5)
+    asked_meanwhile = service.request(RunConfig(seed=1), synthetic, "b")
+    time.sleep(0.5)  # offered again a few times meanwhile
+    assert not training.future.done() and not asked_meanwhile.future.done()
+    cluster.away = False
+    recorder.release.set()
+    for run in (training, asked_meanwhile):
+        assert run.future.exception(timeout=10) is None and store.has(run.key)
+    assert service.unreachable_for is None
+    assert [config.seed for config in recorder.started] == [0, 0, 1]  # the lost run, given again

@@ -2,22 +2,25 @@
 backend, two Streamlit replicas on one cache directory, HAProxy (Debian's) in front. Through the
 balancer a page renders, trained on the cluster; every session's CSV download reaches the
 replica that holds it (the affinity cookie), on any connection; the replicas never load
-TensorFlow, JAX or numba."""
+TensorFlow, JAX or numba. Under faults (bench/chaos.py): a replica, the TensorFlow worker and
+the scheduler killed in turn under open pages, every page comes back by itself, and the store
+holds every key once, whole."""
 
 import shutil
+import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from bench import serve
+from bench import chaos, serve
 from bench.serve import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.integration
 VIEW = "num_epochs=1&train_subset=200"
 SESSIONS = 4
 REQUESTS = 4  # round robin without affinity sends every other request to the replica without the file
-CSV_HEADER = "source,learning_rate,epoch"
+CSV_HEADER = chaos.CSV_HEADER
 BACKEND_LIBRARIES = ("libtensorflow", "jaxlib", "numba")
 
 
@@ -26,15 +29,17 @@ def stack(tmp_path_factory, mnist):
     for program in ("haproxy", "dask"):
         if not shutil.which(program):
             pytest.skip(f"{program} is not installed (.ci/run installs it)")
-    environment = {"EXPLAINER_CACHE_DIR": str(tmp_path_factory.mktemp("stack-cache")), "MNIST_NPZ": str(mnist.source)}
+    cache = tmp_path_factory.mktemp("stack-cache")
+    # a piece that ends is started again at once (deploy/stack.sh's supervisor)
+    environment = {"EXPLAINER_CACHE_DIR": str(cache), "MNIST_NPZ": str(mnist.source), "RESTART_SECONDS": "0.5"}
     with open(tmp_path_factory.mktemp("stack") / "log", "w") as log, serve.stack(environment, log) as (url, pid):
-        yield url, pid
+        yield url, pid, cache
 
 
 def test_through_the_balancer_pages_render_and_each_sessions_download_reaches_its_replica(stack):
     from playwright.sync_api import sync_playwright
 
-    url, pid = stack
+    url, pid, _ = stack
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         cookies = set()
@@ -62,3 +67,25 @@ def test_through_the_balancer_pages_render_and_each_sessions_download_reaches_it
     for replica in serve.replicas(pid):
         maps = Path(f"/proc/{replica.pid}/maps").read_text()
         assert not [library for library in BACKEND_LIBRARIES if library in maps], replica.cmdline()
+
+
+def test_every_page_comes_back_by_itself_when_a_replica_the_worker_or_the_scheduler_is_killed(stack):
+    figures = chaos.run(*stack)  # raises when a page never comes back, or never says the cluster is away
+    print(figures)
+    assert figures.replica_back_s and figures.downloads_lost == 0 and figures.exceptions == 0
+    assert figures.written_twice == [] and figures.unreadable == []
+
+
+def test_a_replica_whose_cluster_never_answers_starts_serves_what_is_stored_and_says_so(stack):
+    from playwright.sync_api import sync_playwright
+
+    _, _, cache = stack  # holds the stored view (the tests above trained it)
+    nowhere = {"EXPLAINER_SCHEDULER": f"tcp://127.0.0.1:{serve.free_port()}", "EXPLAINER_CACHE_DIR": str(cache)}
+    with serve.streamlit_server(nowhere) as (url, _), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        stored = chaos.Visitor(browser, url, chaos.STORED)
+        stored.shown(time.perf_counter())
+        waiting = chaos.Visitor(browser, url, chaos.untrained(seed=7))
+        waiting.says(chaos.UNREACHABLE, time.perf_counter())
+        assert stored.exceptions() == waiting.exceptions() == 0
+        browser.close()

@@ -1,5 +1,6 @@
 """Runs watched live while the workers train them: a progress bar each and the training loss per
-epoch, whoever started them (this session, another one, another process)."""
+epoch, whoever started them (this session, another one, another process); and, while anything is
+waited for, whether the workers can be reached."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import streamlit as st
 from explainer.labels import describe
 from explainer.reader import charts
 from explainer.service import Run
+from ui.reachable import Reachable
 from ui.source import service
 
 POLL_SECONDS = 0.3
@@ -26,8 +28,9 @@ def watch(pending: list[Run], label: str, until: Callable[[], bool] = lambda: Fa
         f"{label}: training {len(pending)} run(s) once; later visits read them from the cache", expanded=True
     ) as status:
         bars = {run.key: st.progress(0.0, text=f"{describe(run.config)}: waiting for a free worker") for run in pending}
-        chart, shown = st.empty(), {}
+        chart, shown, reachable = st.empty(), {}, Reachable()
         while True:
+            reachable.say()
             texts, rows = {}, []
             for run in pending:
                 progress = store.read_progress(run.key)
@@ -57,6 +60,7 @@ def watch(pending: list[Run], label: str, until: Callable[[], bool] = lambda: Fa
             if not waiting:
                 break
             concurrent.futures.wait(waiting, timeout=POLL_SECONDS, return_when="FIRST_COMPLETED")
+        reachable.slot.empty()
         chart.empty()  # the page's own charts take over
         failed = any(run.future.exception() is not None for run in pending)
         status.update(
@@ -64,3 +68,11 @@ def watch(pending: list[Run], label: str, until: Callable[[], bool] = lambda: Fa
             state="error" if failed else "complete",
             expanded=failed,
         )
+
+
+def wait(futures: list[concurrent.futures.Future]) -> None:
+    """Until every one of `futures` is done, saying meanwhile when the workers cannot be reached."""
+    reachable = Reachable()
+    while concurrent.futures.wait(futures, timeout=POLL_SECONDS).not_done:
+        reachable.say()
+    reachable.slot.empty()

@@ -5,7 +5,6 @@ one can help, and the page stops."""
 
 from __future__ import annotations
 
-import concurrent.futures
 import functools
 from collections.abc import Callable
 from pathlib import Path
@@ -20,10 +19,9 @@ from explainer.service import Run
 from explainer.store.cache import RunStore, run_key
 from explainer.store.derived import Derivation
 from explainer.store.derived import load as load_derived
-from ui import source
+from ui import progress, source
 from ui.diverged import DivergedRuns
 from ui.notices import inert
-from ui.progress import watch
 from ui.source import mnist, service
 
 # what one process keeps of what pages show, shared by every session: a view's pages read about 60
@@ -58,7 +56,7 @@ def results(configs: list[RunConfig], label: str, warn_diverged: bool = True) ->
     def asked() -> list[Asked]:
         return runs_asked(service(), configs, data, functools.partial(_read, _stored, directory=directory), _session())
 
-    found = _obtained(asked, lambda pending: watch([item.run for item in pending], label), label)
+    found = _obtained(asked, lambda pending: progress.watch([item.run for item in pending], label), label)
     if warn_diverged:
         DivergedRuns.of_this_page().add(found)
     return found
@@ -74,7 +72,7 @@ def derived(derivations: list[Derivation], label: str, hint: str = "") -> list:
 
     def wait(pending: list[Asked]) -> None:
         with st.spinner(f"{label}: computing {len(pending)} result(s) in the workers, once..."):
-            concurrent.futures.wait([item.future for item in pending])
+            progress.wait([item.future for item in pending])
 
     return _obtained(asked, wait, label, hint)
 
@@ -101,14 +99,14 @@ def first_report(config: RunConfig, label: str) -> Progress | None:
     store = service().store
 
     def reported() -> Progress | None:
-        progress = store.read_progress(run.key)
-        return progress if progress is not None and progress.loss is not None else None
+        report = store.read_progress(run.key)
+        return report if report is not None and report.loss is not None else None
 
     if run.future.done():
         return None
     shown = st.empty()
     with shown.container():
-        watch([run], label, until=lambda: reported() is not None)
+        progress.watch([run], label, until=lambda: reported() is not None)
     shown.empty()
     return None if run.future.done() else reported()
 

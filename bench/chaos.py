@@ -78,6 +78,16 @@ class Visitor:
         self.page.get_by_text(SHOWN).wait_for(timeout=SECONDS * 1000)
         return time.perf_counter() - since
 
+    def idle(self) -> int:
+        """Once the page's script run has ended (a page still running is run again on any
+        reconnection; an idle one only if it asks for it): how many have ended."""
+        deadline = time.perf_counter() + SECONDS
+        while not self.runs.finished:
+            if time.perf_counter() > deadline:
+                raise TimeoutError("the page's script run never ended")
+            self.page.wait_for_timeout(20)
+        return self.runs.finished
+
     def back(self, finished: int, since: float) -> float:
         """Seconds from `since` until a script run after the first `finished` ends and shows the view."""
         while self.runs.finished <= finished:
@@ -195,7 +205,7 @@ def run(url: str, pid: int, directory: Path, seed: int = 101, reference: bool = 
 
         # a replica: every page open on it comes back on the other one, and a new visitor is served
         killed = visitors[0].replica
-        on_it = [(visitor, visitor.runs.finished) for visitor in visitors if visitor.replica == killed]
+        on_it = [(visitor, visitor.idle()) for visitor in visitors if visitor.replica == killed]
         process = replica(pid, killed)
         port = option(process, "--server.port")
         since = time.perf_counter()

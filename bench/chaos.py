@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -88,13 +90,9 @@ class Visitor:
             self.page.wait_for_timeout(20)
         return self.runs.finished
 
-    def back(self, finished: int, since: float) -> float:
-        """Seconds from `since` until a script run after the first `finished` ends and shows the view."""
-        while self.runs.finished <= finished:
-            if time.perf_counter() - since > SECONDS:
-                raise TimeoutError("the page did not come back")
-            self.page.wait_for_timeout(20)  # Playwright delivers the frames while it waits
-        return self.shown(since)
+    def back(self, finished: int) -> bool:
+        """Whether a script run after the first `finished` has ended and the page shows its view."""
+        return self.runs.finished > finished and self.page.get_by_text(SHOWN).is_visible()
 
     def downloads(self) -> bool:
         """Whether the view's CSV download reaches the replica that holds it (in its memory)."""
@@ -138,6 +136,21 @@ def unreadable(directory: Path) -> list[str]:
     broken = [path.name for path in directory.glob("*.npz") if store.load(path.stem) is None]
     broken += [f"derived/{path.name}" for path in directory.glob("derived/*.npz") if store.read_arrays(path.stem) is None]
     return broken + [str(path.relative_to(directory)) for path in directory.glob("**/*.tmp")]
+
+
+def times(conditions: list[Callable[[], bool]], since: float, page) -> list[float]:
+    """Seconds from `since` until each condition first held, all of them watched together (pages
+    come back side by side: timed one after another, each would wait for those before it), while
+    `page` waits (Playwright's sync API delivers every page's frames then)."""
+    held: list[float | None] = [None] * len(conditions)
+    while None in held:
+        for index, condition in enumerate(conditions):
+            if held[index] is None and condition():
+                held[index] = time.perf_counter() - since
+        if time.perf_counter() - since > SECONDS:
+            raise TimeoutError("a page did not come back")
+        page.wait_for_timeout(20)
+    return held
 
 
 def descendants(pid: int, *words: str) -> list[psutil.Process]:
@@ -211,8 +224,9 @@ def run(url: str, pid: int, directory: Path, seed: int = 101, reference: bool = 
         since = time.perf_counter()
         process.send_signal(signal.SIGKILL)
         newcomer = Visitor(browser, url, STORED)
-        figures.new_visitor_s = newcomer.shown(since)
-        figures.replica_back_s = [visitor.back(finished, since) for visitor, finished in on_it]
+        conditions = [functools.partial(visitor.back, finished) for visitor, finished in on_it]
+        arrived = newcomer.page.get_by_text(SHOWN).is_visible
+        *figures.replica_back_s, figures.new_visitor_s = times([*conditions, arrived], since, newcomer.page)
         figures.downloads_lost = sum(not visitor.downloads() for visitor, _ in on_it)
         visitors.append(newcomer)
         if not healthy(f"http://127.0.0.1:{port}", seconds=SECONDS):  # started again by the supervisor

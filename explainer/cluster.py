@@ -53,7 +53,7 @@ class ClusterExecutor(ClientExecutor):
 
     def submit(self, function: Callable, *args):
         if self._client.status != "running":
-            raise Unreachable(f"the training cluster's scheduler ({self._client.scheduler.address}) cannot be reached")
+            raise Unreachable("the training cluster's scheduler cannot be reached")
         if function == AS_PREFETCH:
             return super().submit(function, *args, priority=PREFETCH_PRIORITY, key=f"{PREFETCH_KEY}{uuid.uuid4().hex}")
         return super().submit(function, *args)
@@ -87,7 +87,9 @@ class Connection:
             if (current is None or current.status in ("closing", "closed")) and self._answers():
                 if current is not None:
                     current.close()
-                with contextlib.suppress(OSError):  # not a scheduler yet (it answers on its port before it is one)
+                # whatever fails (not a scheduler yet: it answers on its port before it is one), the
+                # keeper goes on: it is the only way back
+                with contextlib.suppress(Exception):
                     self._client = Client(self.address, set_as_default=False, timeout=CONNECT_SECONDS)
             time.sleep(KEEP_SECONDS)
 

@@ -20,11 +20,11 @@ import psutil
 
 from bench.serve import CHROMIUM, CHROMIUM_ARGS, ScriptRuns, healthy
 from explainer.store.cache import RunStore
+from ui.reachable import UNREACHABLE  # what a page waiting for the cluster says while it is away
 
 STORED = "num_epochs=1&train_subset=200"  # a view every page opens first: trained once, then stored
 SHOWN = "Download the histories (CSV)"  # the end of a view's answer: it is shown
 CSV_HEADER = "source,learning_rate,epoch"
-UNREACHABLE = "cannot be reached"  # what a page waiting for the cluster says while it is away
 VISITORS = 3
 SECONDS = 300  # the longest any step may take before the run fails
 

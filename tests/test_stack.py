@@ -47,7 +47,7 @@ def test_through_the_balancer_pages_render_and_each_sessions_download_reaches_it
             context = browser.new_context()
             page = context.new_page()
             page.goto(f"{url}/?{VIEW}")
-            button = page.get_by_text("Download the histories (CSV)")
+            button = page.get_by_text(chaos.SHOWN)
             button.wait_for(timeout=300_000)  # the view's runs trained on the cluster
             assert page.locator("[data-testid='stException']").count() == 0
             with page.expect_download() as download:

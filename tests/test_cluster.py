@@ -58,8 +58,7 @@ def scheduler(tmp_path_factory):
         try:
             cluster.client(address).wait_for_workers(2, timeout=180)
             yield address
-        finally:
-            cluster.client(address).close()
+        finally:  # the process's connection to it is kept by its own thread (cluster.Connection): not closed here
             for process in reversed(started):
                 process.send_signal(signal.SIGINT)
             for process in started:

@@ -3,8 +3,10 @@ engine in a process of its backend; a cache hit; and how much one process (as a 
 over 20 runs. Prints `name: value` lines:
 
 worker_growth_mb                 resident memory a TensorFlow process gains over --runs runs
+numpy_s_per_epoch                the floor: the same SGD written in plain NumPy, one BLAS thread
 fit_s_per_epoch ENGINE           Keras' default fit, the first epoch (tracing) left out
 trainer_s_per_epoch ENGINE       this project's trainer, the same way
+trainer_over_floor ENGINE        the trainer's seconds per epoch over the floor's, measured beside it
 cache_hit_ms                     a 10-epoch run read back from the store
 speedup                          fit's seconds over the trainer's, all engines together
 
@@ -23,13 +25,14 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import psutil
+import threadpoolctl
 
 from explainer.config import ENGINES, RunConfig
 from explainer.data import load_mnist, prepare
-from explainer.run import Progress
+from explainer.run import Progress, epoch_order
 from explainer.store.cache import RunStore, run_key
-from explainer.worker.model import build_model, import_engine
-from explainer.worker.process import use_backend
+from explainer.worker.model import build_model, import_engine, initial_weights
+from explainer.worker.process import start
 from explainer.worker.runs import train_into
 from explainer.worker.train import train
 
@@ -52,16 +55,51 @@ def fit_seconds_per_epoch(config: RunConfig) -> float:
     return float(np.mean(np.diff(stamps)))
 
 
+def numpy_seconds_per_epoch(config: RunConfig) -> float:
+    """The floor: the config's SGD (softmax cross-entropy on the logits, the loss Keras trains the
+    question's model on) in plain float32 NumPy on one BLAS thread, batch by batch from the uint8
+    images, each epoch ending with the validation loss and accuracy as the trainer's does."""
+    mnist = load_mnist()
+    x, y, eye = mnist.x_train.reshape(len(mnist.x_train), -1), mnist.y_train, np.eye(10, dtype=np.float32)
+    x_test, y_test = mnist.x_test.reshape(len(mnist.x_test), -1).astype(np.float32), eye[mnist.y_test]
+    kernel, bias = initial_weights(config.seed)
+    rng, size, rate, stamps = np.random.default_rng(config.seed), config.batch_size, np.float32(config.learning_rate), []
+
+    def losses(inputs: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        z = inputs @ kernel + bias
+        shifted = z - z.max(axis=1, keepdims=True)
+        e = np.exp(shifted)
+        total = e.sum(axis=1, keepdims=True)
+        return e / total, np.log(total[:, 0]) - (shifted * labels).sum(axis=1)
+
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):
+        for _ in range(config.num_epochs):
+            order, total, correct = epoch_order(rng, len(x)), 0.0, 0
+            for start in range(0, len(x), size):
+                batch = order[start : start + size]
+                inputs, labels = x[batch].astype(np.float32), eye[y[batch]]
+                p, loss = losses(inputs, labels)
+                total, correct = total + loss.sum(), correct + int((p.argmax(axis=1) == y[batch]).sum())
+                g = (p - labels) / np.float32(len(batch))
+                kernel -= rate * (inputs.T @ g)
+                bias -= rate * g.sum(axis=0)
+            p, loss = losses(x_test, y_test)
+            validation = float(loss.mean()), float((p.argmax(axis=1) == mnist.y_test).mean())
+            stamps.append(time.perf_counter())
+    assert all(np.isfinite(validation)), "the floor's SGD diverged: its time would not be an epoch's"
+    return float(np.mean(np.diff(stamps)))
+
+
 def trainer_seconds_per_epoch(config: RunConfig) -> float:
-    """The project's trainer (no cache); epochs are timed from progress reports, first left out."""
-    stamps = []
+    """The project's trainer (no cache); epochs are timed from progress reports, first left out.
+    An epoch ends at its last report: its steps are reported done before its validation too."""
+    ends = {}
 
     def on_progress(progress: Progress) -> None:
-        if progress.step == progress.steps_per_epoch:
-            stamps.append(time.perf_counter())
+        ends[progress.epoch] = time.perf_counter()
 
     train(config, load_mnist(), progress=on_progress)
-    return float(np.mean(np.diff(stamps)))
+    return float(np.mean(np.diff(list(ends.values()))))
 
 
 def growth_megabytes(runs: int) -> float:
@@ -86,13 +124,16 @@ def cache_hit_milliseconds(config: RunConfig) -> float:
         return (time.perf_counter() - started) * 1000
 
 
-def engine_seconds(engine: str, epochs: int) -> tuple[float, float]:
-    """(fit, trainer) seconds per epoch for `engine`, in a process of its own backend: a process
-    runs one Keras backend, so the JAX engine cannot share this one with TensorFlow's."""
+def engine_seconds(engine: str, epochs: int) -> tuple[float, float, float]:
+    """(fit, trainer, floor) seconds per epoch for `engine`, in a process started as a worker of
+    its backend is (one thread, its engines imported): a process runs one Keras backend, so the
+    JAX engine cannot share this one with TensorFlow's. The floor is measured in the same process
+    right after the trainer, so that their ratio holds whatever the machine does meanwhile."""
     config = RunConfig(engine=engine, num_epochs=epochs)
-    start = functools.partial(use_backend, ENGINES[engine].backend)
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=start) as process:
-        return process.submit(fit_seconds_per_epoch, config).result(), process.submit(trainer_seconds_per_epoch, config).result()
+    initializer = functools.partial(start, ENGINES[engine].backend, os.getpid(), None)
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=initializer) as process:
+        measures = (fit_seconds_per_epoch, trainer_seconds_per_epoch, numpy_seconds_per_epoch)
+        return tuple(process.submit(measure, config).result() for measure in measures)
 
 
 def main() -> None:
@@ -106,10 +147,12 @@ def main() -> None:
     print(f"worker_growth_mb: {growth_megabytes(args.runs):.0f}", flush=True)
     totals = np.zeros(2)
     for engine in args.engine:
-        seconds = np.array(engine_seconds(engine, args.epochs))
-        totals += seconds
-        print(f"fit_s_per_epoch {engine}: {seconds[0]:.3f}", flush=True)
-        print(f"trainer_s_per_epoch {engine}: {seconds[1]:.3f}", flush=True)
+        fit, trainer, floor = engine_seconds(engine, args.epochs)
+        totals += fit, trainer
+        print(f"numpy_s_per_epoch: {floor:.3f}", flush=True)
+        print(f"fit_s_per_epoch {engine}: {fit:.3f}", flush=True)
+        print(f"trainer_s_per_epoch {engine}: {trainer:.3f}", flush=True)
+        print(f"trainer_over_floor {engine}: {trainer / floor:.2f}", flush=True)
     print(f"cache_hit_ms: {cache_hit_milliseconds(RunConfig()):.1f}")
     print(f"speedup: {totals[0] / totals[1]:.1f}")
 

@@ -70,3 +70,15 @@ class RunResult:
 def epoch_order(rng: np.random.Generator, n: int) -> np.ndarray:
     """The next epoch's sample order: the one rule for the trainer and every replay of it."""
     return rng.permutation(n)
+
+
+def batch_rows(order: np.ndarray, size: int, steps_per_call: float):
+    """An epoch's `order` as the trainer's calls take it: (steps, size) int32 index arrays, one
+    row per batch, at most `steps_per_call` rows each; the last, smaller batch alone, as fit
+    trains it (a loop traced for one row width would be traced again for another)."""
+    full = len(order) // size * size
+    whole = order[:full].reshape(-1, size).astype(np.int32)
+    chunk = int(min(steps_per_call, max(len(whole), 1)))
+    yield from (whole[start : start + chunk] for start in range(0, len(whole), chunk))
+    if full < len(order):
+        yield order[full:][None, :].astype(np.int32)

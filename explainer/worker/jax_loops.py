@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from explainer.config import RunConfig
-from explainer.run import PREDICT_BATCH
+from explainer.run import PREDICT_BATCH, batch_rows
 from explainer.worker.model import build_model, build_training_state, import_engine, initial_weights
 
 STEPS_PER_CALL = 375  # as many as TensorFlow's loops run per call: progress comes as often
@@ -72,7 +72,7 @@ class Loops:
         model.reset_metrics()
         state = self._state(model.trainable_variables, model.non_trainable_variables, model.optimizer.variables)
         running = []
-        for batches in self._batches(order):
+        for batches in batch_rows(order, self._batch_size, STEPS_PER_CALL):
             state, losses = self._train(state, *train, batches)
             running.append(np.asarray(losses))
             report(sum(map(len, running)), float(running[-1][-1]))
@@ -88,7 +88,7 @@ class Loops:
         model = self.model
         model.reset_metrics()
         state = self._state(model.trainable_variables, model.non_trainable_variables)
-        for batches in self._batches(np.arange(x.shape[0]), steps_per_call=math.inf):
+        for batches in batch_rows(np.arange(x.shape[0]), self._batch_size, math.inf):
             state, _ = self._test(state, x, y, shift, scale, batches)
         self._write_back(state, [], [])  # the weights are only read
         return self._logs()
@@ -96,17 +96,6 @@ class Loops:
     def predict(self, x) -> np.ndarray:
         """`model.predict(x)` in batches of PREDICT_BATCH."""
         return self.model.predict(x, batch_size=PREDICT_BATCH, verbose=0)
-
-    def _batches(self, order: np.ndarray, steps_per_call: float = STEPS_PER_CALL):
-        """`order` as (steps, batch size) index arrays, at most `steps_per_call` steps each; the
-        last, smaller batch alone (a different shape is traced once per size)."""
-        size = self._batch_size
-        full = len(order) // size * size
-        whole = order[:full].reshape(-1, size).astype(np.int32)
-        chunk = int(min(steps_per_call, max(len(whole), 1)))
-        yield from (whole[start : start + chunk] for start in range(0, len(whole), chunk))
-        if full < len(order):
-            yield order[full:][None, :].astype(np.int32)
 
     def _state(self, *groups) -> tuple:
         """The variables' current values, group by group, with the metrics' last."""

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 
 from explainer.config import RunConfig
-from explainer.run import PREDICT_BATCH
+from explainer.run import PREDICT_BATCH, batch_rows
 from explainer.worker.model import build_model, build_training_state, import_engine, initial_weights
 
 # steps per tf.function call: large enough that Python overhead vanishes, small enough for progress
@@ -51,33 +51,29 @@ class Loops:
 
         self.model = model = build_model(config)
         build_training_state(model, config)
-        batch_size = config.batch_size
+        self._batch_size = batch_size = config.batch_size
         # the images stay uint8 (a quarter of float32) and are scaled batch by batch, with the
         # same float32 operations as data.scaled: the model sees exactly the prepared inputs
         images, labels = tf.TensorSpec([None, 28, 28], tf.uint8), tf.TensorSpec([None, 10], tf.float32)
         pixels = tf.TensorSpec([28, 28], tf.float32)
 
-        @tf.function(
-            input_signature=[
-                images,
-                labels,
-                pixels,
-                pixels,
-                tf.TensorSpec([None], tf.int64),
-                tf.TensorSpec([], tf.int32),
-                tf.TensorSpec([], tf.int32),
-            ]
-        )
-        def train_steps(x, y, shift, scale, order, start, stop):
-            running_loss = tf.TensorArray(tf.float32, size=0, dynamic_size=True)
-            for step in tf.range(start, stop):
-                batch = order[step * batch_size : (step + 1) * batch_size]
-                inputs = (tf.cast(tf.gather(x, batch), tf.float32) - shift) / scale
-                logs = model.train_step((inputs, tf.gather(y, batch)))
-                running_loss = running_loss.write(step - start, logs["loss"])
-                if not tf.math.is_finite(logs["loss"]):
-                    break
-            return running_loss.stack(), logs
+        # each call's batches come as rows of sample indices, and the loop stops at the first
+        # non-finite loss in its condition: on one thread TensorFlow's graph runs op by op, and
+        # slicing the epoch's order per step and an autograph `break` cost a third of a step
+        @tf.function(input_signature=[images, labels, pixels, pixels, tf.TensorSpec([None, None], tf.int32)])
+        def train_steps(x, y, shift, scale, batches):
+            def step(index, running_loss, finite):
+                batch = batches[index]
+                logs = model.train_step(((tf.cast(tf.gather(x, batch), tf.float32) - shift) / scale, tf.gather(y, batch)))
+                return index + 1, running_loss.write(index, logs["loss"]), tf.math.is_finite(logs["loss"])
+
+            steps = tf.shape(batches)[0]
+            done, running_loss, _ = tf.while_loop(
+                lambda index, _, finite: tf.logical_and(index < steps, finite),
+                step,
+                (tf.constant(0), tf.TensorArray(tf.float32, size=steps, dynamic_size=False), tf.constant(True)),
+            )
+            return running_loss.stack()[:done], model.get_metrics_result()
 
         @tf.function(input_signature=[images, labels, pixels, pixels])
         def test_steps(x, y, shift, scale):
@@ -122,12 +118,10 @@ class Loops:
         """One epoch of `steps` steps on the (x, y, shift, scale) tensors `train` in the given
         sample order: Keras' running mean loss after each step, and the epoch's final logs;
         `report(steps_done, running mean loss)` after each call. Stops early at a non-finite loss."""
-        import tensorflow as tf
-
         self.model.reset_metrics()
-        running, logs, order = [], {}, tf.constant(order)
-        for start in range(0, steps, STEPS_PER_CALL):
-            chunk, logs = self._train_steps(*train, order, start, min(start + STEPS_PER_CALL, steps))
+        running, logs = [], {}
+        for batches in batch_rows(order, self._batch_size, STEPS_PER_CALL):
+            chunk, logs = self._train_steps(*train, batches)
             running.append(chunk.numpy())
             logs = {name: float(value) for name, value in logs.items()}
             report(sum(map(len, running)), float(running[-1][-1]))

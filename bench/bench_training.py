@@ -7,6 +7,8 @@ numpy_s_per_epoch                the floor: the same SGD written in plain NumPy,
 fit_s_per_epoch ENGINE           Keras' default fit, the first epoch (tracing) left out
 trainer_s_per_epoch ENGINE       this project's trainer, the same way
 trainer_over_floor ENGINE        the trainer's seconds per epoch over the floor's, measured beside it
+keras_step_share ENGINE          TensorFlow's engines: the share of the trainer's step spent in Keras'
+                                 own train_step (the step repeated on one batch, against the loop's)
 cache_hit_ms                     a 10-epoch run read back from the store
 speedup                          fit's seconds over the trainer's, all engines together
 
@@ -29,12 +31,16 @@ import threadpoolctl
 
 from explainer.config import ENGINES, RunConfig
 from explainer.data import load_mnist, prepare
-from explainer.run import Progress, epoch_order
+from explainer.run import Progress, batch_rows, epoch_order
 from explainer.store.cache import RunStore, run_key
+from explainer.worker import tf_loops
+from explainer.worker.device import device_data
 from explainer.worker.model import build_model, import_engine, initial_weights
 from explainer.worker.process import start
 from explainer.worker.runs import train_into
-from explainer.worker.train import train
+from explainer.worker.train import architecture, train
+
+PROFILE_CALLS = 7  # calls of STEPS_PER_CALL steps timed for keras_step_share, the median taken
 
 
 def fit_seconds_per_epoch(config: RunConfig) -> float:
@@ -102,6 +108,38 @@ def trainer_seconds_per_epoch(config: RunConfig) -> float:
     return float(np.mean(np.diff(list(ends.values()))))
 
 
+def keras_step_share(config: RunConfig) -> float:
+    """What is left to a TensorFlow engine's trainer: the median call of Keras' train_step
+    repeated on one batch in a tf.function loop over the median call of the trainer's own loop
+    (its steps on the epoch's batches), each STEPS_PER_CALL steps."""
+    import tensorflow as tf
+
+    with tf_loops.options(config):
+        loops = tf_loops.compiled(architecture(config))
+        loops.start(config)
+        x, y, shift, scale = device_data(load_mnist(), config, tf_loops.put).train
+        order = epoch_order(np.random.default_rng(config.seed), len(x))
+        rows = next(batch_rows(order, config.batch_size, tf_loops.STEPS_PER_CALL))
+        batch = ((tf.cast(tf.gather(x, rows[0]), tf.float32) - shift) / scale, tf.gather(y, rows[0]))
+
+        @tf.function
+        def repeated(steps):
+            for _ in tf.range(steps):
+                logs = loops.model.train_step(batch)
+            return logs["loss"]
+
+        def median_call(call) -> float:
+            seconds = []
+            for _ in range(PROFILE_CALLS + 1):  # the first traces
+                started = time.perf_counter()
+                np.asarray(call()[0])
+                seconds.append(time.perf_counter() - started)
+            return float(np.median(seconds[1:]))
+
+        keras = median_call(lambda: [repeated(tf.constant(len(rows)))])
+        return keras / median_call(lambda: loops._train_steps(x, y, shift, scale, rows))
+
+
 def growth_megabytes(runs: int) -> float:
     """Resident memory this process gains over `runs` one-epoch runs, after a first one (as a
     worker does: TensorFlow imported, the data's tensors kept for the next run)."""
@@ -124,16 +162,19 @@ def cache_hit_milliseconds(config: RunConfig) -> float:
         return (time.perf_counter() - started) * 1000
 
 
-def engine_seconds(engine: str, epochs: int) -> tuple[float, float, float]:
-    """(fit, trainer, floor) seconds per epoch for `engine`, in a process started as a worker of
-    its backend is (one thread, its engines imported): a process runs one Keras backend, so the
-    JAX engine cannot share this one with TensorFlow's. The floor is measured in the same process
-    right after the trainer, so that their ratio holds whatever the machine does meanwhile."""
+def engine_seconds(engine: str, epochs: int) -> dict[str, float]:
+    """Seconds per epoch of fit, the trainer and the floor for `engine` (and the share of its
+    step in Keras' own for a TensorFlow engine), in a process started as a worker of its backend
+    is (one thread, its engines imported): a process runs one Keras backend, so the JAX engine
+    cannot share this one with TensorFlow's. The floor is measured in the same process right
+    after the trainer, so that their ratio holds whatever the machine does meanwhile."""
     config = RunConfig(engine=engine, num_epochs=epochs)
+    measures = {"fit": fit_seconds_per_epoch, "trainer": trainer_seconds_per_epoch, "floor": numpy_seconds_per_epoch}
+    if ENGINES[engine].backend == "tensorflow":
+        measures["keras_share"] = keras_step_share
     initializer = functools.partial(start, ENGINES[engine].backend, os.getpid(), None)
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=initializer) as process:
-        measures = (fit_seconds_per_epoch, trainer_seconds_per_epoch, numpy_seconds_per_epoch)
-        return tuple(process.submit(measure, config).result() for measure in measures)
+        return {name: process.submit(measure, config).result() for name, measure in measures.items()}
 
 
 def main() -> None:
@@ -147,12 +188,14 @@ def main() -> None:
     print(f"worker_growth_mb: {growth_megabytes(args.runs):.0f}", flush=True)
     totals = np.zeros(2)
     for engine in args.engine:
-        fit, trainer, floor = engine_seconds(engine, args.epochs)
-        totals += fit, trainer
-        print(f"numpy_s_per_epoch: {floor:.3f}", flush=True)
-        print(f"fit_s_per_epoch {engine}: {fit:.3f}", flush=True)
-        print(f"trainer_s_per_epoch {engine}: {trainer:.3f}", flush=True)
-        print(f"trainer_over_floor {engine}: {trainer / floor:.2f}", flush=True)
+        seconds = engine_seconds(engine, args.epochs)
+        totals += seconds["fit"], seconds["trainer"]
+        print(f"numpy_s_per_epoch: {seconds['floor']:.3f}", flush=True)
+        print(f"fit_s_per_epoch {engine}: {seconds['fit']:.3f}", flush=True)
+        print(f"trainer_s_per_epoch {engine}: {seconds['trainer']:.3f}", flush=True)
+        print(f"trainer_over_floor {engine}: {seconds['trainer'] / seconds['floor']:.2f}", flush=True)
+        if "keras_share" in seconds:
+            print(f"keras_step_share {engine}: {seconds['keras_share']:.2f}", flush=True)
     print(f"cache_hit_ms: {cache_hit_milliseconds(RunConfig()):.1f}")
     print(f"speedup: {totals[0] / totals[1]:.1f}")
 

@@ -89,7 +89,8 @@ def _read(cached: Callable, *args, directory: str):
 def ask(configs: list[RunConfig]) -> list[Run]:
     """The runs for `configs`, asked for on behalf of this session: queued unless stored."""
     data = mnist()
-    return [service().request(config, data, _session()) for config in configs]
+    with service().together():
+        return [service().request(config, data, _session()) for config in configs]
 
 
 def first_report(config: RunConfig, label: str) -> Progress | None:

@@ -47,7 +47,16 @@ def test_every_benchmark_parses_its_arguments():
 # bench_load (every one trains or warms the default view of 60,000 images, minutes on 2 cores),
 # bench_host (it runs the container's image) and bench_chaos (test_stack runs its chaos)
 SMALLEST = {
-    "bench_training": (["--epochs", "2", "--runs", "1"], ["fit_s_per_epoch keras3_jax", "speedup"]),
+    "bench_training": (
+        ["--epochs", "2", "--runs", "1"],
+        [
+            "fit_s_per_epoch keras3_jax",
+            "numpy_s_per_epoch",
+            "trainer_over_floor keras3_jax",
+            "keras_step_share tf_keras",
+            "speedup",
+        ],
+    ),
     "bench_pages": (["--epochs", "1", "--subset", "100"], ["reproduce_cold_s", "why_warm_s"]),
     "bench_surface": (
         ["--points", "3", "--keras-points", "1", "--page-epochs", "1", "--page-subset", "100", "--arrivals", "1"],

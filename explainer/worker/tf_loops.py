@@ -59,7 +59,8 @@ class Loops:
 
         # each call's batches come as rows of sample indices, and the loop stops at the first
         # non-finite loss in its condition: on one thread TensorFlow's graph runs op by op, and
-        # slicing the epoch's order per step and an autograph `break` cost a third of a step
+        # slicing the epoch's order per step and an autograph `break` were a quarter of a step
+        # (bench_training side by side: tf.keras 2's epoch 0.38-0.42 s with them, 0.25-0.29 s)
         @tf.function(input_signature=[images, labels, pixels, pixels, tf.TensorSpec([None, None], tf.int32)])
         def train_steps(x, y, shift, scale, batches):
             def step(index, running_loss, finite):
@@ -71,7 +72,7 @@ class Loops:
             done, running_loss, _ = tf.while_loop(
                 lambda index, _, finite: tf.logical_and(index < steps, finite),
                 step,
-                (tf.constant(0), tf.TensorArray(tf.float32, size=steps, dynamic_size=False), tf.constant(True)),
+                (tf.constant(0), tf.TensorArray(tf.float32, size=steps), tf.constant(True)),
             )
             return running_loss.stack()[:done], model.get_metrics_result()
 

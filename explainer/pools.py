@@ -126,28 +126,24 @@ class Pools:
             self._start_successor(backend)
         return self.active[backend]  # the successor, if its workers were up at once
 
-    def _started(self, backend: str, workers: int) -> _Pool:
-        """A new pool with `workers` of its workers starting now (one first job each); the others
-        start when jobs need them (a process pool adds a worker for a job that finds none idle)."""
+    def _started(self, backend: str) -> _Pool:
+        """A new pool with every worker starting now (one first job each): none waits to import its
+        backend later."""
         pool = _Pool(self._factory(backend))
-        pool.starts = [pool.executor.submit(os.getpid) for _ in range(workers)]
+        pool.starts = [pool.executor.submit(os.getpid) for _ in range(self._capacity)]
         self.started += 1
         return pool
 
     def _replace(self, backend: str) -> _Pool:
-        """The backend's successor takes over; without one, a new pool whose first job starts its
-        first worker: on a cold host every worker's import takes the cores the first runs need
-        (a TensorFlow worker's ~4 s of CPU), so a second starts only once two jobs run at once."""
         retired = self.active.pop(backend, None)
-        pool = self.active[backend] = self._successors.pop(backend, None) or self._started(backend, 0)
+        pool = self.active[backend] = self._successors.pop(backend, None) or self._started(backend)
         if retired is not None:
             retired.executor.shutdown(wait=False)
         return pool
 
     def _start_successor(self, backend: str) -> None:
-        """Start the backend's next pool, every worker at once (nobody waits for their imports);
-        it takes over once their first jobs are done."""
-        successor = self._successors[backend] = self._started(backend, self._capacity)
+        """Start the backend's next pool; it takes over once its workers' first jobs are done."""
+        successor = self._successors[backend] = self._started(backend)
 
         def take_over(_) -> None:
             with self._lock:

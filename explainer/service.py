@@ -7,7 +7,6 @@ scheduler away), what was running goes back to the queue, which waits for them."
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import dataclasses
 import heapq
@@ -113,7 +112,6 @@ class TrainingService:
         self._stopped = False
         self._unreachable_since: float | None = None  # since when the workers could not be reached
         self._retry: threading.Timer | None = None  # the queue's next offer to workers that could not be reached
-        self._together = 0  # `together` blocks open: nothing starts until they end
         self.pools = Pools(executor_factory or executors(), self._capacity, self._lock, runs_per_pool)
 
     def request(self, config: RunConfig, mnist: Mnist, session: str | None = None, prefetch: bool = False) -> Run:
@@ -124,18 +122,6 @@ class TrainingService:
         job = Job(config, key, mnist.source, self.store)
         future = self._request(self._job, job, config.training_steps, ENGINES[config.engine].backend, session, prefetch)
         return Run(config, key, future)
-
-    @contextlib.contextmanager
-    def together(self):
-        """Requests made inside are queued together and start once they all are: the queue's
-        order decides what starts first, not the order they were asked in."""
-        with self._lock:
-            self._together += 1
-            try:
-                yield
-            finally:
-                self._together -= 1
-        self._dispatch()
 
     def derive(
         self, derivation: Derivation, mnist: Mnist, session: str | None = None, prefetch: bool = False
@@ -226,10 +212,10 @@ class TrainingService:
     def _dispatch(self) -> None:
         """Start the smallest waiting runs while workers are free; drop the ones nobody awaits."""
         with self._lock:
-            while self._open() and self._running < self._capacity and self._queue:
+            while not self._stopped and self._retry is None and self._running < self._capacity and self._queue:
                 if self._queue[0][0] and (self._waited or self._prefetching >= prefetch_workers(self._capacity)):
                     break  # only prefetch is left in the queue: it waits while somebody waits, and leaves a worker free
-                _, _, ticket, key = self._pop_next()
+                _, _, ticket, key = heapq.heappop(self._queue)
                 waiting = self._waiting.get(key)
                 if waiting is None or waiting.started or waiting.ticket != ticket:
                     continue
@@ -248,29 +234,6 @@ class TrainingService:
                 if not future.done():  # taken: the workers can be reached
                     self._unreachable_since = None
                 future.add_done_callback(lambda done, key=key: self._finished(key, done))
-
-    def _open(self) -> bool:
-        """Whether queued jobs may start: not stopped, no `together` block open, and no offer to
-        workers that could not be reached pending."""
-        return not (self._stopped or self._together) and self._retry is None
-
-    def _pop_next(self) -> tuple[bool, int, int, str]:
-        """The queue's next entry: of those as large as its first (and as much a prefetch), the
-        first asked for whose backend runs the fewest jobs. A cold host's answer (four TensorFlow
-        runs and two JAX runs of one size) then starts one worker of each backend, not two of
-        one while the other backend's runs wait for both: on 2 cores the imports of two
-        TensorFlow workers and the server's start share the cores the first run needs."""
-        head = self._queue[0][:2]
-        running = collections.Counter(waiting.backend for waiting in self._waiting.values() if waiting.started)
-
-        def order(entry: tuple[bool, int, int, str]) -> tuple[int, int]:
-            waiting = self._waiting.get(entry[3])
-            return (running[waiting.backend] if waiting is not None else -1), entry[2]  # stale entries go at once
-
-        entry = min((entry for entry in self._queue if entry[:2] == head), key=order)
-        self._queue.remove(entry)
-        heapq.heapify(self._queue)
-        return entry
 
     def _finished(self, key: str, done: Future) -> None:
         with self._lock:

@@ -116,16 +116,6 @@ def pid_derived(job) -> int:
     return os.getpid()
 
 
-def pid_after(seconds: float) -> int:
-    """Which process ran it, after `seconds`: a job that keeps its worker busy."""
-    time.sleep(seconds)
-    return os.getpid()
-
-
-def niceness_above_parent() -> int:
-    return os.getpriority(os.PRIO_PROCESS, 0) - os.getpriority(os.PRIO_PROCESS, os.getppid())
-
-
 def start_when_present(path: str) -> None:
     """A worker's start that waits until `path` exists."""
     while not os.path.exists(path):
@@ -243,7 +233,7 @@ def what_a_started_worker_holds() -> dict[str, object]:
         "models traced": training.loops("tensorflow").compiled.cache_info().currsize,
         "kernels loaded": any(kernel.signatures for kernel in (plane_kernels._classify, plane_kernels._tiled)),
         "kept out": [name for name in ("jax", "pandas", "matplotlib", "IPython") if sys.modules.get(name, "") is None],
-        "niceness above its parent's": niceness_above_parent(),
+        "niceness above its parent's": os.getpriority(os.PRIO_PROCESS, 0) - os.getpriority(os.PRIO_PROCESS, os.getppid()),
         "BLAS libraries": len(threadpoolctl.threadpool_info()),
         "threads of each": sorted({library["num_threads"] for library in threadpoolctl.threadpool_info()}),
     }

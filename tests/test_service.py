@@ -19,16 +19,13 @@ from streamlit.testing.v1 import AppTest
 
 from explainer import pools
 from explainer import service as service_module
-from explainer.backends import BACKENDS
 from explainer.config import RunConfig
 from explainer.derivations import StepQuality
-from explainer.engines import ENGINES
-from explainer.findings import answer
 from explainer.jobs import Unreachable, failure
 from explainer.pools import worker_count
 from explainer.service import TrainingService
 from explainer.store.cache import RunStore
-from explainer.view import View
+from explainer.worker import process
 from ui import source
 
 ROOT = Path(__file__).parents[1]
@@ -238,19 +235,10 @@ def test_a_workers_start_is_its_imports_only():
         "models traced": 0,
         "kernels loaded": False,
         "kept out": ["jax", "pandas", "matplotlib", "IPython"],
-        "niceness above its parent's": min(BACKENDS["tensorflow"].niceness, 19 - os.getpriority(os.PRIO_PROCESS, 0)),
+        "niceness above its parent's": min(process.WORKER_NICENESS, 19 - os.getpriority(os.PRIO_PROCESS, 0)),
         "BLAS libraries": 2,
         "threads of each": [1],
     }
-
-
-def test_a_jax_worker_leaves_the_cores_to_tensorflows_first():
-    """The question's own engine (TensorFlow's) states the answer's first sentences: a JAX
-    worker runs at a lower priority than a TensorFlow worker, both below their server."""
-    with pools.process_pool("jax", workers=1) as pool:
-        niceness = pool.submit(service_jobs.niceness_above_parent).result(timeout=120)
-    assert BACKENDS["jax"].niceness > BACKENDS["tensorflow"].niceness
-    assert niceness == min(BACKENDS["jax"].niceness, 19 - os.getpriority(os.PRIO_PROCESS, 0))
 
 
 def test_a_pool_that_cannot_start_fails_the_run_not_the_caller(store, synthetic):
@@ -286,49 +274,6 @@ def test_a_small_run_does_not_wait_behind_another_sessions_long_ones(store, synt
         run.future.result(timeout=30)
     assert recorder.started[1] == RunConfig(num_epochs=1)  # right after the run that was training
     assert [config.seed for config in recorder.started[2:]] == [1, 2]
-
-
-def test_equal_runs_asked_together_start_on_both_backends_first(store, synthetic, monkeypatch):
-    """A cold host's answer asks for four TensorFlow runs and two JAX runs of one size at once:
-    the first two to start are one of each (each backend's first worker importing), not two
-    TensorFlow runs while JAX's wait for both."""
-    monkeypatch.setenv("EXPLAINER_WORKERS", "2")
-    started = []
-
-    def job(job):
-        started.append(ENGINES[job.config.engine].backend)
-        time.sleep(0.1)
-        return service_jobs.pid_job(job)
-
-    service = TrainingService(store, lambda backend: ThreadPoolExecutor(2), job=job)
-    try:
-        with service.together():
-            runs = [service.request(config, synthetic, "a") for config in answer.runs_needed(View())]
-        for run in runs:
-            run.future.result(timeout=30)
-    finally:
-        service.shutdown()
-    assert sorted(started[:2]) == ["jax", "tensorflow"] and len(started) == len(runs) == 6
-
-
-def test_a_new_pool_starts_one_worker_and_another_once_two_jobs_run():
-    """A pool's first job starts its first worker, and a second worker starts only for a second job
-    running beside it: on a cold host each worker's import (a TensorFlow worker's ~4 s of CPU)
-    takes the cores the first runs need."""
-
-    def workers() -> set[int]:
-        return {child.pid for child in psutil.Process().children() if "spawn_main" in " ".join(child.cmdline())}
-
-    before = workers()
-    spawned = multiprocessing.get_context("spawn")
-    two = pools.Pools(lambda backend: ProcessPoolExecutor(2, mp_context=spawned), 2, threading.RLock(), None)
-    try:
-        first = two.submit(os.getpid, backend="tensorflow", run=True).result(timeout=60)
-        assert workers() - before == {first}
-        held = [two.submit(service_jobs.pid_after, 1.0, backend="tensorflow", run=True) for _ in range(2)]
-        assert len({future.result(timeout=60) for future in held}) == 2 and len(workers() - before) == 2
-    finally:
-        two.shutdown()
 
 
 def test_runs_of_a_session_that_left_are_dropped_before_they_start(store, synthetic):

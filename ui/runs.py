@@ -89,8 +89,7 @@ def _read(cached: Callable, *args, directory: str):
 def ask(configs: list[RunConfig]) -> list[Run]:
     """The runs for `configs`, asked for on behalf of this session: queued unless stored."""
     data = mnist()
-    with service().together():
-        return [service().request(config, data, _session()) for config in configs]
+    return [service().request(config, data, _session()) for config in configs]
 
 
 def first_report(config: RunConfig, label: str) -> Progress | None:

@@ -20,6 +20,11 @@ from explainer.worker.train import loops
 # SIGKILL or by the OOM killer cannot stop its workers, which would otherwise live on (measured:
 # 2.2 GB held by orphans 31 minutes after `kill -9` of the command line)
 PARENT_POLL_SECONDS = 1.0
+# how much lower a worker's CPU priority is than its server's: a page's script run takes a core
+# before training does, and training takes every core the server leaves idle. Measured on 2 cores,
+# a cold host's first visitor (bench_demo's cold figures): the page's first paint 2.4-2.5 s while
+# the workers imported TensorFlow at the same priority, 1.8-2.1 s at this one
+WORKER_NICENESS = 10
 
 
 def exit_with_parent(parent: int) -> None:
@@ -57,9 +62,9 @@ def start(backend: str, parent: int, waited) -> None:
     the compiled kernels of derived results (0.4 s from numba's cache; 8 s to compile them the first
     time on a machine, which a worker's start used to pay before training anything). It ends when
     its parent does, however the parent ended; its prefetches give way while the parent's shared
-    count `waited` is above 0 (None: never). It runs at its backend's niceness below its parent."""
+    count `waited` is above 0 (None: never). It runs at WORKER_NICENESS below its parent."""
     exit_with_parent(parent)
-    os.nice(BACKENDS[backend].niceness)
+    os.nice(WORKER_NICENESS)
     jobs.waited = waited
     use_backend(backend)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

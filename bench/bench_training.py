@@ -85,6 +85,7 @@ def numpy_seconds_per_epoch(config: RunConfig) -> float:
                 batch = order[start : start + size]
                 inputs, labels = x[batch].astype(np.float32), eye[y[batch]]
                 p, loss = losses(inputs, labels)
+                # the running loss and accuracy, as Keras' metrics keep them every step: the same work
                 total, correct = total + loss.sum(), correct + int((p.argmax(axis=1) == y[batch]).sum())
                 g = (p - labels) / np.float32(len(batch))
                 kernel -= rate * (inputs.T @ g)

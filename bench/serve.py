@@ -90,14 +90,13 @@ def healthy(url: str, seconds: float = 60) -> bool:
 
 
 @contextlib.contextmanager
-def streamlit_server(env: dict[str, str] | None = None) -> Iterator[tuple[str, int]]:
-    """(url, pid) of a healthy server, stopped on exit; RuntimeError if it never gets healthy."""
+def streamlit_server(env: dict[str, str] | None = None, log=subprocess.DEVNULL) -> Iterator[tuple[str, int]]:
+    """(url, pid) of a healthy server writing its output to `log`, stopped on exit; RuntimeError
+    if it never gets healthy."""
     port = free_port()
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
     command += ["--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
-    process = subprocess.Popen(
-        command, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
     try:
         if not healthy(url):

@@ -87,3 +87,21 @@ def test_a_benchmark_runs_at_its_smallest(name, tmp_path, mnist):
     printed = {line.split(":")[0] for line in lines}
     assert set(names) <= printed, printed
     assert "ScriptRunContext" not in done.stderr and "Traceback" not in done.stderr, done.stderr[-3000:]
+
+
+@pytest.mark.integration
+def test_a_page_that_cannot_render_stops_the_phone_benchmark_with_its_words(tmp_path):
+    """Without MNIST the answer's page says so instead of rendering: the benchmark stops at once
+    with the page's words (before, it waited for a chart that never came until the test's
+    timeout, in silence)."""
+    environment = os.environ | {"EXPLAINER_CACHE_DIR": str(tmp_path), "MNIST_NPZ": str(tmp_path / "missing.npz")}
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.bench_phone", "--query", "num_epochs=1&train_subset=100"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "reproduce shows: MNIST could not be loaded" in done.stderr, done.stderr[-3000:]

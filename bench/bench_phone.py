@@ -74,7 +74,8 @@ def opened(page, url: str, record: Page, query: str, timeout_s: float = OPEN_SEC
 
 def shown(page) -> str:
     """The end of the words on the page's main area: what it was doing."""
-    return " ".join(page.locator("[data-testid='stMain']").inner_text().split())[-SHOWN_CHARACTERS:]
+    main = page.locator("[data-testid='stMain']")
+    return " ".join(main.inner_text().split())[-SHOWN_CHARACTERS:] if main.count() else "nothing of the app"
 
 
 def measured(page, url: str, record: Page, query: str) -> dict:

@@ -68,19 +68,18 @@ SMALLEST = {
 FIGURE = re.compile(r"^[\w ]+: \S")
 
 
+def benchmark(name: str, arguments: list[str], cache: Path, mnist_path, timeout_s: float) -> subprocess.CompletedProcess:
+    """`python -m bench.<name> <arguments>` on an empty cache and the MNIST file at `mnist_path`."""
+    environment = os.environ | {"EXPLAINER_CACHE_DIR": str(cache), "MNIST_NPZ": str(mnist_path)}
+    command = [sys.executable, "-m", f"bench.{name}", *arguments]
+    return subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=timeout_s)
+
+
 @pytest.mark.integration
 @pytest.mark.parametrize("name", sorted(SMALLEST))
 def test_a_benchmark_runs_at_its_smallest(name, tmp_path, mnist):
     arguments, names = SMALLEST[name]
-    environment = os.environ | {"EXPLAINER_CACHE_DIR": str(tmp_path), "MNIST_NPZ": str(mnist.source)}
-    done = subprocess.run(
-        [sys.executable, "-m", f"bench.{name}", *arguments],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    done = benchmark(name, arguments, tmp_path, mnist.source, timeout_s=600)
     assert done.returncode == 0, done.stderr[-3000:]
     lines = done.stdout.splitlines()
     assert lines and all(FIGURE.match(line) for line in lines), done.stdout
@@ -94,14 +93,6 @@ def test_a_page_that_cannot_render_stops_the_phone_benchmark_with_its_words(tmp_
     """Without MNIST the answer's page says so instead of rendering: the benchmark stops at once
     with the page's words (before, it waited for a chart that never came until the test's
     timeout, in silence)."""
-    environment = os.environ | {"EXPLAINER_CACHE_DIR": str(tmp_path), "MNIST_NPZ": str(tmp_path / "missing.npz")}
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.bench_phone", "--query", "num_epochs=1&train_subset=100"],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = benchmark("bench_phone", SMALLEST["bench_phone"][0], tmp_path, tmp_path / "missing.npz", timeout_s=120)
     assert done.returncode != 0
     assert "reproduce shows: MNIST could not be loaded" in done.stderr, done.stderr[-3000:]

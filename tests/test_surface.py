@@ -2,6 +2,7 @@
 
 import math
 
+import numba
 import numpy as np
 import pytest
 
@@ -9,9 +10,9 @@ from explainer.config import RunConfig
 from explainer.data import prepare
 from explainer.findings import surface
 from explainer.labels import describe
-from explainer.maths import linear, replay
+from explainer.maths import linear
 from explainer.store.derived import Undefined
-from explainer.worker import slicing
+from explainer.worker import images, replay, slicing
 from explainer.worker.model import build_model
 from explainer.worker.train import train
 
@@ -52,23 +53,35 @@ def test_gradient_matches_finite_differences(synthetic):
         x, y = data.x_train[:16], data.y_train[:16]
         theta = np.random.default_rng(0).normal(size=7850) * 0.01
         direction = np.random.default_rng(1).normal(size=7850)
-        mean_loss = lambda th, x=x, y=y, config=config: linear.losses(linear.logits_at(th, x), y, config).mean()  # noqa: E731
+        mean_loss = lambda th, x=x, y=y, config=config: linear.losses(images.logits_at(th, x), y, config).mean()  # noqa: E731
         # the outputs are float32, as Keras computes them: a step of 1e-4 keeps round-off below 1e-3
         numeric = (mean_loss(theta + 1e-4 * direction) - mean_loss(theta - 1e-4 * direction)) / 2e-4
-        assert linear.gradient(theta, x, y, config) @ direction == pytest.approx(numeric, rel=1e-3, abs=1e-6)
+        assert images.gradient(theta, x, y, config) @ direction == pytest.approx(numeric, rel=1e-3, abs=1e-6)
 
 
-def test_the_gradient_over_chunks_of_images_is_the_gradient_over_all(synthetic, monkeypatch):
-    """One float64 copy per chunk serves both the chunk's logits and its share of the gradient."""
-    for config in SETUPS:
-        data = prepare(synthetic, config)
-        theta = np.random.default_rng(0).normal(size=7850) * 0.01
-        whole = linear.gradient(theta, data.x_train[:50], data.y_train[:50], config)
-        monkeypatch.setattr(linear, "CHUNK_ROWS", 7)  # 50 images: seven chunks of 7 and one of 1
-        np.testing.assert_allclose(
-            linear.gradient(theta, data.x_train[:50], data.y_train[:50], config), whole, rtol=1e-12, atol=1e-15
-        )
-        monkeypatch.undo()
+def test_the_compiled_image_products_are_numpys_float64_products():
+    """Zero pixels skipped, the same products as NumPy's over every pixel, whatever the threads;
+    and a zero pixel times a non-finite weight is NaN as in NumPy (a diverged run's weights)."""
+    rng = np.random.default_rng(0)
+    x = (rng.integers(0, 256, size=(images.COMPILED_ROWS + 37, 28, 28)) / np.float32(255)).astype(np.float32)
+    x[rng.random(x.shape) < 0.8] = 0  # as sparse as MNIST: what the kernels skip
+    rows = x.reshape(len(x), -1).astype(np.float64)
+    matrix, g = rng.normal(size=(784, 30)), rng.normal(size=(len(x), 10))
+    products = images.images_times(x, matrix), images.images_transposed_times(x, g)
+    np.testing.assert_allclose(products[0], rows @ matrix, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(products[1], rows.T @ g, rtol=1e-12, atol=1e-12)
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one_thread = images.images_times(x, matrix), images.images_transposed_times(x, g)
+    finally:
+        numba.set_num_threads(threads)
+    for product, alone in zip(products, one_thread):
+        np.testing.assert_array_equal(product, alone)
+    pixel = tuple(np.argwhere(rows == 0)[0])
+    matrix[pixel[1], 0], g[pixel[0], 0] = np.inf, np.nan
+    assert np.isnan(images.images_times(x, matrix)[pixel[0], 0])
+    assert np.isnan(images.images_transposed_times(x, g)[pixel[1], 0])
 
 
 @pytest.mark.integration
@@ -94,7 +107,7 @@ def test_plane_agrees_with_brute_force_and_the_line(synthetic):
     grid = slicing.plane(theta, d1, d2, data.x_test, data.y_test, config, a, b)
     assert grid.shape == (7, 5)
     brute = [
-        [linear.losses(linear.logits_at(theta - ai * d1 - bj * d2, data.x_test), data.y_test, config).mean() for bj in b]
+        [linear.losses(images.logits_at(theta - ai * d1 - bj * d2, data.x_test), data.y_test, config).mean() for bj in b]
         for ai in a
     ]
     np.testing.assert_allclose(grid, brute, rtol=1e-4)
@@ -104,13 +117,18 @@ def test_plane_agrees_with_brute_force_and_the_line(synthetic):
 
 
 def test_hessian_vector_products_match_gradient_differences(synthetic):
+    """One product function per point serves every vector (power iteration asks it 30 times)."""
     config = RunConfig(scaling="unit")
     data = prepare(synthetic, config)
     x, y = data.x_train[:64], data.y_train[:64]
     rng = np.random.default_rng(3)
-    theta, vector = rng.normal(size=7850) * 0.1, rng.normal(size=7850)
-    numeric = (linear.gradient(theta + 1e-5 * vector, x, y, config) - linear.gradient(theta - 1e-5 * vector, x, y, config)) / 2e-5
-    np.testing.assert_allclose(linear.hessian_vector(theta, vector, x, y, config), numeric, rtol=1e-4, atol=1e-8)
+    theta = rng.normal(size=7850) * 0.1
+    hessian_times = images.hessian_times(theta, x, y, config)
+    for vector in rng.normal(size=(2, 7850)):
+        numeric = (
+            images.gradient(theta + 1e-5 * vector, x, y, config) - images.gradient(theta - 1e-5 * vector, x, y, config)
+        ) / 2e-5
+        np.testing.assert_allclose(hessian_times(vector), numeric, rtol=1e-4, atol=1e-8)
 
 
 def test_alpha_on_a_known_quadratic():
@@ -163,7 +181,7 @@ def test_replayed_sgd_follows_keras(mnist):
     batches = replay.batches_from(config, len(data.x_train), 1, 0, 50)
     iterates = replay.sgd_iterates(linear.flatten(result.kernels[0], result.biases[0]), batches, data, config)
     replayed = [
-        linear.losses(linear.logits_at(theta, data.x_train[batch]), data.y_train[batch], config).mean()
+        linear.losses(images.logits_at(theta, data.x_train[batch]), data.y_train[batch], config).mean()
         for theta, batch in zip(iterates, batches)
     ]
     np.testing.assert_allclose(replayed, result.step_loss[:50], rtol=1e-3)

@@ -1,2 +1,2 @@
-"""NumPy maths of the linear model: its exact losses and gradients, measurements on logits and
-weights, and SGD replayed as trained."""
+"""NumPy maths of the linear model: its exact losses and their gradients on logits, and
+measurements on logits and weights. The same over every image is the workers' (worker/images.py)."""

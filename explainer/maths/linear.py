@@ -1,6 +1,7 @@
-"""The linear model's maths, exact: logits x @ W + b, its activations, the two cross-entropies
-Keras can compute, their gradients and Hessian-vector products; weights as one vector. Shared
-by the loss surface and the mechanism."""
+"""The linear model's maths on its logits, exact: logits x @ W + b in float32 as Keras computes
+them, its activations, the two cross-entropies Keras can compute and their gradients with
+respect to the logits; weights as one vector. The same over every image in float64 (gradients,
+Hessian-vector products) is the workers' (worker/images.py)."""
 
 from __future__ import annotations
 
@@ -83,67 +84,3 @@ def flatten(kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
 
 def unflatten(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return theta[:-10].reshape(784, 10), theta[-10:]
-
-
-CHUNK_ROWS = 8192  # images made float64 at a time: all 60,000 at once would be a 376 MB copy
-
-
-def float64_chunks(x: np.ndarray):
-    """The images as float64 rows (k, 784), CHUNK_ROWS at a time, with their first row's index;
-    one buffer for all of them (a fresh copy per chunk costs its page faults again)."""
-    flat = x.reshape(len(x), -1)
-    buffer = np.empty((min(CHUNK_ROWS, len(x)), flat.shape[1]))
-    for start in range(0, len(x), CHUNK_ROWS):
-        chunk = buffer[: len(flat[start : start + CHUNK_ROWS])]
-        chunk[...] = flat[start : start + CHUNK_ROWS]
-        yield start, chunk
-
-
-def images_times(x: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """The images as float64 rows (n, 784) times `matrix` (784, k)."""
-    out = np.empty((len(x), matrix.shape[1]))
-    for start, chunk in float64_chunks(x):
-        out[start : start + len(chunk)] = chunk @ matrix
-    return out
-
-
-def images_transposed_times(x: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """The images' float64 rows, transposed (784, n), times `g` (n, k)."""
-    return sum(chunk.T @ g[start : start + len(chunk)] for start, chunk in float64_chunks(x))
-
-
-def logits_at(theta: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """x @ kernel + bias for the weights (or a direction) as one vector."""
-    kernel, bias = unflatten(theta)
-    return images_times(x, kernel) + bias
-
-
-def logits_along(x: np.ndarray, *vectors: np.ndarray) -> list[np.ndarray]:
-    """`logits_at(v, x)` for each vector, with one matrix product."""
-    kernels, biases = zip(*(unflatten(v) for v in vectors))
-    z = images_times(x, np.concatenate(kernels, axis=1)) + np.concatenate(biases)
-    return np.split(z, len(vectors), axis=1)
-
-
-def gradient(theta: np.ndarray, x: np.ndarray, y: np.ndarray, config: RunConfig) -> np.ndarray:
-    """Gradient of the mean loss over (x, y) with respect to [kernel, bias]: one float64 copy
-    of each chunk of images for both its logits and its share of the gradient."""
-    kernel, bias = unflatten(theta)
-    weights, biases = np.zeros_like(kernel), np.zeros_like(bias)
-    for start, chunk in float64_chunks(x):
-        g = logit_gradient(chunk @ kernel + bias, y[start : start + len(chunk)], config, len(x))
-        weights += chunk.T @ g
-        biases += g.sum(axis=0)
-    return np.concatenate([weights.ravel(), biases])
-
-
-def hessian_vector(theta: np.ndarray, vector: np.ndarray, x: np.ndarray, y: np.ndarray, config: RunConfig) -> np.ndarray:
-    """H @ vector for the mean loss: exact for softmax cross-entropy (the logit Hessian is
-    diag(p) - p p^T per sample), a central difference of exact gradients otherwise."""
-    if config.loss == "probabilities":
-        scale = 1e-4 * max(np.linalg.norm(theta), 1.0)
-        return (gradient(theta + scale * vector, x, y, config) - gradient(theta - scale * vector, x, y, config)) / (2 * scale)
-    p = softmax(logits_at(theta, x))
-    u = logits_at(vector, x)
-    g = (p * u - p * (p * u).sum(axis=1, keepdims=True)) / len(x)
-    return np.concatenate([images_transposed_times(x, g).ravel(), g.sum(axis=0)])

@@ -14,8 +14,9 @@ from explainer.data import FIRST_BATCH, Mnist, Prepared, prepare
 from explainer.findings.answer import saturation_epoch
 from explainer.findings.mechanism import ARTIFACT_RUNS, COLLAPSE_FACTORS, LOGITS_PATH, Mechanism
 from explainer.findings.rules import ratio
-from explainer.maths import linear, measures, replay
+from explainer.maths import linear, measures
 from explainer.run import RunResult
+from explainer.worker import images, replay
 
 # the per-image loss histogram: log10 bins of this width, from 1e-8 (smaller losses, the images
 # classified correctly with saturated outputs, count in the first bin) up to the largest loss
@@ -96,9 +97,9 @@ def _inputs(data, seed: int, pairs: int = 5000) -> dict:
     """Squared norms of the images and dot products between random pairs of them."""
     x = data.x_train.reshape(len(data.x_train), -1)
     first, second = np.random.default_rng(seed).integers(len(x), size=(2, pairs))
-    squared = [(chunk.astype(np.float64) ** 2).sum(axis=1) for chunk in np.array_split(x, max(1, len(x) // linear.CHUNK_ROWS))]
+    squared = np.einsum("ij,ij->i", x, x, dtype=np.float64)  # cast in buffers: no float64 copy of every image
     return {
-        "mean_squared_norm": float(np.concatenate(squared).mean()),
+        "mean_squared_norm": float(squared.mean()),
         "mean_pair_dot": float((x[first].astype(np.float64) * x[second]).sum(axis=1).mean()),
         "sigmoid_one_threshold": measures.sigmoid_one_threshold(),
     }
@@ -112,7 +113,7 @@ def _step_sizes(result, data, steps: int = 50) -> dict:
     iterates = replay.sgd_iterates(linear.flatten(result.kernels[0], result.biases[0]), batches[:-1], data, config)
     moves = np.concatenate(
         [
-            np.abs(linear.logits_at(after - before, data.x_train[batch])).max(axis=1)
+            np.abs(images.logits_at(after - before, data.x_train[batch])).max(axis=1)
             for before, after, batch in zip(iterates, iterates[1:], batches[1:])
         ]
     )

@@ -12,9 +12,10 @@ from explainer import jobs
 from explainer.config import RunConfig
 from explainer.data import Prepared
 from explainer.findings.surface import PLANE_POINTS, Slices, SurfaceRequest, landing_rates
-from explainer.maths import linear, replay
+from explainer.maths import linear
 from explainer.run import RunResult
 from explainer.store.derived import Undefined
+from explainer.worker import images, replay
 from explainer.worker.plane_kernels import logsumexp_sum
 from explainer.worker.sample_kernels import clipped_sum, correct_share_along
 
@@ -55,16 +56,16 @@ def directions(
     config, n = request.config, len(data.x_train)
     first, second = replay.batches_from(config, n, epoch, step, 2)
     if request.direction == "minibatch":
-        d1 = linear.gradient(theta, data.x_train[first], data.y_train[first], config)
+        d1 = images.gradient(theta, data.x_train[first], data.y_train[first], config)
     else:
-        d1 = linear.gradient(theta, data.x_train, data.y_train, config)
+        d1 = images.gradient(theta, data.x_train, data.y_train, config)
     if not np.any(d1):
         raise Undefined(
             "the gradient is exactly zero at this point (every sample fitted, or every probability clipped), "
             "so there is no step to follow"
         )
     if request.second == "next_minibatch":
-        d2 = linear.gradient(theta, data.x_train[second], data.y_train[second], config)
+        d2 = images.gradient(theta, data.x_train[second], data.y_train[second], config)
     elif request.second == "random":
         d2 = _filter_normalised(theta, config.seed)
     else:
@@ -86,9 +87,10 @@ def _filter_normalised(theta: np.ndarray, seed: int) -> np.ndarray:
 def top_hessian_direction(theta: np.ndarray, x: np.ndarray, y: np.ndarray, config: RunConfig, iterations: int = 30) -> np.ndarray:
     """The Hessian's top eigenvector by power iteration on Hessian-vector products."""
     vector = np.random.default_rng(config.seed).normal(size=theta.shape)
+    hessian_times = images.hessian_times(theta, x, y, config)
     for _ in range(iterations):
         jobs.give_way()
-        product = linear.hessian_vector(theta, vector / np.linalg.norm(vector), x, y, config)
+        product = hessian_times(vector / np.linalg.norm(vector))
         if not np.all(np.isfinite(product)) or not np.any(product):
             raise Undefined("the loss has no usable curvature here (saturated or clipped): choose another second direction")
         vector = product
@@ -108,7 +110,7 @@ def line(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean loss and accuracy at theta - t*d for each t."""
     loss = plane(theta, d, np.zeros_like(d), x, y, config, t, np.zeros(1))[:, 0]
-    z0, dz = linear.logits_along(x, theta, d)
+    z0, dz = images.logits_along(x, theta, d)
     return loss, accuracy_along(z0, dz, y, t)
 
 
@@ -120,7 +122,7 @@ def accuracy_along(z0: np.ndarray, dz: np.ndarray, y: np.ndarray, t: np.ndarray)
 
 def plane(theta, d1, d2, x, y, config: RunConfig, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Mean loss at theta - a_i*d1 - b_j*d2 on the grid (len(a), len(b))."""
-    logits = linear.logits_along(x, theta, d1, d2)
+    logits = images.logits_along(x, theta, d1, d2)
     if config.loss == "probabilities":
         return clipped_sum(*logits, y.argmax(axis=1), a, b, config.activation) / len(x)
     return plane_of_logits(logits, y, a, b)
@@ -165,7 +167,7 @@ def compute(
     jobs.give_way()
     batch = replay.batches_from(request.config, len(data.x_train), epoch, step, 1)[0]
     x, y = evaluation_data(request, data, batch)
-    logits = linear.logits_along(x, theta, d1, d2)  # once: every slice below is read off them
+    logits = images.logits_along(x, theta, d1, d2)  # once: every slice below is read off them
 
     def summed(a: np.ndarray, b: np.ndarray, start: int, end: int) -> np.ndarray:
         """The loss summed over samples start:end, after a chance for a prefetch to give way."""

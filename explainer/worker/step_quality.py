@@ -9,8 +9,9 @@ import numpy as np
 
 from explainer import jobs
 from explainer.data import Prepared
-from explainer.maths import linear, replay
+from explainer.maths import linear
 from explainer.run import RunResult
+from explainer.worker import images, replay
 from explainer.worker.slicing import line, step_quality
 
 REACH, POINTS = 4, 81  # each step's line: t from 0 to this many learning rates, at this many points
@@ -31,7 +32,7 @@ def alpha_over_epoch(result: RunResult, data: Prepared, every: int = 1) -> list[
         if k % GIVE_WAY_STEPS == 0:
             jobs.give_way()
         x, y = data.x_train[batch], data.y_train[batch]
-        d = linear.gradient(theta, x, y, config)
+        d = images.gradient(theta, x, y, config)
         if k % every == 0:
             loss, _ = line(theta, d, x, y, config, t)
             rows.append(

@@ -9,8 +9,8 @@ import numpy as np
 
 from explainer.config import RunConfig
 from explainer.data import Prepared
-from explainer.maths import linear
 from explainer.run import epoch_order
+from explainer.worker import images
 
 
 def epoch_orders(config: RunConfig, n: int, epochs: int) -> list[np.ndarray]:
@@ -31,6 +31,6 @@ def sgd_iterates(theta: np.ndarray, batches: list[np.ndarray], data: Prepared, c
     iterates = [theta]
     for batch in batches:
         iterates.append(
-            iterates[-1] - config.learning_rate * linear.gradient(iterates[-1], data.x_train[batch], data.y_train[batch], config)
+            iterates[-1] - config.learning_rate * images.gradient(iterates[-1], data.x_train[batch], data.y_train[batch], config)
         )
     return iterates

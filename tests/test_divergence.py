@@ -5,22 +5,24 @@ import math
 import pytest
 from service_jobs import fake_result
 
-from explainer.findings import divergence
+from explainer.findings import divergence, rules
 from explainer.view import View
 
 
-def runs(rising_at: float | None = None, overflow_from: float = 1e32) -> dict:
-    """A sweep whose loss is proportional to the rate and falls epoch over epoch, overflowing
-    from `overflow_from` on; one run rising epoch over epoch if `rising_at`."""
+def runs(rising_at: float | None = None, overflow_from: float = 1e32, unit_exponent: float = 1.0) -> dict:
+    """A sweep whose loss is proportional to the rate (on x / 255: to the rate to the power
+    `unit_exponent`) and falls epoch over epoch, overflowing from `overflow_from` on; one run
+    rising epoch over epoch if `rising_at`."""
     found = {}
     for config in divergence.runs_needed(View()):
         result = fake_result(config)
         lr = config.learning_rate
+        level = lr**unit_exponent if config.scaling == "unit" else lr
         if lr >= overflow_from:
             object.__setattr__(result, "diverged", "the training loss became inf at epoch 1, step 2; training stopped there")
             result.history.update(loss=[math.inf], val_accuracy=[math.nan])
         else:
-            falling = [4 * lr, 2.5 * lr, 2.2 * lr, 2.1 * lr]
+            falling = [4 * level, 2.5 * level, 2.2 * level, 2.1 * level]
             result.history.update(loss=falling[::-1] if lr == rising_at else falling, val_accuracy=[0.72])
         found[config] = result
     return found
@@ -32,6 +34,21 @@ def test_nothing_rises_and_only_float32_overflows():
     finding = swept.finding()
     assert finding.startswith("No learning rate from 0.0001 to 1e+38 makes the loss rise epoch over epoch")
     assert "only where float32 overflows: on raw pixels 0-255 from 1e+32 on; on x / 255 from 1e+32 on" in finding
+    assert (
+        "the final loss is proportional to the learning rate (log-log slope 1.00 on raw pixels 0-255 and 1.00 on x / 255)"
+        in finding
+    )
+
+
+@pytest.mark.parametrize(
+    ("exponent", "proportional"),
+    [(1 - rules.FOLLOWS_LR_TOLERANCE + 0.01, True), (1 - rules.FOLLOWS_LR_TOLERANCE - 0.01, False), (0.0, False)],
+)
+def test_the_loss_is_called_proportional_to_the_rate_only_where_its_slope_says_so(exponent, proportional):
+    finding = divergence.sweep(runs(unit_exponent=exponent), View()).finding()
+    assert ("is proportional to the learning rate" in finding) is proportional
+    assert ("not proportional to the rate on x / 255 (" in finding) is not proportional
+    assert f"{exponent:.2f} on x / 255" in finding
 
 
 def test_a_run_that_rises_is_named():

@@ -7,7 +7,14 @@ import dataclasses
 from collections.abc import Mapping
 
 from explainer.config import RunConfig
-from explainer.findings.rules import DIVERGENCE_RULE, RISING_EPOCHS, divergence_reason, loglog_slope
+from explainer.findings.rules import (
+    DIVERGENCE_RULE,
+    FOLLOWS_LR_TOLERANCE,
+    RISING_EPOCHS,
+    divergence_reason,
+    follows_learning_rate,
+    loglog_slope,
+)
 from explainer.fixes import base_config
 from explainer.labels import NAMES, figure
 from explainer.run import RunResult
@@ -15,8 +22,9 @@ from explainer.view import View
 
 LEARNING_RATES = tuple(10.0**k for k in range(-4, 39, 3))  # 1e-4 to 1e38, the edge of float32
 EPOCHS = RISING_EPOCHS + 1  # enough epochs for the rule to see a rise in each of the last RISING_EPOCHS
-# "the final loss follows the rate": its log-log slope over the rates of at least this (where a
-# rate is large enough for the loss to sit on its plateau) that stay finite
+# the final loss's log-log slope is taken over the rates of at least this that stay finite (where
+# a rate is large enough for the loss to sit on its plateau); it is "proportional to the rate"
+# by rules.follows_learning_rate
 PLATEAU_RATE = 1.0
 SUBSET = 10_000  # images per run: a rise or an overflow shows as well on a sixth of the set
 SWEPT_SCALINGS = ("raw", "unit")
@@ -64,12 +72,25 @@ class Sweep:
             for scaling in SWEPT_SCALINGS
             if (rows := [row for row in self.diverged(scaling) if not row["finite"]])
         )
-        slopes = " and ".join(f"{figure(self.slope(scaling), '.2f')} on {NAMES[scaling]}" for scaling in SWEPT_SCALINGS)
         return (
             f"{verdict} ({EPOCHS} epochs on {SUBSET:,} images each; the rule: {DIVERGENCE_RULE}). "
             + (f"The loss becomes infinite or NaN only where float32 overflows: {overflow}. " if overflow else "")
-            + f"From a rate of {PLATEAU_RATE:g} on, the final loss is proportional to the learning rate "
-            f"(log-log slope {slopes}): the same plateau as the question's, at a level the rate sets."
+            + self.plateau()
+        )
+
+    def plateau(self) -> str:
+        """Whether the final loss is proportional to the rate from PLATEAU_RATE on, per scaling, with its slope."""
+        slopes = {scaling: self.slope(scaling) for scaling in SWEPT_SCALINGS}
+        words = " and ".join(f"{figure(slope, '.2f')} on {NAMES[scaling]}" for scaling, slope in slopes.items())
+        if all(map(follows_learning_rate, slopes.values())):
+            return (
+                f"From a rate of {PLATEAU_RATE:g} on, the final loss is proportional to the learning rate "
+                f"(log-log slope {words}): the same plateau as the question's, at a level the rate sets."
+            )
+        apart = " or ".join(NAMES[scaling] for scaling, slope in slopes.items() if not follows_learning_rate(slope))
+        return (
+            f"From a rate of {PLATEAU_RATE:g} on, the final loss's log-log slope against the learning rate is {words}: "
+            f"not proportional to the rate on {apart} (proportional is a slope within {FOLLOWS_LR_TOLERANCE:g} of 1)."
         )
 
 

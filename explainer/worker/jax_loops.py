@@ -61,13 +61,11 @@ class Loops:
             variable.assign(np.zeros(variable.shape, variable.dtype))
         self.model.optimizer.learning_rate.assign(config.learning_rate)
 
-    def train_epoch(
-        self, train: tuple, order: np.ndarray, steps: int, report: Callable[[int, float], None]
-    ) -> tuple[np.ndarray, dict]:
-        """One epoch of `steps` steps on (x, y, shift, scale) in the given sample order: Keras'
-        running mean loss after each step, and the epoch's final logs; `report(steps_done, running
-        mean loss)` after each call. A non-finite loss ends the epoch there (the steps after it in
-        the same call are dropped: every later number is NaN too)."""
+    def train_epoch(self, train: tuple, order: np.ndarray, report: Callable[[int, float], None]) -> tuple[np.ndarray, dict]:
+        """One epoch on (x, y, shift, scale) in the given sample order: Keras' running mean loss
+        after each step, and the epoch's final logs; `report(steps_done, running mean loss)` after
+        each call. A non-finite loss ends the epoch there (the steps after it in the same call are
+        dropped: every later number is NaN too)."""
         model = self.model
         model.reset_metrics()
         state = self._state(model.trainable_variables, model.non_trainable_variables, model.optimizer.variables)

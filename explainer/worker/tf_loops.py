@@ -113,12 +113,10 @@ class Loops:
             variable.assign(tf.zeros(variable.shape, variable.dtype))
         optimizer.learning_rate.assign(config.learning_rate)
 
-    def train_epoch(
-        self, train: tuple, order: np.ndarray, steps: int, report: Callable[[int, float], None]
-    ) -> tuple[np.ndarray, dict]:
-        """One epoch of `steps` steps on the (x, y, shift, scale) tensors `train` in the given
-        sample order: Keras' running mean loss after each step, and the epoch's final logs;
-        `report(steps_done, running mean loss)` after each call. Stops early at a non-finite loss."""
+    def train_epoch(self, train: tuple, order: np.ndarray, report: Callable[[int, float], None]) -> tuple[np.ndarray, dict]:
+        """One epoch on the (x, y, shift, scale) tensors `train` in the given sample order: Keras'
+        running mean loss after each step, and the epoch's final logs; `report(steps_done, running
+        mean loss)` after each call. Stops early at a non-finite loss."""
         self.model.reset_metrics()
         running, logs = [], {}
         for batches in batch_rows(order, self._batch_size, STEPS_PER_CALL):

@@ -59,7 +59,7 @@ def _train_locked(config: RunConfig, mnist: Mnist, backend: ModuleType, progress
             progress(Progress(epoch, config.num_epochs, step, steps, logs, loss))
 
         # fit(shuffle=True) draws a new order every epoch; ours comes from the seed (see epoch_order)
-        running_loss, logs = loops.train_epoch(data.train, epoch_order(rng, data.n_train), steps, report)
+        running_loss, logs = loops.train_epoch(data.train, epoch_order(rng, data.n_train), report)
         step_loss.append(_per_step(running_loss, batch_sizes))
         history["loss"].append(logs["loss"])
         history["accuracy"].append(logs["accuracy"])

@@ -25,36 +25,31 @@ COMPILED_ROWS = 1_000
 
 
 @numba.njit(parallel=True, cache=True)
-def _times(x, matrix, finite):
-    """x (n, p), as float64, times matrix (p, k), each row's sum in pixel order. A zero pixel is
-    skipped where its row of `matrix` is finite (`finite`): its products are zeros."""
-    n, p = x.shape
-    k = matrix.shape[1]
-    out = np.zeros((n, k))
-    for r in numba.prange(n):
-        for c in range(p):
+def _times(x, matrix, finite, out):
+    """out = x (n, p), as float64, times matrix (p, k), each row's sum in pixel order; out starts
+    at zero. A zero pixel is skipped where its row of `matrix` is finite (`finite`): its products
+    are zeros."""
+    for r in numba.prange(x.shape[0]):
+        for c in range(x.shape[1]):
             value = np.float64(x[r, c])
             if value != 0.0 or not finite[c]:
-                for j in range(k):
+                for j in range(matrix.shape[1]):
                     out[r, j] += value * matrix[c, j]
-    return out
 
 
 @numba.njit(parallel=True, cache=True)
-def _transposed_times(x, g, finite):
-    """x (n, p) transposed, as float64, times g (n, k): rows added in PARTS parts, then the parts.
-    A zero pixel is skipped where its row of g is finite (`finite`)."""
-    n, p = x.shape
-    k = g.shape[1]
-    parts = np.zeros((PARTS, p, k))
+def _transposed_times(x, g, finite, parts):
+    """parts[i] = the i-th of PARTS runs of rows of x (n, p) transposed, as float64, times the
+    same rows of g (n, k); parts start at zero. A zero pixel is skipped where its row of g is
+    finite (`finite`)."""
+    n = x.shape[0]
     for part in numba.prange(PARTS):  # each part its own sums: no two threads write one
         for r in range(part * n // PARTS, (part + 1) * n // PARTS):
-            for c in range(p):
+            for c in range(x.shape[1]):
                 value = np.float64(x[r, c])
                 if value != 0.0 or not finite[r]:
-                    for j in range(k):
+                    for j in range(g.shape[1]):
                         parts[part, c, j] += value * g[r, j]
-    return parts.sum(axis=0)
 
 
 def _rows(x: np.ndarray) -> np.ndarray:
@@ -66,7 +61,9 @@ def images_times(x: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     rows, matrix = _rows(x), np.ascontiguousarray(matrix, np.float64)
     if len(rows) < COMPILED_ROWS:
         return rows.astype(np.float64) @ matrix
-    return _times(rows, matrix, np.isfinite(matrix).all(axis=1))
+    out = np.zeros((len(rows), matrix.shape[1]))
+    _times(rows, matrix, np.isfinite(matrix).all(axis=1), out)
+    return out
 
 
 def images_transposed_times(x: np.ndarray, g: np.ndarray) -> np.ndarray:
@@ -74,7 +71,9 @@ def images_transposed_times(x: np.ndarray, g: np.ndarray) -> np.ndarray:
     rows, g = _rows(x), np.ascontiguousarray(g, np.float64)
     if len(rows) < COMPILED_ROWS:
         return rows.T.astype(np.float64) @ g
-    return _transposed_times(rows, g, np.isfinite(g).all(axis=1))
+    parts = np.zeros((PARTS, rows.shape[1], g.shape[1]))
+    _transposed_times(rows, g, np.isfinite(g).all(axis=1), parts)
+    return parts.sum(axis=0)
 
 
 def logits_at(theta: np.ndarray, x: np.ndarray) -> np.ndarray:

@@ -1,9 +1,10 @@
 """The linear model over images, in the workers: logits, gradients and Hessian-vector products of
 x @ W + b in float64 over up to every image. The products with the images are compiled and skip
 zero pixels: most of MNIST's are 0 on raw pixels and x / 255, so over 60,000 images a product
-takes a third to a quarter of a float64 BLAS product over every pixel (measured: images times 30
-columns 0.09 s against 0.21 s raw and 0.35 s x / 255, their transpose times 10 columns 0.05 s
-against 0.14-0.20 s; standardized images, which have few zeros, 0.18 against 0.23 s)."""
+takes a third to a half of a float64 BLAS product over every pixel (measured on 2 cores with a
+worker's threads, two compiled and one BLAS: images times 30 columns 0.09 s against 0.21 s raw
+and 0.35 s x / 255, their transpose times 10 columns 0.05 s against 0.14-0.20 s; standardized
+images, which have few zeros, 0.18 against 0.23 s)."""
 
 from __future__ import annotations
 

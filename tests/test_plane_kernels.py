@@ -1,6 +1,7 @@
 """The plane's log-sum-exp kernel against a direct float64 evaluation, on planes where every
 sample is saturated, where none is, and in between; the line's accuracy against NumPy's argmax."""
 
+import numba
 import numpy as np
 import pytest
 
@@ -29,6 +30,21 @@ def test_the_kernel_is_the_direct_evaluation(scale, step):
     z0, dz1, dz2 = (rng.normal(size=(300, 10)) * scale * factor for factor in (1, step / 10, step / 10))
     a, b = np.linspace(-1, 3, 23), np.linspace(-2, 2, 17)
     np.testing.assert_allclose(logsumexp_sum(z0, dz1, dz2, a, b), reference(z0, dz1, dz2, a, b), rtol=1e-11)
+
+
+def test_the_plane_is_the_same_to_the_bit_on_one_thread_and_on_two():
+    """A plane computed on a 2-core machine and on a 1-core one is one result (the cache holds either)."""
+    rng = np.random.default_rng(4)
+    z0, dz1, dz2 = (rng.normal(size=(301, 10)) * 30.0 * factor for factor in (1, 0.2, 0.2))  # factorised and tiled
+    a, b = np.linspace(-1, 3, 23), np.linspace(-2, 2, 17)
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        alone = logsumexp_sum(z0, dz1, dz2, a, b)
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        np.testing.assert_array_equal(logsumexp_sum(z0, dz1, dz2, a, b), alone)
+    finally:
+        numba.set_num_threads(threads)
 
 
 def test_a_single_row_and_a_single_point():

@@ -30,6 +30,9 @@ PRODUCT_RUN = 16  # sums multiplied before one logarithm: within (e^-SPAN)^16 an
 # it under ~1e-13 while 16 exps of 17 are multiplications
 RESTART = 16
 EVEN_GAP = 4  # ulps a gap may differ from the usual one and still count as even (linspace rounds)
+# the factorising samples are summed in this many interleaved groups, one grid each, then the
+# grids: the same sums in the same order however many threads a worker has
+PARTS = 8
 
 
 @numba.njit(cache=True, inline="always")
@@ -95,18 +98,18 @@ def _exps_along(offset, slope, axis, regular, step, out) -> None:
 
 
 @numba.njit(parallel=True, cache=True)
-def _factorised(z0, dz1, dz2, a, b, a_regular, a_step, b_regular, b_step, parts):
+def _factorised(z0, dz1, dz2, a, b, a_regular, a_step, b_regular, b_step):
     """Sum of logsumexp over these samples, whose logits spread less than SPAN: per sample,
     exp(z - top) = exp(z0 - top - a dz1 + beta) exp(-b dz2 - beta), both factors <= 1; the
-    samples in `parts` interleaved groups, one grid each."""
+    samples in PARTS interleaved groups, one grid each."""
     n, classes = z0.shape
     na, nb = len(a), len(b)
-    out = np.zeros((parts, na, nb))
-    for part in numba.prange(parts):  # each part its own grid: no two threads write one cell
+    out = np.zeros((PARTS, na, nb))
+    for part in numba.prange(PARTS):  # each part its own grid: no two threads write one cell
         rows, columns = np.empty((classes, na)), np.empty((classes, nb))
         lower, upper = np.empty(classes), np.empty(classes)
         product, sums, run, tops = np.ones((na, nb)), np.empty((na, nb)), 0, 0.0
-        for s in range(part, n, parts):
+        for s in range(part, n, PARTS):
             _bounds(z0[s], dz1[s], dz2[s], a[0], a[-1], b[0], b[-1], lower, upper)
             top = upper.max()
             for c in range(classes):
@@ -195,7 +198,7 @@ def logsumexp_sum(z0: np.ndarray, dz1: np.ndarray, dz2: np.ndarray, a: np.ndarra
     factorises = kind == 1
     if factorises.any():
         z = (v[factorises] for v in (z0, dz1, dz2))
-        total = total + _factorised(*z, a, b, *evenly_spaced(a), *evenly_spaced(b), numba.get_num_threads())
+        total = total + _factorised(*z, a, b, *evenly_spaced(a), *evenly_spaced(b))
     if (kind == 2).any():
         total = total + _tiled(z0[kind == 2], dz1[kind == 2], dz2[kind == 2], a, b)
     result = np.empty_like(total)

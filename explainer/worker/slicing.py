@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.sparse.linalg import LinearOperator, eigsh
+from scipy.sparse.linalg import LinearOperator, eigsh  # SciPy comes with JAX, as for the plane's BLAS
 
 from explainer import jobs
 from explainer.config import RunConfig

@@ -117,7 +117,7 @@ def test_plane_agrees_with_brute_force_and_the_line(synthetic):
 
 
 def test_hessian_vector_products_match_gradient_differences(synthetic):
-    """One product function per point serves every vector (power iteration asks it 30 times)."""
+    """One product function per point serves every vector (the eigenvector's search asks it about 20 times)."""
     config = RunConfig(scaling="unit")
     data = prepare(synthetic, config)
     x, y = data.x_train[:64], data.y_train[:64]

@@ -5,14 +5,15 @@ over 20 runs. Prints `name: value` lines:
 worker_growth_mb                 resident memory a TensorFlow process gains over --runs runs
 numpy_s_per_epoch                the floor: the same SGD written in plain NumPy, one BLAS thread
 fit_s_per_epoch ENGINE           Keras' default fit, the first epoch (tracing) left out
-trainer_s_per_epoch ENGINE       this project's trainer, the same way
-trainer_over_floor ENGINE        the trainer's seconds per epoch over the floor's, measured beside it
+trainer_s_per_epoch ENGINE       this project's trainer, the same way (median of --rounds)
+trainer_over_floor ENGINE        the trainer's seconds per epoch over the floor's, measured right
+                                 after it, the median of --rounds such pairs
 keras_step_share ENGINE          TensorFlow's engines: the share of the trainer's step spent in Keras'
                                  own train_step (the step repeated on one batch, against the loop's)
 cache_hit_ms                     a 10-epoch run read back from the store
 speedup                          fit's seconds over the trainer's, all engines together
 
-Usage: python -m bench.bench_training [--epochs 3] [--engine ...] [--runs 20]
+Usage: python -m bench.bench_training [--epochs 3] [--engine ...] [--runs 20] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from explainer.worker.process import start
 from explainer.worker.runs import train_into
 from explainer.worker.train import architecture, train
 
-PROFILE_CALLS = 7  # calls of STEPS_PER_CALL steps timed for keras_step_share, the median taken
+PROFILE_CALLS = 7  # pairs of calls of STEPS_PER_CALL steps timed for keras_step_share, the median taken
 
 
 def fit_seconds_per_epoch(config: RunConfig) -> float:
@@ -110,9 +111,9 @@ def trainer_seconds_per_epoch(config: RunConfig) -> float:
 
 
 def keras_step_share(config: RunConfig) -> float:
-    """What is left to a TensorFlow engine's trainer: the median call of Keras' train_step
-    repeated on one batch in a tf.function loop over the median call of the trainer's own loop
-    (its steps on the epoch's batches), each STEPS_PER_CALL steps."""
+    """What is left to a TensorFlow engine's trainer: a call of Keras' train_step repeated on one
+    batch in a tf.function loop over a call of the trainer's own loop right after it (its steps
+    on the epoch's batches), each STEPS_PER_CALL steps; the median of PROFILE_CALLS such pairs."""
     import tensorflow as tf
 
     with tf_loops.options(config):
@@ -129,16 +130,15 @@ def keras_step_share(config: RunConfig) -> float:
                 logs = loops.model.train_step(batch)
             return logs["loss"]
 
-        def median_call(call) -> float:
-            seconds = []
-            for _ in range(PROFILE_CALLS + 1):  # the first traces
-                started = time.perf_counter()
-                np.asarray(call()[0])
-                seconds.append(time.perf_counter() - started)
-            return float(np.median(seconds[1:]))
+        def seconds(call) -> float:
+            started = time.perf_counter()
+            np.asarray(call()[0])
+            return time.perf_counter() - started
 
-        keras = median_call(lambda: [repeated(tf.constant(len(rows)))])
-        return keras / median_call(lambda: loops._train_steps(x, y, shift, scale, rows))
+        keras, loop = lambda: [repeated(tf.constant(len(rows)))], lambda: loops._train_steps(x, y, shift, scale, rows)
+        keras(), loop()  # each traces on its first call
+        # in turn, as the trainer and the floor: the machine's speed drifts between calls
+        return float(np.median([seconds(keras) / seconds(loop) for _ in range(PROFILE_CALLS)]))
 
 
 def growth_megabytes(runs: int) -> float:
@@ -163,19 +163,26 @@ def cache_hit_milliseconds(config: RunConfig) -> float:
         return (time.perf_counter() - started) * 1000
 
 
-def engine_seconds(engine: str, epochs: int) -> dict[str, float]:
+def engine_seconds(engine: str, epochs: int, rounds: int) -> dict[str, float]:
     """Seconds per epoch of fit, the trainer and the floor for `engine` (and the share of its
     step in Keras' own for a TensorFlow engine), in a process started as a worker of its backend
     is (one thread, its engines imported): a process runs one Keras backend, so the JAX engine
-    cannot share this one with TensorFlow's. The floor is measured in the same process right
-    after the trainer, so that their ratio holds whatever the machine does meanwhile."""
+    cannot share this one with TensorFlow's. The trainer and the floor alternate, `rounds` times
+    in the same process: this machine's speed drifts by a third within a minute, so the ratio is
+    the median of each round's, a trainer's epochs over the floor's measured right after them."""
     config = RunConfig(engine=engine, num_epochs=epochs)
-    measures = {"fit": fit_seconds_per_epoch, "trainer": trainer_seconds_per_epoch, "floor": numpy_seconds_per_epoch}
-    if ENGINES[engine].backend == "tensorflow":
-        measures["keras_share"] = keras_step_share
     initializer = functools.partial(start, ENGINES[engine].backend, os.getpid(), None)
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=initializer) as process:
-        return {name: process.submit(measure, config).result() for name, measure in measures.items()}
+        seconds = {"fit": process.submit(fit_seconds_per_epoch, config).result()}
+        if ENGINES[engine].backend == "tensorflow":
+            seconds["keras_share"] = process.submit(keras_step_share, config).result()
+        trainer, floor = np.array(
+            [
+                [process.submit(measure, config).result() for measure in (trainer_seconds_per_epoch, numpy_seconds_per_epoch)]
+                for _ in range(rounds)
+            ]
+        ).T
+    return seconds | {"trainer": np.median(trainer), "floor": np.median(floor), "ratio": np.median(trainer / floor)}
 
 
 def main() -> None:
@@ -183,18 +190,23 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3, help="epochs per measurement, >= 2 (default: %(default)s)")
     parser.add_argument("--engine", nargs="+", choices=ENGINES, default=list(ENGINES))
     parser.add_argument("--runs", type=int, default=20, help="runs for the memory growth figure (default: %(default)s)")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="the trainer and the floor in turn, for their ratio (default: %(default)s)"
+    )
     args = parser.parse_args()
     if args.epochs < 2:
         parser.error("--epochs must be at least 2: the first epoch (tracing) is left out")
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     print(f"worker_growth_mb: {growth_megabytes(args.runs):.0f}", flush=True)
     totals = np.zeros(2)
     for engine in args.engine:
-        seconds = engine_seconds(engine, args.epochs)
+        seconds = engine_seconds(engine, args.epochs, args.rounds)
         totals += seconds["fit"], seconds["trainer"]
         print(f"numpy_s_per_epoch: {seconds['floor']:.3f}", flush=True)
         print(f"fit_s_per_epoch {engine}: {seconds['fit']:.3f}", flush=True)
         print(f"trainer_s_per_epoch {engine}: {seconds['trainer']:.3f}", flush=True)
-        print(f"trainer_over_floor {engine}: {seconds['trainer'] / seconds['floor']:.2f}", flush=True)
+        print(f"trainer_over_floor {engine}: {seconds['ratio']:.2f}", flush=True)
         if "keras_share" in seconds:
             print(f"keras_step_share {engine}: {seconds['keras_share']:.2f}", flush=True)
     print(f"cache_hit_ms: {cache_hit_milliseconds(RunConfig()):.1f}")

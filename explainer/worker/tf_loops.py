@@ -63,9 +63,11 @@ class Loops:
         # (bench_training side by side: tf.keras 2's epoch 0.38-0.42 s with them, 0.25-0.29 s)
         @tf.function(input_signature=[images, labels, pixels, pixels, tf.TensorSpec([None, None], tf.int32)])
         def train_steps(x, y, shift, scale, batches):
+            scaled = _scaler(shift, scale, tf.shape(batches)[1])
+
             def step(index, running_loss, finite):
                 batch = batches[index]
-                logs = model.train_step(((tf.cast(tf.gather(x, batch), tf.float32) - shift) / scale, tf.gather(y, batch)))
+                logs = model.train_step((scaled(tf.gather(x, batch)), tf.gather(y, batch)))
                 return index + 1, running_loss.write(index, logs["loss"]), tf.math.is_finite(logs["loss"])
 
             steps = tf.shape(batches)[0]
@@ -78,9 +80,10 @@ class Loops:
 
         @tf.function(input_signature=[images, labels, pixels, pixels])
         def test_steps(x, y, shift, scale):
+            scaled = _scaler(shift, scale, batch_size)
             for step in tf.range((tf.shape(x)[0] + batch_size - 1) // batch_size):
                 batch = slice(step * batch_size, (step + 1) * batch_size)
-                logs = model.test_step(((tf.cast(x[batch], tf.float32) - shift) / scale, y[batch]))
+                logs = model.test_step((scaled(x[batch]), y[batch]))
             return logs
 
         # tf.keras 2's predict counts its steps after each output, and that changes how TensorFlow
@@ -138,6 +141,26 @@ class Loops:
         validation computes them."""
         self.model.reset_metrics()
         return {name: float(value) for name, value in self._test_steps(x, y, shift, scale).items()}
+
+
+def _scaler(shift, scale, rows):
+    """`(x - shift) / scale` for uint8 batches of at most `rows` images, rounded as `data.scaled`
+    rounds it, at a loop's speed: shift and scale are broadcast once per call rather than on every
+    step (TensorFlow's broadcasting path is several times slower than its same-shape one), and raw
+    pixels (shift 0, scale 1) are only cast, exactly so as (x - 0) / 1 == x. Measured side by side
+    on raw pixels, an epoch's steps and its validation: tf.keras 2 0.22 + 0.027 -> 0.18 + 0.021 s,
+    Keras 3 0.28 + 0.037 -> 0.22 + 0.031 s; every number bit-identical on each scaling."""
+    import tensorflow as tf
+
+    identity = tf.reduce_all(shift == 0) & tf.reduce_all(scale == 1)
+    shape = tf.stack([rows, *shift.shape])
+    shift, scale = tf.broadcast_to(shift, shape), tf.broadcast_to(scale, shape)
+
+    def scaled(images):
+        x, n = tf.cast(images, tf.float32), tf.shape(images)[0]
+        return tf.cond(identity, lambda: x, lambda: (x - shift[:n]) / scale[:n])
+
+    return scaled
 
 
 @functools.lru_cache(maxsize=8)

@@ -48,7 +48,7 @@ def test_every_benchmark_parses_its_arguments():
 # bench_host (it runs the container's image) and bench_chaos (test_stack runs its chaos)
 SMALLEST = {
     "bench_training": (
-        ["--epochs", "2", "--runs", "1", "--rounds", "1"],
+        ["--epochs", "2", "--runs", "1", "--rounds", "1", "--engine", "tf_keras", "keras3_jax"],
         [
             "fit_s_per_epoch keras3_jax",
             "numpy_s_per_epoch",

@@ -62,10 +62,10 @@ def losses(z: np.ndarray, y: np.ndarray, config: RunConfig) -> np.ndarray:
     return clipped_crossentropy(activation_outputs(z, config.activation), y)
 
 
-def logit_gradient(z: np.ndarray, y: np.ndarray, config: RunConfig, samples: int | None = None) -> np.ndarray:
-    """d(mean loss)/d(logits), per sample (n, 10), the mean over `samples` (default: these n)."""
+def logit_gradient(z: np.ndarray, y: np.ndarray, config: RunConfig) -> np.ndarray:
+    """d(mean loss)/d(logits), per sample (n, 10), the mean over these n."""
     z = z.astype(np.float64)
-    samples = samples or len(z)
+    samples = len(z)
     if config.loss != "probabilities":
         return (softmax(z) - y) / samples
     outputs = activation_outputs(z, config.activation).astype(np.float64)

@@ -90,10 +90,14 @@ def logits_along(x: np.ndarray, *vectors: np.ndarray) -> list[np.ndarray]:
     return np.split(z, len(vectors), axis=1)
 
 
+def _through_weights(x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """A derivative with respect to the logits (n, 10) carried to [kernel, bias] as one vector."""
+    return np.concatenate([images_transposed_times(x, g).ravel(), g.sum(axis=0)])
+
+
 def gradient(theta: np.ndarray, x: np.ndarray, y: np.ndarray, config: RunConfig) -> np.ndarray:
     """Gradient of the mean loss over (x, y) with respect to [kernel, bias]."""
-    g = logit_gradient(logits_at(theta, x), y, config)
-    return np.concatenate([images_transposed_times(x, g).ravel(), g.sum(axis=0)])
+    return _through_weights(x, logit_gradient(logits_at(theta, x), y, config))
 
 
 def hessian_times(theta: np.ndarray, x: np.ndarray, y: np.ndarray, config: RunConfig) -> Callable[[np.ndarray], np.ndarray]:
@@ -109,7 +113,6 @@ def hessian_times(theta: np.ndarray, x: np.ndarray, y: np.ndarray, config: RunCo
 
     def times(vector: np.ndarray) -> np.ndarray:
         u = logits_at(vector, x)
-        g = (p * u - p * (p * u).sum(axis=1, keepdims=True)) / len(x)
-        return np.concatenate([images_transposed_times(x, g).ravel(), g.sum(axis=0)])
+        return _through_weights(x, (p * u - p * (p * u).sum(axis=1, keepdims=True)) / len(x))
 
     return times

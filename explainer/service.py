@@ -205,8 +205,10 @@ class TrainingService:
             self._recount()
         self.pools.shutdown()
 
-    def _enqueue(self, waiting: _Waiting) -> None:
-        waiting.ticket = next(self._tickets)
+    def _enqueue(self, waiting: _Waiting, keep_place: bool = False) -> None:
+        """Into the queue, behind what was queued before it, or at its old place (`keep_place`)."""
+        if not keep_place:
+            waiting.ticket = next(self._tickets)
         heapq.heappush(self._queue, (waiting.prefetch, waiting.steps, waiting.ticket, waiting.job.key))
 
     def _dispatch(self) -> None:
@@ -249,7 +251,9 @@ class TrainingService:
             if not self._stopped and (lost or isinstance(done.exception(), Preempted)):
                 waiting.started, waiting.prefetch = False, not waiting.sessions  # asked for meanwhile: no longer a prefetch
                 self._waiting[key] = waiting
-                self._enqueue(waiting)
+                # a lost job keeps its place: each offer to workers still away loses it again, and a
+                # new place each time would swap it with what was asked after it, offer by offer
+                self._enqueue(waiting, keep_place=lost)
                 self._recount()
                 if lost:
                     self._offer_again()

@@ -408,7 +408,10 @@ class Cluster:
             future.cancel()
 
 
-def test_a_run_lost_with_its_scheduler_waits_for_its_return_then_finishes(store, synthetic, monkeypatch):
+# how long the scheduler stays away: about an even and an odd number of offers at RETRY_SECONDS
+# 0.1 (a lost run that took a new place at each failed offer swapped with the later one each time)
+@pytest.mark.parametrize("away_seconds", [0.45, 0.55])
+def test_a_run_lost_with_its_scheduler_waits_for_its_return_then_finishes(store, synthetic, monkeypatch, away_seconds):
     monkeypatch.setattr(service_module, "RETRY_SECONDS", 0.1)
     cluster, recorder = Cluster(), Recorder()
     service = TrainingService(store, cluster.executor, job=recorder)
@@ -417,7 +420,7 @@ def test_a_run_lost_with_its_scheduler_waits_for_its_return_then_finishes(store,
     assert service.unreachable_for is None
     cluster.go_away()
     asked_meanwhile = service.request(RunConfig(seed=1), synthetic, "b")
-    time.sleep(0.5)  # offered again a few times meanwhile
+    time.sleep(away_seconds)  # offered again a few times meanwhile
     assert not training.future.done() and not asked_meanwhile.future.done()
     assert service.unreachable_for is not None
     cluster.away = False

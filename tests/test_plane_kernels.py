@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from explainer.maths import linear
-from explainer.worker.plane_kernels import EVEN_GAP, evenly_spaced, logsumexp_sum
+from explainer.worker.plane_kernels import logsumexp_sum
 from explainer.worker.sample_kernels import clipped_sum, correct_share_along
 
 
@@ -56,8 +56,8 @@ def test_a_single_row_and_a_single_point():
 
 
 def test_a_line_with_points_between_its_even_ones_and_a_long_one():
-    """The line the page draws: evenly spaced, with 0 and the learning rates put in between
-    (their gaps are not the usual one: exps taken directly there); and 2,001 points in a row."""
+    """The line the page draws: evenly spaced, with 0 and the learning rates put in between; and
+    2,001 points in a row."""
     rng = np.random.default_rng(7)
     z0, dz1, dz2 = (rng.normal(size=(200, 10)) * scale for scale in (3.0, 1.0, 1.0))
     for a in (np.unique(np.r_[np.linspace(-0.05, 0.3, 101), 0.0, 0.01, 0.1]), np.linspace(-2, 6, 2001)):
@@ -68,8 +68,7 @@ def test_a_line_with_points_between_its_even_ones_and_a_long_one():
 @pytest.mark.parametrize("rising", [True, False])
 def test_a_class_that_comes_up_from_underflow_along_the_axis(rising):
     """A class 8,000 below the top at one end of the line and level with it at the other, 80 a
-    point: its exp underflows to 0 for all but the last few points, so the products of
-    neighbours must start where it is largest."""
+    point: its exp underflows to 0 for all but the last few points, which must still count."""
     z0 = np.zeros((1, 10)) - 1000.0
     z0[0, 0] = 0.0
     z0[0, 1] = -8000.0 if rising else 0.0
@@ -79,17 +78,6 @@ def test_a_class_that_comes_up_from_underflow_along_the_axis(rising):
     np.testing.assert_allclose(
         logsumexp_sum(z0, dz1, np.zeros((1, 10)), a, b), reference(z0, dz1, np.zeros((1, 10)), a, b), rtol=1e-11
     )
-
-
-def test_a_gap_counts_as_even_within_its_ulps_and_not_beyond():
-    axis = np.linspace(0, 1, 11)
-    regular, step = evenly_spaced(axis)
-    assert step == pytest.approx(0.1) and regular.tolist() == [False] + [True] * 10
-    ulp = np.finfo(np.float64).eps * np.abs(axis).max()
-    for shift, even in ((0.5 * EVEN_GAP * ulp, True), (2 * EVEN_GAP * ulp, False)):
-        moved = axis.copy()
-        moved[5] += shift
-        assert evenly_spaced(moved)[0][5:7].tolist() == [even, even]
 
 
 @pytest.mark.parametrize("activation", ["sigmoid", "softmax"])

@@ -1,4 +1,7 @@
-"""Altair chart builders: rows in, alt.Chart out."""
+"""Altair chart builders: rows in, alt.Chart out. Every encoding is one of Altair's channel
+objects (alt.X("t:Q"), alt.Tooltip("lr")), never a shorthand string (x="t:Q", "lr"): Altair
+turns each string into its channel by hashing all of its schema's classes again, 8 ms a string
+(measured: the loss plane's chart built in 66 ms with strings, 18 ms without; the same spec)."""
 
 from __future__ import annotations
 
@@ -44,7 +47,7 @@ def epoch_chart(rows: list[dict], metric: str, split: str, log_scale: bool = Fal
             strokeDash=alt.StrokeDash(
                 "lr:N", title="learning rate", scale=alt.Scale(range=LR_DASHES), legend=_stroke_legend("learning rate")
             ),
-            tooltip=["source", "lr", "split", "epoch", alt.Tooltip("value:Q", format=".4g", title=metric)],
+            tooltip=[*map(alt.Tooltip, ("source", "lr", "split", "epoch")), alt.Tooltip("value:Q", format=".4g", title=metric)],
         )
         .properties(width=300, height=240, title=split)
     )
@@ -63,7 +66,7 @@ def log_chart(rows: list[dict], metric: str) -> alt.Chart:
             y=alt.Y("value:Q", scale=scale, title=METRIC_TITLES[metric] if metric == "loss" else metric),
             color=alt.Color("log:N", title="log", sort=None),
             strokeDash=alt.StrokeDash("split:N", title="split", scale=alt.Scale(range=LR_DASHES), legend=_stroke_legend("split")),
-            tooltip=["log", "split", "epoch", alt.Tooltip("value:Q", format=".4g", title=metric)],
+            tooltip=[*map(alt.Tooltip, ("log", "split", "epoch")), alt.Tooltip("value:Q", format=".4g", title=metric)],
         )
         .properties(width=300, height=240)
         .configure_legend(orient="bottom")  # as every chart of the app (ui/figures): a phone keeps the plot's width
@@ -79,7 +82,7 @@ def live_loss(rows: list[dict]) -> alt.Chart:
             x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1), title="epoch"),
             y=alt.Y("loss:Q", scale=alt.Scale(type="log"), title="training loss"),
             color=alt.Color("run:N", title="run"),
-            tooltip=["run", "epoch", alt.Tooltip("loss:Q", format=".4g")],
+            tooltip=[alt.Tooltip("run"), alt.Tooltip("epoch"), alt.Tooltip("loss:Q", format=".4g")],
         )
         .properties(width=520, height=220)
     )
@@ -118,7 +121,7 @@ def lines(rows: list[dict], x: str, y: str, color: str, log_y: bool = False, y_t
             x=alt.X(f"{x}:Q", axis=alt.Axis(tickMinStep=1), title=x),
             y=alt.Y(f"{y}:Q", scale=alt.Scale(type="log") if log_y else alt.Scale(zero=False), title=y_title or y),
             color=alt.Color(f"{legend}:N"),
-            tooltip=[legend, x, alt.Tooltip(f"{y}:Q", format=".4g", title=y_title or y)],
+            tooltip=[alt.Tooltip(legend), alt.Tooltip(x), alt.Tooltip(f"{y}:Q", format=".4g", title=y_title or y)],
         )
         .properties(width=360, height=260)
     )
@@ -134,7 +137,12 @@ def fix_matrix(rows: list[dict], value: str, log_color: bool = False) -> alt.Cha
     base = alt.Chart(frame).encode(
         x=alt.X("lr:N", title="learning rate", sort=None),
         y=alt.Y("fix:N", sort=None, title=None),
-        tooltip=["fix", "lr", alt.Tooltip(f"{value}:Q", format=".4g", title=title), "verdict"],
+        tooltip=[
+            alt.Tooltip("fix"),
+            alt.Tooltip("lr"),
+            alt.Tooltip(f"{value}:Q", format=".4g", title=title),
+            alt.Tooltip("verdict"),
+        ],
     )
     scale = alt.Scale(type="log" if log_color else "linear", scheme="viridis")
     cells = base.mark_rect().encode(color=alt.Color(f"{value}:Q", scale=scale, title=None, legend=alt.Legend(format=".3~g")))
@@ -151,10 +159,10 @@ def histogram(rows: list[dict]) -> alt.Chart:
         .mark_bar(opacity=0.6)
         .encode(
             x=alt.X("log10_loss:Q", bin="binned", title="log10 of an image's loss (test set; the first bar: 1e-8 or less)"),
-            x2="log10_loss_end:Q",
+            x2=alt.X2("log10_loss_end:Q"),
             y=alt.Y("samples:Q", stack=None, title="test images"),
             color=alt.Color("lr:N", title="learning rate"),
-            tooltip=["lr", alt.Tooltip("log10_loss:Q", format=".1f"), "samples"],
+            tooltip=[alt.Tooltip("lr"), alt.Tooltip("log10_loss:Q", format=".1f"), alt.Tooltip("samples")],
         )
         .properties(width=520, height=260)
     )
@@ -187,7 +195,11 @@ def divergence_chart(rows: list[dict]) -> alt.LayerChart:
     frame = pd.DataFrame(rows).assign(inputs=lambda f: f["scaling"].map(NAMES))
     x = alt.X("learning_rate:Q", scale=alt.Scale(type="log"), title="learning rate")
     colour = alt.Color("inputs:N", title="inputs")
-    tooltip = ["inputs", alt.Tooltip("learning_rate:Q", format="g"), alt.Tooltip("loss:Q", format=".4g", title="final loss")]
+    tooltip = [
+        alt.Tooltip("inputs"),
+        alt.Tooltip("learning_rate:Q", format="g"),
+        alt.Tooltip("loss:Q", format=".4g", title="final loss"),
+    ]
     finite = (
         alt.Chart(frame[frame["finite"]])
         .mark_line(point=True)
@@ -195,6 +207,8 @@ def divergence_chart(rows: list[dict]) -> alt.LayerChart:
     )
     overflow = frame[~frame["finite"]].assign(what="infinite or NaN")
     rules = (
-        alt.Chart(overflow).mark_rule(strokeDash=[4, 3]).encode(x=x, color=colour, tooltip=["inputs", "learning_rate", "what"])
+        alt.Chart(overflow)
+        .mark_rule(strokeDash=[4, 3])
+        .encode(x=x, color=colour, tooltip=[*map(alt.Tooltip, ("inputs", "learning_rate", "what"))])
     )
     return (finite + rules).properties(width=620, height=280)

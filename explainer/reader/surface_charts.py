@@ -1,5 +1,6 @@
 """The loss-surface page's charts: the slice along SGD's step, step quality, the plane with its
-contours and iterates, the landing loss across learning rates."""
+contours and iterates, the landing loss across learning rates. Encodings are channel objects, not
+shorthand strings, as in charts.py."""
 
 from __future__ import annotations
 
@@ -28,16 +29,18 @@ def slice_chart(slices: surface.Slices) -> alt.LayerChart:
         alt.Chart(landing)
         .mark_rule(strokeDash=[4, 3])
         .encode(
-            x="t:Q",
+            x=alt.X("t:Q"),
             color=alt.Color("lr:N", title="SGD lands at"),
-            tooltip=["lr", alt.Tooltip("loss:Q", format=".6g"), alt.Tooltip("alpha:Q", format=".3g")],
+            tooltip=[alt.Tooltip("lr"), alt.Tooltip("loss:Q", format=".6g"), alt.Tooltip("alpha:Q", format=".3g")],
         )
     )
     best = (
         alt.Chart(pd.DataFrame({"t": [slices.best_t], "loss": [slices.best_loss]}))
         .mark_point(shape="diamond", size=120, filled=True, color="black")
         .encode(
-            x="t:Q", y="loss:Q", tooltip=[alt.Tooltip("t:Q", format=".4g", title="best t"), alt.Tooltip("loss:Q", format=".6g")]
+            x=alt.X("t:Q"),
+            y=alt.Y("loss:Q"),
+            tooltip=[alt.Tooltip("t:Q", format=".4g", title="best t"), alt.Tooltip("loss:Q", format=".6g")],
         )
     )
     return (line + rules + best).properties(width=380, height=260)
@@ -55,7 +58,7 @@ def alpha_chart(rows: list[dict], scaling: str) -> alt.Chart:
             x=alt.X("step:Q", title="SGD step of epoch 1"),
             y=alt.Y("alpha:Q", scale=alt.Scale(type="symlog"), title="alpha"),
             color=alt.Color("lr:N", title="learning rate"),
-            tooltip=["lr", "step", alt.Tooltip("alpha:Q", format=".3g")],
+            tooltip=[alt.Tooltip("lr"), alt.Tooltip("step"), alt.Tooltip("alpha:Q", format=".3g")],
         )
         .properties(width=380, height=240, title=scaling)
     )
@@ -93,9 +96,9 @@ def plane_chart(a, b, loss, iterates: list[dict], contours: list[dict]) -> alt.L
         .mark_rect()
         .encode(
             x=alt.X("a0:Q", title="along -d1 (the step)"),
-            x2="a1:Q",
+            x2=alt.X2("a1:Q"),
             y=alt.Y("b0:Q", title="along -d2"),
-            y2="b1:Q",
+            y2=alt.Y2("b1:Q"),
             color=alt.Color("loss:Q", scale=alt.Scale(type="log", scheme="viridis"), title="loss"),
             tooltip=[alt.Tooltip("a:Q", format=".4g"), alt.Tooltip("b:Q", format=".4g"), alt.Tooltip("loss:Q", format=".6g")],
         )
@@ -104,13 +107,22 @@ def plane_chart(a, b, loss, iterates: list[dict], contours: list[dict]) -> alt.L
         alt.Chart(pd.DataFrame(iterates))
         .mark_line(point=True, color="white")
         .encode(
-            x="a:Q", y="b:Q", order="step:Q", tooltip=["step", alt.Tooltip("a:Q", format=".4g"), alt.Tooltip("b:Q", format=".4g")]
+            x=alt.X("a:Q"),
+            y=alt.Y("b:Q"),
+            order=alt.Order("step:Q"),
+            tooltip=[alt.Tooltip("step"), alt.Tooltip("a:Q", format=".4g"), alt.Tooltip("b:Q", format=".4g")],
         )
     )
     lines = (
         alt.Chart(pd.DataFrame(contours, columns=["level", "line", "order", "a", "b"]))
         .mark_line(color="white", opacity=0.55, strokeWidth=1)
-        .encode(x="a:Q", y="b:Q", detail="line:N", order="order:Q", tooltip=[alt.Tooltip("level:Q", format=".4g", title="loss")])
+        .encode(
+            x=alt.X("a:Q"),
+            y=alt.Y("b:Q"),
+            detail=alt.Detail("line:N"),
+            order=alt.Order("order:Q"),
+            tooltip=[alt.Tooltip("level:Q", format=".4g", title="loss")],
+        )
     )
     return (heat + lines + path).properties(width=380, height=320)
 
@@ -128,7 +140,7 @@ def landing_chart(rows: list[dict], learning_rate: float) -> alt.LayerChart:
     scale = alt.Scale(type="log")
     x = alt.X("learning_rate:Q", scale=scale, title="learning rate (the step's length along the gradient)")
     colour = alt.Color("scaling:N", title="inputs")
-    tooltip = ["scaling", alt.Tooltip("learning_rate:Q", format=".3g"), alt.Tooltip("loss:Q", format=".4g")]
+    tooltip = [alt.Tooltip("scaling"), alt.Tooltip("learning_rate:Q", format=".3g"), alt.Tooltip("loss:Q", format=".4g")]
     lines = (
         alt.Chart(frame)
         .mark_line()
@@ -137,9 +149,9 @@ def landing_chart(rows: list[dict], learning_rate: float) -> alt.LayerChart:
     start = (
         alt.Chart(frame)
         .mark_rule(strokeDash=[2, 2])
-        .encode(y="start:Q", color=colour, tooltip=[alt.Tooltip("start:Q", title="loss before the step", format=".4g")])
+        .encode(y=alt.Y("start:Q"), color=colour, tooltip=[alt.Tooltip("start:Q", title="loss before the step", format=".4g")])
     )
     chosen = frame[frame["learning_rate"] == learning_rate]
-    points = alt.Chart(chosen).mark_point(size=120, filled=True).encode(x=x, y="loss:Q", color=colour, tooltip=tooltip)
-    rule = alt.Chart(pd.DataFrame({"learning_rate": [learning_rate]})).mark_rule(color="gray").encode(x="learning_rate:Q")
+    points = alt.Chart(chosen).mark_point(size=120, filled=True).encode(x=x, y=alt.Y("loss:Q"), color=colour, tooltip=tooltip)
+    rule = alt.Chart(pd.DataFrame({"learning_rate": [learning_rate]})).mark_rule(color="gray").encode(x=alt.X("learning_rate:Q"))
     return (lines + start + rule + points).properties(width=620, height=300)

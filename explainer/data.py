@@ -149,10 +149,13 @@ def _pixel_statistics(fingerprint: str, mnist: Mnist) -> tuple[np.ndarray, np.nd
 
 
 def scaled(images: np.ndarray, shift: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """(images - shift) / scale in float32, each operation rounded once (as TensorFlow does it)."""
+    """(images - shift) / scale in float32, each operation rounded once (as TensorFlow does it);
+    one that changes nothing skipped (x - 0 and x / 1 are x): raw pixels are only cast."""
     x = images.astype(np.float32)
-    x -= shift
-    x /= scale
+    if shift.any():
+        x -= shift
+    if (scale != 1).any():
+        x /= scale
     return x
 
 

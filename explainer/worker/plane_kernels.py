@@ -114,8 +114,7 @@ def _tiled(z0, dz1, dz2, a, b):
     [low_b, high_b]: over a tile, its logit within [low_a - high_b, high_a - low_b]."""
     n, classes = z0.shape
     na, nb = len(a), len(b)
-    (a_middle, a_half), (b_middle, b_half) = _tile_spans(a), _tile_spans(b)
-    rows, columns = len(a_middle), len(b_middle)
+    rows, columns = (na + TILE - 1) // TILE, (nb + TILE - 1) // TILE
     shift, product = np.zeros((PARTS, rows, columns, TILE, TILE)), np.ones((PARTS, rows, columns, TILE, TILE))
     runs, single = np.zeros((PARTS, rows, columns), np.int64), np.zeros((PARTS, rows, columns, 3))
     for part in numba.prange(PARTS):  # each part its own sums: no two threads write one
@@ -126,10 +125,12 @@ def _tiled(z0, dz1, dz2, a, b):
         for s in range(part, n, PARTS):
             for c in range(classes):
                 for row in range(rows):
-                    centre, half = z0[s, c] - a_middle[row] * dz1[s, c], a_half[row] * abs(dz1[s, c])
+                    first, last = a[row * TILE], a[min(row * TILE + TILE, na) - 1]
+                    centre, half = z0[s, c] - (first + last) / 2 * dz1[s, c], (last - first) / 2 * abs(dz1[s, c])
                     low_a[c, row], high_a[c, row] = centre - half, centre + half
                 for column in range(columns):
-                    centre, half = b_middle[column] * dz2[s, c], b_half[column] * abs(dz2[s, c])
+                    first, last = b[column * TILE], b[min(column * TILE + TILE, nb) - 1]
+                    centre, half = (first + last) / 2 * dz2[s, c], (last - first) / 2 * abs(dz2[s, c])
                     low_b[c, column], high_b[c, column] = centre - half, centre + half
             for row in range(rows):
                 floor[:] = -np.inf  # per tile of the row, the least its largest logit can be
@@ -165,14 +166,6 @@ def _tiled(z0, dz1, dz2, a, b):
                 total += sums[0] - a[i] * sums[1] - b[j] * sums[2]
             out[i, j] = total
     return out
-
-
-@numba.njit(cache=True)
-def _tile_spans(axis):
-    """Per run of TILE points of an ascending axis (a tile's side): its middle and half its width."""
-    first, last = axis[::TILE], axis[TILE - 1 :: TILE]
-    last = np.append(last, axis[-1]) if len(last) < len(first) else last
-    return (first + last) / 2, (last - first) / 2
 
 
 @numba.njit(cache=True, inline="always")

@@ -108,10 +108,9 @@ def _factorised(z0, dz1, dz2, a, b):
 @numba.njit(parallel=True, cache=True)
 def _tiled(z0, dz1, dz2, a, b):
     """Sum of logsumexp over these samples, tile by tile, with classes pruned per tile; the
-    samples in PARTS interleaved groups, each with its own sums per tile, then the groups'. Per
-    sample and class, z0 - a dz1 over each row of tiles lies within [low_a, high_a] (its value
-    at the row's middle -+ half the row's width times |dz1|), b dz2 over each column within
-    [low_b, high_b]: over a tile, its logit within [low_a - high_b, high_a - low_b]."""
+    samples in PARTS interleaved groups, each with its own sums per tile, then the groups'. A
+    sample's logit over tile (I, J) lies within [low_a[I] - high_b[J], high_a[I] - low_b[J]]:
+    a's part over the tile's row, less b's over its column, each its centre -+ half its width."""
     n, classes = z0.shape
     na, nb = len(a), len(b)
     rows, columns = (na + TILE - 1) // TILE, (nb + TILE - 1) // TILE

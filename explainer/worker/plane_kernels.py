@@ -107,86 +107,49 @@ def _factorised(z0, dz1, dz2, a, b):
 
 @numba.njit(parallel=True, cache=True)
 def _tiled(z0, dz1, dz2, a, b):
-    """Sum of logsumexp over these samples, tile by tile, with classes pruned per tile; the
-    samples in PARTS interleaved groups, each with its own sums per tile, then the groups'. A
-    sample's logit over tile (I, J) lies within [low_a[I] - high_b[J], high_a[I] - low_b[J]]:
-    a's part over the tile's row, less b's over its column, each its centre -+ half its width."""
+    """Sum of logsumexp over these samples, tile by tile, with classes pruned per tile."""
     n, classes = z0.shape
     na, nb = len(a), len(b)
     rows, columns = (na + TILE - 1) // TILE, (nb + TILE - 1) // TILE
-    shift, product = np.zeros((PARTS, rows, columns, TILE, TILE)), np.ones((PARTS, rows, columns, TILE, TILE))
-    runs, single = np.zeros((PARTS, rows, columns), np.int64), np.zeros((PARTS, rows, columns, 3))
-    for part in numba.prange(PARTS):  # each part its own sums: no two threads write one
-        low_a, high_a = np.empty((classes, rows)), np.empty((classes, rows))
-        low_b, high_b = np.empty((classes, columns)), np.empty((classes, columns))
-        floor, live = np.empty(columns), np.empty(classes, np.int64)
-        shifts, products, run, sums = shift[part], product[part], runs[part], single[part]
-        for s in range(part, n, PARTS):
-            for c in range(classes):
-                for row in range(rows):
-                    first, last = a[row * TILE], a[min(row * TILE + TILE, na) - 1]
-                    centre, half = z0[s, c] - (first + last) / 2 * dz1[s, c], (last - first) / 2 * abs(dz1[s, c])
-                    low_a[c, row], high_a[c, row] = centre - half, centre + half
-                for column in range(columns):
-                    first, last = b[column * TILE], b[min(column * TILE + TILE, nb) - 1]
-                    centre, half = (first + last) / 2 * dz2[s, c], (last - first) / 2 * abs(dz2[s, c])
-                    low_b[c, column], high_b[c, column] = centre - half, centre + half
-            for row in range(rows):
-                floor[:] = -np.inf  # per tile of the row, the least its largest logit can be
-                for c in range(classes):
-                    for column in range(columns):
-                        floor[column] = max(floor[column], low_a[c, row] - high_b[c, column])
-                for column in range(columns):
-                    count = 0
-                    for c in range(classes):
-                        if high_a[c, row] - low_b[c, column] >= floor[column] - MARGIN:
-                            live[count] = c
-                            count += 1
-                    if count == 1:  # the class's logit, affine: summed, and added to every cell at the end
-                        c = live[0]
-                        sums[row, column, 0] += z0[s, c]
-                        sums[row, column, 1] += dz1[s, c]
-                        sums[row, column, 2] += dz2[s, c]
-                        continue
-                    _cells(z0[s], dz1[s], dz2[s], live, count, a, b, row, column, shifts[row, column], products[row, column])
-                    run[row, column] += 1
-                    if run[row, column] == PRODUCT_RUN:
-                        shifts[row, column] += np.log(products[row, column])
-                        products[row, column] = 1.0
-                        run[row, column] = 0
-    out = np.empty((na, nb))
-    for i in numba.prange(na):
-        for j in range(nb):
-            row, column = i // TILE, j // TILE
-            total = 0.0
-            for part in range(PARTS):
-                sums = single[part, row, column]
-                total += shift[part, row, column, i % TILE, j % TILE] + np.log(product[part, row, column, i % TILE, j % TILE])
-                total += sums[0] - a[i] * sums[1] - b[j] * sums[2]
-            out[i, j] = total
+    out = np.zeros((na, nb))
+    for tile in numba.prange(rows * columns):  # tiles apart: no two threads write one cell
+        i0, j0 = (tile // columns) * TILE, (tile % columns) * TILE
+        i1, j1 = min(i0 + TILE, na), min(j0 + TILE, nb)
+        lower, upper, live = np.empty(classes), np.empty(classes), np.empty(classes, np.int64)
+        shift, product, run = np.zeros((i1 - i0, j1 - j0)), np.ones((i1 - i0, j1 - j0)), 0
+        c0 = c1 = c2 = 0.0  # the samples down to one class in this tile: that class's logit, summed
+        for s in range(n):
+            _bounds(z0[s], dz1[s], dz2[s], a[i0], a[i1 - 1], b[j0], b[j1 - 1], lower, upper)
+            count, _ = _live(lower, upper, live)
+            if count == 1:
+                c = live[0]
+                c0, c1, c2 = c0 + z0[s, c], c1 + dz1[s, c], c2 + dz2[s, c]
+                continue
+            for i in range(i0, i1):
+                for j in range(j0, j1):
+                    top = -np.inf
+                    for k in range(count):
+                        c = live[k]
+                        top = max(top, z0[s, c] - a[i] * dz1[s, c] - b[j] * dz2[s, c])
+                    total = 0.0
+                    for k in range(count):  # pruned again in the cell: most are left with one class
+                        c = live[k]
+                        below = z0[s, c] - a[i] * dz1[s, c] - b[j] * dz2[s, c] - top
+                        if below == 0.0:
+                            total += 1.0
+                        elif below > -MARGIN:
+                            total += np.exp(below)
+                    shift[i - i0, j - j0] += top
+                    product[i - i0, j - j0] *= total  # each in [1, 10]
+            run += 1
+            if run == PRODUCT_RUN:
+                shift += np.log(product)
+                product[:] = 1.0
+                run = 0
+        for i in range(i0, i1):
+            for j in range(j0, j1):
+                out[i, j] = shift[i - i0, j - j0] + np.log(product[i - i0, j - j0]) + c0 - a[i] * c1 - b[j] * c2
     return out
-
-
-@numba.njit(cache=True, inline="always")
-def _cells(z0, dz1, dz2, live, count, a, b, row, column, shift, product) -> None:
-    """One sample's logsumexp over the `count` classes `live` in each cell of tile (row, column):
-    its largest logit added to `shift`, the sum of exps below it multiplied into `product`."""
-    for i in range(row * TILE, min(row * TILE + TILE, len(a))):
-        for j in range(column * TILE, min(column * TILE + TILE, len(b))):
-            top = -np.inf
-            for k in range(count):
-                c = live[k]
-                top = max(top, z0[c] - a[i] * dz1[c] - b[j] * dz2[c])
-            total = 0.0
-            for k in range(count):  # pruned again in the cell: most are left with one class
-                c = live[k]
-                below = z0[c] - a[i] * dz1[c] - b[j] * dz2[c] - top
-                if below == 0.0:
-                    total += 1.0
-                elif below > -MARGIN:
-                    total += np.exp(below)
-            shift[i % TILE, j % TILE] += top
-            product[i % TILE, j % TILE] *= total  # each in [1, 10]
 
 
 def logsumexp_sum(z0: np.ndarray, dz1: np.ndarray, dz2: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -68,9 +68,9 @@ def _classify(z0, dz1, dz2, a0, a1, b0, b1):
 
 
 # contracted: fast_exp's polynomial in fused multiply-adds. Measured on x / 255 over 60,000 images,
-# one thread, against products of neighbours' exps along evenly spaced axes (before): a 51 x 51
-# plane 0.36-0.41 -> 0.40-0.53 s, the line of 104 points 0.21-0.30 -> 0.15-0.20 s, the 43 landing
-# rates (no even gaps) 0.25-0.34 -> 0.09-0.13 s; not contracted, the plane 0.50 s and the line 0.25 s
+# one thread, in turn with products of neighbours' exps along evenly spaced axes (before): the
+# 43 landing rates (no even gaps) 0.35-0.39 -> 0.13-0.14 s, the line of 104 points 0.24-0.36 ->
+# 0.17-0.25 s, the 51 x 51 plane 0.35-0.43 -> 0.36-0.41 s; not contracted, the line took 0.25 s
 @numba.njit(parallel=True, cache=True, fastmath={"contract"})
 def _factorised(z0, dz1, dz2, a, b):
     """Sum of logsumexp over these samples, whose logits spread less than SPAN: per sample,

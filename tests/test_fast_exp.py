@@ -63,5 +63,5 @@ def test_its_edges(x, expected):
     assert along(np.array([x]))[0] == expected
 
 
-def test_not_a_number_stays_one():
+def test_not_a_number_stays_not_a_number():
     assert np.isnan(along(np.array([np.nan]))[0])

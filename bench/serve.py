@@ -91,8 +91,8 @@ def healthy(url: str, seconds: float = 60) -> bool:
 
 @contextlib.contextmanager
 def streamlit_server(env: dict[str, str] | None = None, log=subprocess.DEVNULL) -> Iterator[tuple[str, int]]:
-    """(url, pid) of a healthy server writing its output to `log`, stopped on exit; RuntimeError
-    if it never gets healthy."""
+    """(url, pid) of a healthy server writing its output to `log`, stopped on exit with all its
+    processes; RuntimeError if it never gets healthy."""
     port = free_port()
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
     command += ["--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
@@ -103,8 +103,21 @@ def streamlit_server(env: dict[str, str] | None = None, log=subprocess.DEVNULL) 
             raise RuntimeError("streamlit did not become healthy within a minute")
         yield url, process.pid
     finally:
-        process.terminate()
-        process.wait(timeout=60)
+        stopped(process)
+
+
+def stopped(process: subprocess.Popen) -> None:
+    """`process` and every process under it ended. Its workers end by themselves up to a second
+    after it (they watch their parent) and may write into its cache until then: a caller that
+    removes the cache next would find it not empty."""
+    family = []
+    with contextlib.suppress(psutil.NoSuchProcess):
+        family = psutil.Process(process.pid).children(recursive=True)
+    process.terminate()
+    process.wait(timeout=60)
+    for survivor in psutil.wait_procs(family, timeout=0)[1]:
+        survivor.kill()
+    psutil.wait_procs(family, timeout=60)
 
 
 @contextlib.contextmanager

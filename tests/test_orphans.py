@@ -55,3 +55,12 @@ def test_killing_the_server_mid_run_leaves_no_worker(mnist, tmp_path):
         visitor.start()
         killed_leaves_nothing(pid, tmp_path)
         visitor.join(timeout=60)
+
+
+def test_a_stopped_server_leaves_no_worker_writing_into_its_cache(mnist, tmp_path):
+    """What the benchmarks and browser tests rely on when they remove a server's cache: once
+    `streamlit_server` has returned, none of its processes is left (a cold server trains the
+    landing answer at once, so its workers are busy writing when it stops)."""
+    with streamlit_server({"EXPLAINER_CACHE_DIR": str(tmp_path)}) as (url, pid):
+        children = training(pid, tmp_path)
+    assert [process.pid for process in children if process.is_running()] == []

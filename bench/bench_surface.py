@@ -4,6 +4,8 @@ grid_seconds         the exact 101 x 101 plane over all 60,000 training images (
 speedup              against Keras evaluating the model point by point, extrapolated (goal >= 1,000)
 max_relative_error   the largest relative gap to Keras at the sampled points (goal <= 1e-6)
 alpha_epoch_seconds  step quality for every step of epoch 1 (goal <= 1)
+kernels_compile_s    the surface's compiled kernels compiled in a new process on an empty cache, as
+                     a host that wakes with an empty disk does before its first surface
 page_first_s         the loss-surface page's first appearance in a fresh process, its runs cached (AppTest)
 control_change_s     a change of one control on that page, right away (goal <= 2)
 control_change_each_s  the control change at each arrival
@@ -15,6 +17,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
+import tempfile
 import time
 
 import numpy as np
@@ -29,7 +34,7 @@ from explainer.findings import surface
 from explainer.maths import linear
 from explainer.store.cache import RunStore, run_key
 from explainer.view import from_query
-from explainer.worker import process, slicing, step_quality
+from explainer.worker import images, plane_kernels, process, sample_kernels, slicing, step_quality
 from explainer.worker.model import build_model
 from explainer.worker.runs import train_into
 from ui import runs, source
@@ -39,6 +44,36 @@ def timed(action) -> float:
     started = time.perf_counter()
     action()
     return time.perf_counter() - started
+
+
+def compile_kernels() -> None:
+    """Every compiled kernel of a surface called once on small inputs: logits that factorise and
+    logits that do not (both plane kernels), the clipped loss, the accuracy, the image products.
+    Prints the seconds it took."""
+    rng = np.random.default_rng(0)
+    z0, dz1, dz2 = (rng.normal(size=(300, 10)) * 30.0 * factor for factor in (1, 0.2, 0.2))
+    x = rng.integers(0, 256, (images.COMPILED_ROWS, 784), dtype=np.uint8)  # fewer are multiplied by NumPy
+    labels, axis = rng.integers(0, 10, 300), np.linspace(-1, 1, 9)
+    seconds = timed(
+        lambda: (
+            plane_kernels.logsumexp_sum(z0, dz1, dz2, axis, axis),
+            sample_kernels.clipped_sum(z0, dz1, dz2, labels, axis, axis, "softmax"),
+            sample_kernels.correct_share_along(z0.astype(np.float32), dz1.astype(np.float32), axis, labels),
+            images.images_times(x, rng.normal(size=(784, 10))),
+            images.images_transposed_times(x, rng.normal(size=(len(x), 10))),
+        )
+    )
+    print(f"{seconds:.1f}")
+
+
+def compile_seconds() -> float:
+    """compile_kernels in a new process with an empty numba cache."""
+    with tempfile.TemporaryDirectory() as kernels:
+        command = [sys.executable, "-c", "from bench.bench_surface import compile_kernels; compile_kernels()"]
+        printed = subprocess.run(command, env={**os.environ, "NUMBA_CACHE_DIR": kernels}, capture_output=True, text=True)
+    if printed.returncode:
+        raise RuntimeError(printed.stderr[-2000:])
+    return float(printed.stdout.split()[-1])
 
 
 def page_seconds(query: dict[str, str], arrivals: int) -> list[tuple[float, float, float]]:
@@ -129,6 +164,7 @@ def main() -> None:
     print(f"speedup: {keras_seconds / grid_seconds:.0f}")
     print(f"max_relative_error: {error:.1e}")
     print(f"alpha_epoch_seconds: {timed(lambda: step_quality.alpha_over_epoch(result, data, 1)):.2f}")
+    print(f"kernels_compile_s: {compile_seconds():.1f}")
     print(f"page_first_s: {np.median(first):.1f}")
     print(f"control_change_s: {np.median(change):.2f}")
     print(f"control_change_each_s: {' '.join(f'{seconds:.2f}' for seconds in change)}")

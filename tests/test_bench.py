@@ -60,7 +60,14 @@ SMALLEST = {
     "bench_pages": (["--epochs", "1", "--subset", "100"], ["reproduce_cold_s", "why_warm_s"]),
     "bench_surface": (
         ["--points", "3", "--keras-points", "1", "--page-epochs", "1", "--page-subset", "100", "--arrivals", "1"],
-        ["grid_seconds", "max_relative_error", "control_change_s", "control_change_each_s", "control_change_after_prefetch_s"],
+        [
+            "grid_seconds",
+            "max_relative_error",
+            "kernels_compile_s",
+            "control_change_s",
+            "control_change_each_s",
+            "control_change_after_prefetch_s",
+        ],
     ),
     "bench_phone": (["--query", "num_epochs=1&train_subset=100"], ["screen_width_px"]),
     "bench_code": (["--repeats", "1"], ["read_2000_lines_s", "read_largest_paste_s", "page_after_paste_s"]),

@@ -15,6 +15,7 @@ import numpy as np
 
 from explainer.config import RunConfig
 from explainer.maths.linear import logit_gradient, softmax, unflatten
+from explainer.worker.threads import on_row_runs, on_threads
 
 # the transposed product adds its rows up in this many fixed parts, then the parts: the same
 # sums in the same order however many threads a worker has
@@ -25,12 +26,12 @@ PARTS = 8
 COMPILED_ROWS = 1_000
 
 
-@numba.njit(parallel=True, cache=True)
-def _times(x, matrix, finite, out):
-    """out = x (n, p), as float64, times matrix (p, k), each row's sum in pixel order; out starts
-    at zero. A zero pixel is skipped where its row of `matrix` is finite (`finite`): its products
-    are zeros."""
-    for r in numba.prange(x.shape[0]):
+@numba.njit(nogil=True, cache=True)
+def _times(x, matrix, finite, start, stop, out):
+    """out[start:stop] = x[start:stop] (rows of p), as float64, times matrix (p, k), each row's
+    sum in pixel order; out starts at zero. A zero pixel is skipped where its row of `matrix` is
+    finite (`finite`): its products are zeros."""
+    for r in range(start, stop):
         for c in range(x.shape[1]):
             value = np.float64(x[r, c])
             if value != 0.0 or not finite[c]:
@@ -38,19 +39,18 @@ def _times(x, matrix, finite, out):
                     out[r, j] += value * matrix[c, j]
 
 
-@numba.njit(parallel=True, cache=True)
-def _transposed_times(x, g, finite, parts):
-    """parts[i] = the i-th of PARTS runs of rows of x (n, p) transposed, as float64, times the
-    same rows of g (n, k); parts start at zero. A zero pixel is skipped where its row of g is
-    finite (`finite`)."""
+@numba.njit(nogil=True, cache=True)
+def _transposed_times(x, g, finite, part, sums):
+    """sums = the part-th of PARTS runs of rows of x (n, p) transposed, as float64, times the same
+    rows of g (n, k); sums start at zero. A zero pixel is skipped where its row of g is finite
+    (`finite`)."""
     n = x.shape[0]
-    for part in numba.prange(PARTS):  # each part its own sums: no two threads write one
-        for r in range(part * n // PARTS, (part + 1) * n // PARTS):
-            for c in range(x.shape[1]):
-                value = np.float64(x[r, c])
-                if value != 0.0 or not finite[r]:
-                    for j in range(g.shape[1]):
-                        parts[part, c, j] += value * g[r, j]
+    for r in range(part * n // PARTS, (part + 1) * n // PARTS):
+        for c in range(x.shape[1]):
+            value = np.float64(x[r, c])
+            if value != 0.0 or not finite[r]:
+                for j in range(g.shape[1]):
+                    sums[c, j] += value * g[r, j]
 
 
 def _rows(x: np.ndarray) -> np.ndarray:
@@ -62,8 +62,8 @@ def images_times(x: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     rows, matrix = _rows(x), np.ascontiguousarray(matrix, np.float64)
     if len(rows) < COMPILED_ROWS:
         return rows.astype(np.float64) @ matrix
-    out = np.zeros((len(rows), matrix.shape[1]))
-    _times(rows, matrix, np.isfinite(matrix).all(axis=1), out)
+    out, finite = np.zeros((len(rows), matrix.shape[1])), np.isfinite(matrix).all(axis=1)
+    on_row_runs(lambda start, stop: _times(rows, matrix, finite, start, stop, out), len(rows), rows.size)
     return out
 
 
@@ -72,8 +72,8 @@ def images_transposed_times(x: np.ndarray, g: np.ndarray) -> np.ndarray:
     rows, g = _rows(x), np.ascontiguousarray(g, np.float64)
     if len(rows) < COMPILED_ROWS:
         return rows.T.astype(np.float64) @ g
-    parts = np.zeros((PARTS, rows.shape[1], g.shape[1]))
-    _transposed_times(rows, g, np.isfinite(g).all(axis=1), parts)
+    parts, finite = np.zeros((PARTS, rows.shape[1], g.shape[1])), np.isfinite(g).all(axis=1)
+    on_threads(lambda part: _transposed_times(rows, g, finite, part, parts[part]), PARTS, rows.size)  # each its own sums
     return parts.sum(axis=0)
 
 

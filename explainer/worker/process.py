@@ -71,10 +71,6 @@ def start(backend: str, parent: int, waited) -> None:
     # one core per worker (measured: 4 ten-epoch runs on 2 workers take 8.5 s with one thread
     # each, 9.3 s with two): a batch of 32 gains nothing from threads, and workers would contend
     os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
-    # the compiled kernels' OpenMP threads sleep between parallel loops instead of spinning on
-    # the cores the next small loop needs: step quality over an epoch of 1,875 steps took 40 s
-    # with spinning threads, 3.1 s without (a 101 x 101 plane: 3.9 s, 4.1 s); read when OpenMP loads
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     for engine in (code for code, engine in ENGINES.items() if engine.backend == backend):
         import_engine(engine)
     loops(backend).one_thread()

@@ -7,16 +7,17 @@ import numba
 import numpy as np
 
 from explainer.maths.linear import CLIP_EPSILON
+from explainer.worker.threads import on_row_runs
 
 
-@numba.njit(parallel=True, cache=True)
-def _clipped(z0, dz1, dz2, labels, a, b, sigmoid):
-    """Sum of the clipped cross-entropy on the float32 outputs (sigmoid, else softmax) of the
-    logits z0 - a dz1 - b dz2, as `linear.clipped_crossentropy(linear.activation_outputs(z))`."""
+@numba.njit(nogil=True, cache=True)
+def _clipped(z0, dz1, dz2, labels, a, b, sigmoid, start, stop, out):
+    """Rows start:stop of `out` = the sum of the clipped cross-entropy on the float32 outputs
+    (sigmoid, else softmax) of the logits z0 - a dz1 - b dz2, as
+    `linear.clipped_crossentropy(linear.activation_outputs(z))`."""
     n, classes = z0.shape
-    na, nb = len(a), len(b)
-    out = np.zeros((na, nb))
-    for i in numba.prange(na):  # rows apart: no two threads write one cell
+    nb = len(b)
+    for i in range(start, stop):
         mine = np.empty(classes, np.float32)
         for j in range(nb):
             total = 0.0
@@ -40,7 +41,6 @@ def _clipped(z0, dz1, dz2, labels, a, b, sigmoid):
                 p = np.float64(mine[labels[s]]) / norm
                 total -= np.log(min(max(p, CLIP_EPSILON), 1 - CLIP_EPSILON))
             out[i, j] = total
-    return out
 
 
 def clipped_sum(
@@ -50,16 +50,18 @@ def clipped_sum(
     z0[s] - a_i dz1[s] - b_j dz2[s] against class labels[s], on the grid (len(a), len(b))."""
     z0, dz1, dz2 = (np.ascontiguousarray(v, dtype=np.float64) for v in (z0, dz1, dz2))
     a, b = np.ascontiguousarray(a, np.float64), np.ascontiguousarray(b, np.float64)
-    return _clipped(z0, dz1, dz2, np.ascontiguousarray(labels, np.int64), a, b, activation == "sigmoid")
+    labels, out = np.ascontiguousarray(labels, np.int64), np.zeros((len(a), len(b)))
+    sigmoid = activation == "sigmoid"
+    on_row_runs(lambda start, stop: _clipped(z0, dz1, dz2, labels, a, b, sigmoid, start, stop, out), len(a), out.size * len(z0))
+    return out
 
 
-@numba.njit(parallel=True, cache=True)
-def correct_share_along(z0, dz, t, labels):
-    """For each t, the share of samples whose argmax of z0 - t dz (float32, the first largest on
-    a tie, as NumPy's argmax) is their label."""
+@numba.njit(nogil=True, cache=True)
+def _correct_share(z0, dz, t, labels, start, stop, out):
+    """out[start:stop]: for each of t[start:stop], the share of samples whose argmax of
+    z0 - t dz (float32, the first largest on a tie, as NumPy's argmax) is their label."""
     n, classes = z0.shape
-    out = np.zeros(len(t))
-    for k in numba.prange(len(t)):  # one t per thread at a time: no two write one share
+    for k in range(start, stop):
         correct = 0
         for s in range(n):
             best, top = 0, z0[s, 0] - t[k] * dz[s, 0]
@@ -69,4 +71,11 @@ def correct_share_along(z0, dz, t, labels):
                     best, top = c, value
             correct += best == labels[s]
         out[k] = correct / n
+
+
+def correct_share_along(z0: np.ndarray, dz: np.ndarray, t: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """For each t, the share of samples whose argmax of z0 - t dz (as float32 logits, the first
+    largest on a tie, as NumPy's argmax) is their label."""
+    out = np.zeros(len(t))
+    on_row_runs(lambda start, stop: _correct_share(z0, dz, t, labels, start, stop, out), len(t), len(t) * len(z0))
     return out

@@ -12,7 +12,7 @@ weighs less than exp(-MARGIN) and drops out. Then, per sample:
   redone per tile, where most samples are down to one class; the rest cell by cell, pruned again.
 Logarithms, the costly part, are taken of products of PRODUCT_RUN sums at a time: each sum is
 kept within [exp(-SPAN), 10], so such a product neither overflows nor underflows.
-Both kernels are compiled per part, run on threads (threads.py).
+Both kernels are compiled for one part of their work, the parts run on threads (threads.py).
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ PARTS = 8
 
 @numba.njit(cache=True, inline="always")
 def _largest(values) -> float:
-    """values.max() as a loop the kernel inlines: outside a parallel loop, `.max()` is a call per
-    sample into NumPy's reduction (the raw plane took twice as long)."""
+    """values.max() as a loop the kernel inlines: outside a parallel loop numba compiles `.max()`
+    to a call per sample into its reduction (the raw plane took twice as long)."""
     largest = values[0]
     for k in range(1, len(values)):
         largest = max(largest, values[k])

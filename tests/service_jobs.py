@@ -231,7 +231,7 @@ def what_a_started_worker_holds() -> dict[str, object]:
     return {
         "engines imported": all(name in sys.modules for name in ("tensorflow", "tf_keras", "keras")),
         "models traced": training.loops("tensorflow").compiled.cache_info().currsize,
-        "kernels loaded": any(kernel.signatures for kernel in (plane_kernels._classify, plane_kernels._tiled)),
+        "kernels loaded": any(kernel.signatures for kernel in (plane_kernels._classify, plane_kernels._tile)),
         "kept out": [name for name in ("jax", "pandas", "matplotlib", "IPython") if sys.modules.get(name, "") is None],
         "niceness above its parent's": os.getpriority(os.PRIO_PROCESS, 0) - os.getpriority(os.PRIO_PROCESS, os.getppid()),
         "BLAS libraries": len(threadpoolctl.threadpool_info()),

@@ -5,7 +5,10 @@ takes 2-3 ns (measured on 2 cores with AVX-512, 26 million values). Not inlined 
 inlines it anyway): inlined, it added 5 s to compiling the kernel on an empty cache, for nothing
 measurable. The method is the usual one:
 x = k ln 2 + r with |r| <= ln 2 / 2, exp(r) by its Taylor series (the first term left out is below
-1e-17 of it), times 2^k made from its bits."""
+1e-17 of it), times 2^k made from its bits.
+numba's cache keeps a kernel compiled until the kernel's own file changes, not this one's: a
+change here reaches plane_kernels.py's cached kernels only once that file changes too or its
+cache (`__pycache__/*.nbi`, `*.nbc`, or $NUMBA_CACHE_DIR) is removed."""
 
 from __future__ import annotations
 

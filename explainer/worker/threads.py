@@ -3,9 +3,9 @@ group of samples, a tile, a run of rows) with numba's `nogil`, and its parts run
 threads. Not numba's parallel loops (`prange`): numba compiles a parallel loop's body several
 times slower, and a host that wakes with an empty disk has no numba cache, so its first loss
 surface waits for that. Measured on empty caches, side by side: every kernel of a surface
-compiled in 28.8-29.8 s with parallel loops, 7.0-7.3 s so (bench_surface's kernels_compile_s);
-each computes the same bits at the same speed or faster. Threads that wait sleep: nothing spins
-on a core between one small kernel and the next, as OpenMP's threads did."""
+compiled in 28.8-29.8 s with parallel loops, 7.0-7.3 s as parts (bench_surface's
+kernels_compile_s); each computes the same bits at the same speed or faster. Threads that wait
+sleep: nothing spins on a core between one small kernel and the next, as OpenMP's threads did."""
 
 from __future__ import annotations
 

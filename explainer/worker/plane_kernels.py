@@ -170,7 +170,7 @@ def _tile(z0, dz1, dz2, a, b, tile, out):
 def _tiled(z0, dz1, dz2, a, b) -> np.ndarray:
     """Sum of logsumexp over these samples, tile by tile (tiles apart: no two threads write one cell)."""
     out = np.zeros((len(a), len(b)))
-    tiles = -(-len(a) // TILE) * -(-len(b) // TILE)
+    tiles = ((len(a) + TILE - 1) // TILE) * ((len(b) + TILE - 1) // TILE)  # as _tile counts them
     on_threads(lambda tile: _tile(z0, dz1, dz2, a, b, tile, out), tiles, out.size * len(z0))
     return out
 

@@ -135,7 +135,7 @@ def keras_step_share(config: RunConfig) -> float:
             np.asarray(call()[0])
             return time.perf_counter() - started
 
-        keras, loop = lambda: [repeated(tf.constant(len(rows)))], lambda: loops._train_steps(x, y, shift, scale, rows)
+        keras, loop = lambda: [repeated(tf.constant(len(rows)))], lambda: loops.train_steps((x, y, shift, scale), rows)
         keras(), loop()  # each traces on its first call
         # in turn, as the trainer and the floor: the machine's speed drifts between calls
         return float(np.median([seconds(keras) / seconds(loop) for _ in range(PROFILE_CALLS)]))

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 import service_jobs
 
-from explainer.config import ENGINES, TENSORFLOW_ENGINES, RunConfig
+from explainer.config import ENGINES, SCALINGS, TENSORFLOW_ENGINES, RunConfig
 from explainer.data import prepare
+from explainer.data import scaling as data_scaling
 from explainer.run import PREDICT_BATCH, Progress
 from explainer.worker import tf_loops
 from explainer.worker.model import build_model
@@ -93,7 +94,20 @@ def test_a_new_architecture_traces_its_train_loop_once(engine):
     TensorFlow traces the loop twice (0.3-0.5 s of every new architecture's first run)."""
     config = RunConfig(engine=engine, num_epochs=1, batch_size=96, train_subset=200)
     service_jobs.train_on_synthetic(config)
-    assert tf_loops.compiled(architecture(config))._train_steps.experimental_get_tracing_count() == 1
+    traced = [steps.experimental_get_tracing_count() for steps in tf_loops.compiled(architecture(config))._train_steps.values()]
+    assert sum(traced) == 1
+
+
+@pytest.mark.parametrize("scaling", SCALINGS)
+def test_the_loops_scale_a_batch_as_prepare_scales_the_arrays(mnist, scaling):
+    """TensorFlow's loops trace a step without the scaling's operations that change nothing
+    (x - 0, x / 1): the batch the model sees is still the prepared one to the last bit, a
+    partial batch included."""
+    config = RunConfig(scaling=scaling, train_subset=100)
+    shift, scale = data_scaling(mnist, config)
+    scaled = tf_loops._scaler(*map(tf_loops.put, (shift, scale)), 64, tf_loops._operations(shift, scale))
+    for batch in (slice(0, 64), slice(64, 100)):
+        np.testing.assert_array_equal(scaled(tf_loops.put(mnist.x_train[batch])), prepare(mnist, config).x_train[batch])
 
 
 FIT_CASES = [

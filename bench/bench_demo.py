@@ -9,6 +9,9 @@ first_page_s         per page, on a freshly started server over the warm cache, 
                      section is drawn (goal <= 1.5)
 shared_link_s        per page, on the same server: a new visitor (an empty browser cache) opening a
                      link to that page, until its last section is drawn
+shared_link_frame_s  the same visit, until the browser has loaded and run Streamlit's own scripts
+                     (the page's frame is up; nothing of the page's script run is drawn yet)
+shared_link_charts_s the same visit, until every chart the server sent has drawn its marks
 toggle_s             per single sidebar change from the default view, until the server reports its
                      script run finished (goal <= 1 each)
 cold_first_page_s    an empty cache, the first visitor of the default page: until the page shows
@@ -83,6 +86,20 @@ def first_visit(page, runs: ScriptRuns, go, last: str) -> float:
     return seconds[0]
 
 
+def link_opened(page, url: str, opened: dict[str, float]) -> None:
+    """Open `url` in `page`, noting in `opened` when it "started" and when Streamlit's "frame" was up."""
+    opened["started"] = time.perf_counter()
+    page.goto(url)  # returns at the load event: Streamlit's scripts loaded and run
+    page.locator("[data-testid='stApp']").first.wait_for(timeout=TIMEOUT_MS)
+    opened["frame"] = time.perf_counter()
+
+
+def charts_drawn(page, charts: int) -> None:
+    """Wait until `charts` charts on the page have drawn their marks."""
+    drawn = "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg.marks"
+    page.wait_for_function(f"document.querySelectorAll({drawn!r}).length >= {charts}", timeout=TIMEOUT_MS)
+
+
 def open_page(page, url: str, record: pages.Page) -> None:
     """The landing page from a link; every other page from the sidebar's navigation."""
     if record.url_path:
@@ -104,9 +121,13 @@ def warm_figures(browser, cache: str) -> None:
             print(f"first_page_s {record.name}: {seconds:.2f}", flush=True)
         for record in VIEW_PAGES:
             visitor, visitor_runs = new_tab(browser)
-            opening = functools.partial(visitor.goto, f"{url}/{record.url_path}")
+            opened = {}
+            opening = functools.partial(link_opened, visitor, f"{url}/{record.url_path}", opened)
             seconds = first_visit(visitor, visitor_runs, opening, record.last_section)
+            charts_drawn(visitor, visitor_runs.charts)
+            print(f"shared_link_frame_s {record.name}: {opened['frame'] - opened['started']:.2f}", flush=True)
             print(f"shared_link_s {record.name}: {seconds:.2f}", flush=True)
+            print(f"shared_link_charts_s {record.name}: {time.perf_counter() - opened['started']:.2f}", flush=True)
             visitor.context.close()
         page.goto(url)
         shown(page, LANDING.last_section)

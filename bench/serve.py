@@ -156,18 +156,22 @@ def replicas(pid: int) -> list[psutil.Process]:
 
 class ScriptRuns:
     """The script runs a page's server reports finished (Streamlit's `script_finished` message on
-    the page's websocket): when a rerun is over, whether or not anything on the page showed it."""
+    the page's websocket): when a rerun is over, whether or not anything on the page showed it;
+    and how many charts the server has sent the page (`charts`)."""
 
     def __init__(self, page):
-        self.page, self.finished = page, 0
+        self.page, self.finished, self.charts = page, 0, 0
         page.on("websocket", lambda socket: socket.on("framereceived", self._received))
 
     def _received(self, payload) -> None:
         if isinstance(payload, bytes):
             message = ForwardMsg()
             message.ParseFromString(payload)
-            if message.WhichOneof("type") == "script_finished" and message.script_finished == SCRIPT_FINISHED:
+            kind = message.WhichOneof("type")
+            if kind == "script_finished" and message.script_finished == SCRIPT_FINISHED:
                 self.finished += 1
+            elif kind == "delta" and message.delta.new_element.WhichOneof("type") == "vega_lite_chart":
+                self.charts += 1
 
     def after(self, action, timeout_s: float = 600) -> float:
         """Seconds from `action()` to the end of the next script run it starts."""

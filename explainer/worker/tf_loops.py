@@ -45,8 +45,8 @@ class Loops:
     STEPS_PER_CALL steps of the very same train_step, on the same batches in the same order.
     The data are arguments, not captured constants: TensorFlow keeps whatever a function
     captures alive after the function is gone, which leaked the ~200 MB training set per run.
-    A process keeps one _Loops per architecture (`_compiled`) and `start`s each run on it: tracing
-    Keras' steps for a new model costs ~0.4 s of a ~2.5 s run.
+    A process keeps one Loops per architecture (`compiled`) and `start`s each run on it: tracing
+    Keras' steps for a new model costs ~0.4 s of a ~2.5 s run (once per scaling's OPERATIONS).
     """
 
     def __init__(self, config: RunConfig):

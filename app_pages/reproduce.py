@@ -35,12 +35,11 @@ for column, engine in zip(st.columns(len(ENGINES)), ENGINES):
     low, high = (run[engine, lr] for lr in view.learning_rates)
     comparison = reproduction.compare(low.history, high.history, view.lr_ratio)
     column.subheader(NAMES[engine])
-    ratio, accuracy = column.columns(2)
-    ratio.metric(
-        "loss ratio, last epoch", figure(comparison.loss_ratios[-1], ".2f"), help="loss at the higher rate / at the lower"
+    column.markdown(
+        f"Loss ratio, last epoch: **{figure(comparison.loss_ratios[-1], '.2f')}** (the higher rate's loss over the "
+        f"lower's)  \nAccuracy difference: **{figure(comparison.accuracy_difference, '+.4f')}** (reported, last epoch)"
+        f"\n\n{reproduction.engine_sentence(comparison, low)}"
     )
-    accuracy.metric("accuracy difference", figure(comparison.accuracy_difference, "+.4f"), help="reported, last epoch")
-    column.markdown(reproduction.engine_sentence(comparison, low))
 
 reported = question.reported_for(view.config, view.learning_rates)
 rows, csv = histories(view)
@@ -69,11 +68,11 @@ swept = reproduction.learning_rate_sweep(results(sweep_runs, "Sweep"))
 lowest, highest = swept.accuracy_range
 for column, measure in zip(st.columns(2), ("loss", "accuracy")):
     chart(column, (*sweep_runs, measure), charts.sweep_chart, swept.points, measure)
-st.metric("log-log slope of final loss against learning rate", figure(swept.slope, ".2f"))
 st.markdown(
-    f"Over {len(swept.points)} learning rates from {sweep_runs[0].learning_rate:g} to {sweep_runs[-1].learning_rate:g} the "
-    f"slope is {figure(swept.slope, '.2f')}: the loss is {'' if swept.follows_learning_rate else 'not '}proportional to the "
-    f"learning rate, while the reported accuracy stays between {figure(lowest, '.4f')} and {figure(highest, '.4f')}."
+    f"Log-log slope of final loss against learning rate: **{figure(swept.slope, '.2f')}** over {len(swept.points)} "
+    f"learning rates from {sweep_runs[0].learning_rate:g} to {sweep_runs[-1].learning_rate:g}: the loss is "
+    f"{'' if swept.follows_learning_rate else 'not '}proportional to the learning rate, while the reported accuracy "
+    f"stays between {figure(lowest, '.4f')} and {figure(highest, '.4f')}."
 )
 link_next(__file__)
 prefetch_neighbours(view)

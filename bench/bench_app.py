@@ -98,10 +98,12 @@ def all_finished(pages: list) -> None:
 
 
 def loss_ratio_shown(page, condition: str) -> None:
-    """Wait until the first loss-ratio metric on the page satisfies `condition` (JS, on `r`):
-    about 3 on raw pixels, below 2 on x / 255, so it tells which view is on screen."""
+    """Wait until the first loss ratio on the page (the bold figure after "Loss ratio, last epoch: ")
+    satisfies `condition` (JS, on `r`): about 3 on raw pixels, below 2 on x / 255, so it tells
+    which view is on screen."""
     page.wait_for_function(
-        "() => { const m = document.querySelector(\"[data-testid='stMetricValue']\"); "
+        "() => { const m = [...document.querySelectorAll(\"[data-testid='stMarkdownContainer'] strong\")].find("
+        "b => b.previousSibling && b.previousSibling.textContent.endsWith('Loss ratio, last epoch: ')); "
         f"const r = m && parseFloat(m.innerText); return m && ({condition}); }}",
         timeout=TIMEOUT_MS,
     )

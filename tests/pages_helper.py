@@ -27,6 +27,12 @@ def plain(markdown: str) -> str:
     return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
 
 
+def figures(test: AppTest, label: str) -> list[str]:
+    """The figures the page's Markdown states after `label` ("Label: **figure**"), in page order."""
+    pattern = rf"{re.escape(label)}: \*\*([^*]+)\*\*"
+    return [found for block in test.markdown for found in re.findall(pattern, plain(block.value), re.IGNORECASE)]
+
+
 def said(test: AppTest) -> str:
     """Everything the page says in Markdown, warnings, errors, infos and captions, as plain text."""
     blocks = [*test.markdown, *test.warning, *test.error, *test.info, *test.caption, *test.subheader, *test.header]

@@ -4,7 +4,7 @@ real worker processes."""
 from pathlib import Path
 
 import pytest
-from pages_helper import plain, said
+from pages_helper import figures, plain, said
 from streamlit.testing.v1 import AppTest
 
 from explainer.config import ENGINES
@@ -28,11 +28,10 @@ def charts(test: AppTest) -> list:
 def test_reproduce_page_renders_measurements_and_charts():
     test = app()
     assert not test.exception
-    metrics = {metric.label: metric.value for metric in test.metric}
-    ratios = dict(zip(ENGINES, (float(m.value) for m in test.metric if m.label == "loss ratio, last epoch")))
+    ratios = dict(zip(ENGINES, map(float, figures(test, "loss ratio, last epoch")), strict=True))
     assert 2 < ratios["tf_keras"] < 4 and 2 < ratios["keras3"] < 4
     assert ratios["keras3_jax"] < 2  # JAX computes no logits shortcut: the loss does not follow the rate
-    assert "log-log slope of final loss against learning rate" in metrics
+    assert figures(test, "log-log slope of final loss against learning rate")
     assert len(charts(test)) == 6  # loss and accuracy, training and validation apart; the sweep's loss and accuracy
     text = " ".join(plain(block.value) for block in test.markdown)
     assert "the loss follows the learning rate" in text and "the loss does not follow the learning rate" in text
@@ -46,7 +45,7 @@ def test_sidebar_changes_are_mirrored_in_the_url():
     test.sidebar.radio(key="scaling").set_value("unit").run()
     assert not test.exception
     assert test.query_params["scaling"] == "unit"
-    loss_ratio = float(next(m.value for m in test.metric if m.label == "loss ratio, last epoch"))
+    loss_ratio = float(figures(test, "loss ratio, last epoch")[0])
     assert loss_ratio < 2  # with x/255 the loss no longer scales with the learning rate
     test.sidebar.text_input(key="lr").input("0.001, 0.1").run()
     assert test.query_params["lr"] == "0.001, 0.1"
@@ -129,7 +128,7 @@ def test_a_one_image_run_degrades_to_messages():
     No page shows a NaN: a ratio or slope of zero losses reads "undefined here"."""
     test = app(train_subset="1")
     assert not test.exception and "nan" not in said(test).split()
-    assert {metric.value for metric in test.metric if metric.label == "loss ratio, last epoch"} == {"1.00"}
+    assert set(figures(test, "loss ratio, last epoch")) == {"1.00"}
     test.switch_page("app_pages/loss_surface.py").run()
     assert not test.exception and "the gradient is exactly zero" in plain(test.error[0].value)
     assert "Try again" not in [button.label for button in test.button]  # a fact about the run: nothing to retry

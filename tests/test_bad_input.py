@@ -2,7 +2,7 @@
 adversarial pass over links and the sidebar, each through AppTest on every page (synthetic data)."""
 
 import pytest
-from pages_helper import page, plain, said
+from pages_helper import figures, page, plain, said
 from test_gate import OUT_OF_BOUNDS
 
 from explainer.config import quoted
@@ -23,14 +23,14 @@ def test_a_page_shows_the_notice_and_the_view_it_could_have(index, path):
     test = page(path, **query)
     [notice] = notices(test)
     assert setting in notice and bound in notice and not test.error
-    assert test.dataframe or test.metric  # the page's figures, for the view the link could have
+    assert test.dataframe or figures(test, "loss ratio, last epoch")  # the page's figures, for the view the link could have
 
 
 def test_two_images_fitted_at_once_degrade_to_messages():
     """Two images at rates of 1 and 3 are fitted at once: losses of 0, ratios of 0 / 0 (one image
     on every page: tests/test_app.py, on real MNIST)."""
     test = page(train_subset="2", scaling="unit", lr="1,3")
-    ratios = [metric.value for metric in test.metric if metric.label == "loss ratio, last epoch"]
+    ratios = figures(test, "loss ratio, last epoch")
     assert ratios and all(value in (UNDEFINED, "1.00") or float(value) >= 0 for value in ratios)
     assert "nan" not in said(test).split()  # a figure that is NaN reads "undefined here"
 

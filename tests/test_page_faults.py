@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 import service_jobs
-from pages_helper import plain
+from pages_helper import figures, plain
 from streamlit.testing.v1 import AppTest
 
 from explainer import plan
@@ -34,7 +34,7 @@ def test_a_failed_run_says_why_and_offers_a_retry(synthetic, tmp_path, monkeypat
     test = reproduce()
     assert "failed: learning rate 0.01 is not allowed here" in plain(test.error[0].value)
     assert test.button(key="retry The answer").label == "Try again"
-    assert not test.metric  # the page stopped: no figures from runs that do not exist
+    assert not figures(test, "loss ratio, last epoch")  # the page stopped: no figures from runs that do not exist
 
 
 def test_missing_mnist_is_explained_on_the_page(tmp_path, monkeypatch):

@@ -78,7 +78,7 @@ def runs_asked(
     session: str | None = None,
 ) -> list[Asked]:
     """The runs for `configs`, asked for (on behalf of `session`), each read by its key."""
-    runs = [service.request(config, mnist, session) for config in configs]
+    runs = service.request_all(list(configs), mnist, session)
     return [Asked(run.future, f"the run ({describe(run.config)})", lambda key=run.key: read(key), run) for run in runs]
 
 

@@ -7,6 +7,7 @@ scheduler away), what was running goes back to the queue, which waits for them."
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import heapq
@@ -33,7 +34,9 @@ MAX_PREFETCHED = 64  # runs and results queued ahead of anybody's asking, at mos
 # while the workers cannot be reached (a cluster's scheduler away), how often the queue is offered
 # to them again: a restarted scheduler's waiting pages go on within this of its return
 RETRY_SECONDS = 2.0
-# whose workers compute derived results: they are NumPy and numba only, so any backend's would do
+# derived results are NumPy and numba only, so any backend's worker computes them: one that is up
+# and idle (a cold host's answer then starts no second TensorFlow worker for its saturation), else
+# this backend's
 DERIVED_BACKEND = "tensorflow"
 
 
@@ -61,14 +64,15 @@ class QueueFull(RuntimeError):
 
 @dataclasses.dataclass(eq=False)
 class _Waiting:
-    """A key in the queue or running: `function(job)` to run on `backend`'s pool, its size in
-    SGD steps (the queue's order), the one future every requester shares, and the sessions that
-    asked for it (None for nobody in particular: the CLI, prefetch)."""
+    """A key in the queue or running: `function(job)` to run on `backend`'s pool (None: any
+    backend's, chosen as it starts), its size in SGD steps (the queue's order), the one future
+    every requester shares, and the sessions that asked for it (None for nobody in particular:
+    the CLI, prefetch)."""
 
     function: Callable
     job: Job | DerivedJob
     steps: int
-    backend: str
+    backend: str | None
     future: Future
     sessions: set
     ticket: int = 0  # the queue entry that stands for it; older entries are stale
@@ -79,9 +83,9 @@ class _Waiting:
 
 class TrainingService:
     """Trains runs into `store` on executors made by `executor_factory(backend)` (any
-    concurrent.futures.Executor; by default `executors()`), one pool per backend, at most
-    `worker_count()` runs at once in all, smallest run first, one run per key; a pool serves
-    `runs_per_pool` runs (by default RUNS_PER_WORKER for each of its workers).
+    concurrent.futures.Executor of one worker; by default `executors()`), one pool per backend,
+    at most `worker_count()` runs at once in all, smallest run first, one run per key; a pool is
+    replaced once a worker of it has served `runs_per_worker` runs (by default RUNS_PER_WORKER).
     `session_alive(session)` tells whether a session still waits for its runs; `prefetching`
     whether runs and results nobody asked for yet are computed ahead."""
 
@@ -89,7 +93,7 @@ class TrainingService:
         self,
         store: RunStore,
         executor_factory: Callable[[str], Executor] | None = None,
-        runs_per_pool: int | None = None,
+        runs_per_worker: int | None = None,
         job: Callable[[Job], str] = TRAIN,
         session_alive: Callable[[str], bool] = lambda session: True,
         derive: Callable[[DerivedJob], str] = DERIVE,
@@ -110,9 +114,10 @@ class TrainingService:
         self._prefetching = 0  # of the running, those nobody waited for when they started
         self._waited = 0  # this service's share of the shared count (pools.WAITED)
         self._stopped = False
+        self._gathering = 0  # request_all calls queueing: nothing starts until they have all queued
         self._unreachable_since: float | None = None  # since when the workers could not be reached
         self._retry: threading.Timer | None = None  # the queue's next offer to workers that could not be reached
-        self.pools = Pools(executor_factory or executors(), self._capacity, self._lock, runs_per_pool)
+        self.pools = Pools(executor_factory or executors(), self._capacity, self._lock, runs_per_worker)
 
     def request(self, config: RunConfig, mnist: Mnist, session: str | None = None, prefetch: bool = False) -> Run:
         """The run for `config` on `mnist`: from the store, joined if queued or training, else
@@ -123,6 +128,21 @@ class TrainingService:
         future = self._request(self._job, job, config.training_steps, ENGINES[config.engine].backend, session, prefetch)
         return Run(config, key, future)
 
+    def request_all(
+        self, configs: list[RunConfig], mnist: Mnist, session: str | None = None, prefetch: bool = False
+    ) -> list[Run]:
+        """`request` for each config, all queued before any starts: the queue then chooses among
+        them all (smallest first, then spread over the backends: `_next_entry`), not just among
+        the first ones asked for."""
+        with self._lock:
+            self._gathering += 1
+            try:
+                runs = [self.request(config, mnist, session, prefetch=prefetch) for config in configs]
+            finally:
+                self._gathering -= 1
+            self._dispatch()
+        return runs
+
     def derive(
         self, derivation: Derivation, mnist: Mnist, session: str | None = None, prefetch: bool = False
     ) -> tuple[str, Future]:
@@ -130,9 +150,9 @@ class TrainingService:
         stored); its runs must be in the store. It goes before any training: it takes seconds."""
         key = derivation.key(mnist.fingerprint)
         job = DerivedJob(derivation, key, mnist.source, self.store)
-        return key, self._request(self._derive, job, 0, DERIVED_BACKEND, session, prefetch)
+        return key, self._request(self._derive, job, 0, None, session, prefetch)
 
-    def _request(self, function: Callable, job, steps: int, backend: str, session: str | None, prefetch: bool) -> Future:
+    def _request(self, function: Callable, job, steps: int, backend: str | None, session: str | None, prefetch: bool) -> Future:
         with self._lock:
             waiting = self._waiting.get(job.key)
             if waiting is not None:
@@ -214,10 +234,12 @@ class TrainingService:
     def _dispatch(self) -> None:
         """Start the smallest waiting runs while workers are free; drop the ones nobody awaits."""
         with self._lock:
+            if self._gathering:
+                return  # request_all dispatches once every run it asks for is queued
             while not self._stopped and self._retry is None and self._running < self._capacity and self._queue:
                 if self._queue[0][0] and (self._waited or self._prefetching >= prefetch_workers(self._capacity)):
                     break  # only prefetch is left in the queue: it waits while somebody waits, and leaves a worker free
-                _, _, ticket, key = heapq.heappop(self._queue)
+                _, _, ticket, key = self._next_entry()
                 waiting = self._waiting.get(key)
                 if waiting is None or waiting.started or waiting.ticket != ticket:
                     continue
@@ -229,6 +251,7 @@ class TrainingService:
                     self._recount()
                     continue
                 waiting.started = True
+                waiting.backend = waiting.backend or self.pools.idle_backend() or DERIVED_BACKEND
                 self._running += 1
                 self._prefetching += waiting.prefetch
                 call = (AS_PREFETCH, waiting.function) if waiting.prefetch else (waiting.function,)
@@ -236,6 +259,28 @@ class TrainingService:
                 if not future.done():  # taken: the workers can be reached
                     self._unreachable_since = None
                 future.add_done_callback(lambda done, key=key: self._finished(key, done))
+
+    def _next_entry(self) -> tuple[bool, int, int, str]:
+        """The queue's smallest entry; of several as small, the first on a backend with the fewest
+        jobs running. On a cold host the answer's runs are all as small: its JAX run then starts
+        beside the first TensorFlow one instead of after every TensorFlow run, and the next JAX run
+        follows on the same worker, its model compiled, instead of starting another worker (a
+        Dask cluster's workers hold one backend each: a job of the other backend keeps its
+        workers from idling)."""
+        smallest = [heapq.heappop(self._queue)]
+        while self._queue and self._queue[0][:2] == smallest[0][:2]:
+            smallest.append(heapq.heappop(self._queue))
+        running = collections.Counter(waiting.backend for waiting in self._waiting.values() if waiting.started)
+
+        def load(entry: tuple) -> int:
+            waiting = self._waiting.get(entry[3])
+            return running[waiting.backend] if waiting is not None else 0  # a stale entry is dropped next
+
+        chosen = min(smallest, key=lambda entry: (load(entry), entry[2]))
+        for entry in smallest:
+            if entry is not chosen:
+                heapq.heappush(self._queue, entry)
+        return chosen
 
     def _finished(self, key: str, done: Future) -> None:
         with self._lock:

@@ -14,7 +14,7 @@ import streamlit as st
 from service_jobs import synthetic_mnist
 
 from explainer.data import Mnist, MnistUnavailable, load_mnist
-from explainer.pools import process_pool
+from explainer.pools import process_worker
 from explainer.service import TrainingService
 from explainer.store.cache import RunStore
 from ui import source
@@ -124,12 +124,12 @@ class _Lent(Executor):
 
 
 def session_workers(backend: str) -> Executor:
-    """The app's own workers for `backend` (pools.process_pool), started once and lent to every
+    """The app's own workers for `backend` (pools.process_worker), started once and lent to every
     service of the session that trains from this process: a TensorFlow worker takes 5-6 s of CPU
     to import its engines, and a new one traces every model again. One per backend and xdist
     worker: the cores are busy with the other xdist worker's."""
     if backend not in _pools or _pools[backend]._broken:
-        _pools[backend] = process_pool(backend, workers=1)
+        _pools[backend] = process_worker(backend)
     return _Lent(_pools[backend])
 
 

@@ -94,7 +94,7 @@ def test_a_pool_that_served_its_runs_serves_until_its_successor_is_up_then_exits
         context = multiprocessing.get_context("spawn")
         return ProcessPoolExecutor(1, mp_context=context, initializer=service_jobs.start_when_present, initargs=(str(gate),))
 
-    service = TrainingService(store, gated_process, runs_per_pool=2, job=service_jobs.pid_job)
+    service = TrainingService(store, gated_process, runs_per_worker=2, job=service_jobs.pid_job)
     try:
         pids = [service.request(RunConfig(seed=seed), synthetic).future.result(timeout=120) for seed in range(2)]
         gate.unlink()  # the next pool's worker cannot start
@@ -112,7 +112,7 @@ def test_a_pool_that_served_its_runs_serves_until_its_successor_is_up_then_exits
 @pytest.mark.integration
 def test_derived_results_do_not_use_up_a_pools_runs(store, synthetic):
     """A pool is replaced for what training leaves in its workers; a derived result leaves nothing."""
-    service = TrainingService(store, one_process, runs_per_pool=1, derive=service_jobs.pid_derived)
+    service = TrainingService(store, one_process, runs_per_worker=1, derive=service_jobs.pid_derived)
     try:
         futures = [service.derive(StepQuality(RunConfig(seed=seed)), synthetic)[1] for seed in range(3)]
         assert len({future.result(timeout=120) for future in futures}) == 1 and service.pools.started == 1
@@ -165,12 +165,6 @@ def test_shutdown_returns_while_a_run_finishes_and_starts_nothing_more(store, sy
     stopper.join(timeout=30)
     assert not stopper.is_alive(), "shutdown deadlocked with a finishing run"
     assert first.future.result() and queued.future.cancelled() and not service.pools.active
-
-
-def test_a_pool_serves_a_fixed_number_of_runs_per_worker(store, monkeypatch):
-    assert TrainingService(store).pools.runs_per_pool == pools.RUNS_PER_WORKER
-    monkeypatch.setenv("EXPLAINER_WORKERS", "3")
-    assert TrainingService(store).pools.runs_per_pool == 3 * pools.RUNS_PER_WORKER
 
 
 def test_worker_count_comes_from_the_environment(monkeypatch):
@@ -228,7 +222,7 @@ def test_a_workers_start_is_its_imports_only():
     engine's first traces, no compiled kernels (8 s to compile on a fresh clone), nothing it never
     needs; and the worker leaves the cores to the server's script runs first, and the other
     worker's its own (NumPy's and SciPy's BLAS on one thread)."""
-    with pools.process_pool("tensorflow", workers=1) as pool:
+    with pools.process_worker("tensorflow") as pool:
         held = pool.submit(service_jobs.what_a_started_worker_holds).result(timeout=120)
     assert held == {
         "engines imported": True,
@@ -303,6 +297,87 @@ def test_a_session_may_not_queue_without_bound(store, synthetic, monkeypatch):
     assert other.future.result(timeout=30) and all(run.future.result(timeout=30) for run in runs[:4])
 
 
+class Held:
+    """A job for threads: the runs of the given seeds wait until their release; each answers
+    which thread ran it."""
+
+    def __init__(self, *seeds):
+        self.release = {seed: threading.Event() for seed in seeds}
+
+    def __call__(self, job):
+        if job.config.seed in self.release:
+            assert self.release[job.config.seed].wait(30)
+        job.store.store(job.key, service_jobs.fake_result(job.config))
+        return threading.get_ident()
+
+
+def test_a_pool_starts_a_worker_only_while_every_other_one_is_busy(store, synthetic, monkeypatch):
+    """A worker's start costs seconds of CPU (a TensorFlow worker imports its engines, a JAX worker
+    compiles each new model): a run handed on as another one ends, from that one's callback, goes
+    to the worker it leaves idle; a second worker starts for two runs at once."""
+    monkeypatch.setenv("EXPLAINER_WORKERS", "2")
+    made, held = [], Held(0, 3)
+
+    def worker(backend: str) -> ThreadPoolExecutor:
+        made.append(backend)
+        return ThreadPoolExecutor(1)
+
+    service = TrainingService(store, worker, job=held)
+    try:
+        other = service.request(RunConfig(engine="keras3_jax", seed=0), synthetic)  # holds one of the two
+        handed_on = [service.request(RunConfig(seed=seed), synthetic) for seed in (1, 2)]  # the second waits for the first
+        assert len({run.future.result(timeout=30) for run in handed_on}) == 1
+        assert made == ["jax", "tensorflow"]
+        held.release[0].set()
+        other.future.result(timeout=30)
+        at_once = [service.request(RunConfig(seed=seed), synthetic) for seed in (3, 4)]
+        beside = at_once[1].future.result(timeout=30)  # while the first still runs
+        held.release[3].set()
+        assert at_once[0].future.result(timeout=30) != beside and made == ["jax", "tensorflow", "tensorflow"]
+    finally:
+        for release in held.release.values():
+            release.set()
+        service.shutdown()
+
+
+def test_a_derived_result_goes_to_an_idle_worker_of_any_backend(store, synthetic, monkeypatch):
+    """Derived results are NumPy and numba only: one asked for while the TensorFlow worker trains
+    goes to the idle JAX worker rather than starting a TensorFlow worker (seconds of imports)."""
+    monkeypatch.setenv("EXPLAINER_WORKERS", "2")
+    made, held = [], Held(1)
+
+    def worker(backend: str) -> ThreadPoolExecutor:
+        made.append(backend)
+        return ThreadPoolExecutor(1)
+
+    service = TrainingService(store, worker, job=held, derive=lambda job: threading.get_ident())
+    try:
+        jax = service.request(RunConfig(engine="keras3_jax"), synthetic).future.result(timeout=30)
+        training = service.request(RunConfig(seed=1), synthetic)  # holds the TensorFlow worker
+        assert service.derive(StepQuality(RunConfig()), synthetic)[1].result(timeout=30) == jax
+        held.release[1].set()
+        assert training.future.result(timeout=30) != jax and made == ["jax", "tensorflow"]
+    finally:
+        held.release[1].set()
+        service.shutdown()
+
+
+def test_of_equally_small_runs_one_on_a_backend_with_nothing_running_goes_first(store, synthetic, monkeypatch):
+    """A cold host's answer: its JAX runs start beside its first TensorFlow run and follow each
+    other (on one worker, its model compiled), rather than all after the TensorFlow ones."""
+    monkeypatch.setenv("EXPLAINER_WORKERS", "2")
+    recorder = Recorder()  # the first run waits for its release
+    service = TrainingService(store, lambda backend: ThreadPoolExecutor(1), job=recorder)
+    configs = [RunConfig(seed=0), RunConfig(seed=1), *(RunConfig(engine="keras3_jax", seed=seed) for seed in (2, 3))]
+    service.request_all(configs, synthetic, prefetch=True)  # at the server's start: one prefetch runs, the rest wait
+    runs = service.request_all(configs, synthetic, "a")  # the first visitor
+    runs[3].future.result(timeout=30)
+    recorder.release.set()
+    for run in runs:
+        run.future.result(timeout=30)
+    assert [config.seed for config in recorder.started] == [0, 2, 3, 1]
+
+
 def test_prefetch_leaves_a_worker_free_for_what_somebody_asks_next(store, synthetic, monkeypatch):
     monkeypatch.setenv("EXPLAINER_WORKERS", "2")
     recorder = Recorder()
@@ -332,7 +407,7 @@ def test_prefetch_never_goes_before_a_run_somebody_waits_for(store, synthetic):
 
 
 def courteous_pool(backend: str) -> ProcessPoolExecutor:
-    """One worker that gives way as process_pool's do, without Keras."""
+    """One worker that gives way as process_worker's do, without Keras."""
     return ProcessPoolExecutor(
         1, mp_context=multiprocessing.get_context("spawn"), initializer=service_jobs.courteous, initargs=(pools.WAITED,)
     )

@@ -38,8 +38,7 @@ def queue_landing_answer() -> None:
     waits for."""
     with contextlib.suppress(MnistUnavailable):  # the page says what is wrong, to whoever comes
         data = source.SOURCE.mnist()
-        for config in answer.runs_needed(View()):
-            source.service().request(config, data, prefetch=True)
+        source.service().request_all(answer.runs_needed(View()), data, prefetch=True)
 
 
 @contextlib.asynccontextmanager

@@ -89,7 +89,7 @@ def _read(cached: Callable, *args, directory: str):
 def ask(configs: list[RunConfig]) -> list[Run]:
     """The runs for `configs`, asked for on behalf of this session: queued unless stored."""
     data = mnist()
-    return [service().request(config, data, _session()) for config in configs]
+    return service().request_all(configs, data, _session())
 
 
 def first_report(config: RunConfig, label: str) -> Progress | None:
@@ -131,8 +131,7 @@ def prefetch(configs: list[RunConfig] = (), derivations: list[Derivation] = ()) 
     """Queue runs and results nobody asked for yet, behind everything somebody waits for: what a
     reader is likely to ask next. Returns at once; the page never waits for them."""
     data = mnist()
-    for config in configs:
-        service().request(config, data, prefetch=True)
+    service().request_all(list(configs), data, prefetch=True)
     for derivation in derivations:
         service().derive(derivation, data, prefetch=True)
 

@@ -140,7 +140,7 @@ def warm_views(service: TrainingService, views: list[View]) -> int:
     failed, undefined = [], []
     with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=Console(stderr=True)) as progress:
         asks = {  # derived results read runs: asked for once every run is done
-            "training": lambda: [service.request(config, data).future for config in configs],
+            "training": lambda: [run.future for run in service.request_all(configs, data)],
             "deriving": lambda: [service.derive(derivation, data)[1] for derivation in derivations],
         }
         for what, ask in asks.items():

@@ -3,6 +3,7 @@
 import contextlib
 import os
 import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -154,6 +155,30 @@ def test_orphaned_temporary_files_are_removed_once_old(store, cache_dir):
     os.utime(old, (time.time() - 3600, time.time() - 3600))
     assert store.remove_orphans() == 1
     assert not old.exists() and fresh.exists()  # a writer may still be busy with the fresh one
+
+
+def test_a_writer_killed_mid_write_leaves_nothing_behind(store, cache_dir):
+    """kill -9 or the OOM killer mid-write, where the file system has unnamed files: neither the
+    entry nor a temporary file is left (the chaos test counts what is left after its kills)."""
+    probe = cache._unnamed(cache_dir)
+    if probe is None:
+        pytest.skip("this file system has no unnamed files: a killed writer leaves an orphan, removed later")
+    os.close(probe)
+    write = "import sys, time; from explainer.store import cache; from pathlib import Path\n"
+    write += "with cache._atomic(Path(sys.argv[1]) / 'abc.npz') as file:\n"
+    write += "    file.write(bytes(100_000)); file.flush(); print('writing', flush=True); time.sleep(60)"
+    writer = subprocess.Popen([sys.executable, "-c", write, str(cache_dir)], stdout=subprocess.PIPE, text=True)
+    assert writer.stdout.readline() == "writing\n"
+    writer.kill()
+    writer.wait(timeout=30)
+    assert list(cache_dir.iterdir()) == []
+
+
+def test_an_entry_is_written_whole_where_the_file_system_has_no_unnamed_files(store, monkeypatch):
+    monkeypatch.setattr(cache, "_unnamed", lambda directory: None)
+    store.store("abc", make_result())
+    assert store.load("abc").config == make_result().config
+    assert [path.name for path in store.directory.iterdir()] == ["abc.npz"]
 
 
 def test_something_else_at_an_entrys_path_is_skipped_and_left_alone(store, cache_dir):

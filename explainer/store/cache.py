@@ -14,6 +14,7 @@ import os
 import socket
 import tempfile
 import time
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -212,13 +213,44 @@ class RunStore:
 
 @contextlib.contextmanager
 def _atomic(target: Path):
-    """A temporary file beside `target`, renamed over it on success and removed on failure."""
+    """A file written whole over `target`, or not at all: an unnamed file in its directory
+    (O_TMPFILE), named only once written and then renamed over it, so that a writer killed
+    mid-write (kill -9, the OOM killer, a worker lost with its machine) leaves nothing behind.
+    Where the file system has no unnamed files (NFS, an older overlayfs) it is a named temporary
+    file, removed on failure; one left by a writer killed is an orphan (`remove_orphans`)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+    descriptor, temporary = _unnamed(target.parent), None
+    if descriptor is None:
+        descriptor, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
     try:
         with os.fdopen(descriptor, "wb") as file:
             yield file
+            if temporary is None:  # named for the rename: the one moment a kill would leave it
+                temporary = target.parent / f"{uuid.uuid4().hex}.tmp"
+                _name(descriptor, temporary)
         os.replace(temporary, target)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _name(descriptor: int, path: Path) -> None:
+    """Give the unnamed file open as `descriptor` the name `path` (in its directory). Through a
+    directory's descriptor, which makes Python call linkat and follow /proc's link to the file:
+    a plain link() would link the /proc link itself, on another file system."""
+    directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.link(f"/proc/self/fd/{descriptor}", path.name, dst_dir_fd=directory, follow_symlinks=True)
+    finally:
+        os.close(directory)
+
+
+def _unnamed(directory: Path) -> int | None:
+    """A new unnamed file in `directory`, open for writing, where the system has them (Linux, with
+    /proc to name it by); None elsewhere."""
+    if not hasattr(os, "O_TMPFILE") or not Path("/proc/self/fd").is_dir():
+        return None
+    with contextlib.suppress(OSError):  # a file system without them
+        return os.open(directory, os.O_TMPFILE | os.O_WRONLY, 0o600)
+    return None

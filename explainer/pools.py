@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
 
 from explainer.calls import START
-from explainer.jobs import Unreachable
+from explainer.jobs import AS_PREFETCH, Unreachable
 
 WORKERS_VARIABLE = "EXPLAINER_WORKERS"
 SCHEDULER_VARIABLE = "EXPLAINER_SCHEDULER"
@@ -73,6 +73,9 @@ class _Worker:
     executor: Executor
     start: Future  # done once it is up
     busy: int = 0  # its jobs not done yet
+    # of those, the ones that are not prefetches (a prefetch gives its worker up; one somebody has
+    # waited for since, which goes on instead, still counts as a prefetch here)
+    waited: int = 0
     runs: int = 0
 
 
@@ -87,8 +90,9 @@ class _Pool:
 class Pools:
     """A pool per backend of at most `capacity` workers, each made by `factory(backend)` (an
     executor of one worker; on a cluster, the backend's share of it); `lock` is the service's
-    (re-entrant: a successor takes over from a done callback). A job goes to an idle worker, and
-    a pool starts another worker only when every one it has is busy: a worker's start costs
+    (re-entrant: a successor takes over from a done callback). A job goes to an idle worker (one
+    that runs only prefetches, which give way, is as good for a job somebody waits for), and a
+    pool starts another worker only when every one it has is busy: a worker's start costs
     seconds of CPU (a TensorFlow worker imports its engines, a JAX worker compiles every new
     model), which a cold host's first visitor would wait for, and a worker that has run a job
     runs the next of its kind without starting or compiling again. Once one of its workers has
@@ -112,17 +116,18 @@ class Pools:
         with self._lock:
             try:
                 pool = self._pool(backend)
+                waited = function is not AS_PREFETCH
                 try:
-                    worker = self._worker(pool, backend)
+                    worker = self._worker(pool, backend, waited)
                     future = worker.executor.submit(function, *args)
                 except (BrokenExecutor, RuntimeError, Unreachable):  # RuntimeError: shut down by someone else
-                    worker = self._worker(self._replace(backend), backend)
+                    worker = self._worker(self._replace(backend), backend, waited)
                     future = worker.executor.submit(function, *args)
-                worker.busy += 1
+                worker.busy, worker.waited = worker.busy + 1, worker.waited + waited
                 worker.runs += run
                 self.submitted += 1
                 # before the caller's own callbacks, which may submit the next job: it finds this worker idle
-                future.add_done_callback(functools.partial(self._done, worker))
+                future.add_done_callback(functools.partial(self._done, worker, waited))
             except Exception as error:
                 future = Future()
                 future.set_exception(error)
@@ -143,15 +148,18 @@ class Pools:
             # without the lock: a job finishing meanwhile takes it in its callback
             worker.executor.shutdown(wait=True, cancel_futures=True)
 
-    def _done(self, worker: _Worker, _: Future) -> None:
+    def _done(self, worker: _Worker, waited: bool, _: Future) -> None:
         with self._lock:
-            worker.busy -= 1
+            worker.busy, worker.waited = worker.busy - 1, worker.waited - waited
 
-    def _worker(self, pool: _Pool, backend: str) -> _Worker:
-        """The pool's first idle worker; else a new one, up to capacity; else the least busy."""
-        idle = [worker for worker in pool.workers if not worker.busy]
-        if idle:
-            return idle[0]
+    def _worker(self, pool: _Pool, backend: str, waited: bool) -> _Worker:
+        """The pool's first idle worker; for a job somebody waits for, else the first that runs only
+        prefetches (they give way to it within a moment; a new worker's start takes seconds); else
+        a new one, up to capacity; else the least busy."""
+        free = [worker for worker in pool.workers if not worker.busy]
+        free += [worker for worker in pool.workers if waited and worker.busy and not worker.waited]
+        if free:
+            return free[0]
         if len(pool.workers) < self._capacity:
             return self._add_worker(pool, backend)
         return min(pool.workers, key=lambda worker: worker.busy)

@@ -311,18 +311,23 @@ class Held:
         return threading.get_ident()
 
 
+def thread_workers(made: list[str]):
+    """A factory of workers of a thread each, which lists in `made` the backend of each it makes."""
+
+    def worker(backend: str) -> ThreadPoolExecutor:
+        made.append(backend)
+        return ThreadPoolExecutor(1)
+
+    return worker
+
+
 def test_a_pool_starts_a_worker_only_while_every_other_one_is_busy(store, synthetic, monkeypatch):
     """A worker's start costs seconds of CPU (a TensorFlow worker imports its engines, a JAX worker
     compiles each new model): a run handed on as another one ends, from that one's callback, goes
     to the worker it leaves idle; a second worker starts for two runs at once."""
     monkeypatch.setenv("EXPLAINER_WORKERS", "2")
     made, held = [], Held(0, 3)
-
-    def worker(backend: str) -> ThreadPoolExecutor:
-        made.append(backend)
-        return ThreadPoolExecutor(1)
-
-    service = TrainingService(store, worker, job=held)
+    service = TrainingService(store, thread_workers(made), job=held)
     try:
         other = service.request(RunConfig(engine="keras3_jax", seed=0), synthetic)  # holds one of the two
         handed_on = [service.request(RunConfig(seed=seed), synthetic) for seed in (1, 2)]  # the second waits for the first
@@ -340,17 +345,29 @@ def test_a_pool_starts_a_worker_only_while_every_other_one_is_busy(store, synthe
         service.shutdown()
 
 
+def test_a_run_somebody_waits_for_goes_to_the_worker_of_a_prefetch_rather_than_a_new_one(store, synthetic, monkeypatch):
+    """A prefetch gives its worker up within a moment of somebody waiting (jobs.give_way); a new
+    worker's start takes seconds. Here the prefetch is held instead, until the asked run is queued
+    behind it on the same worker."""
+    monkeypatch.setenv("EXPLAINER_WORKERS", "2")
+    made, held = [], Held(0)
+    service = TrainingService(store, thread_workers(made), job=held)
+    try:
+        ahead = service.request(RunConfig(seed=0), synthetic, prefetch=True)
+        asked = service.request(RunConfig(seed=1), synthetic, "a")
+        held.release[0].set()
+        assert asked.future.result(timeout=30) == ahead.future.result(timeout=30) and made == ["tensorflow"]
+    finally:
+        held.release[0].set()
+        service.shutdown()
+
+
 def test_a_derived_result_goes_to_an_idle_worker_of_any_backend(store, synthetic, monkeypatch):
     """Derived results are NumPy and numba only: one asked for while the TensorFlow worker trains
     goes to the idle JAX worker rather than starting a TensorFlow worker (seconds of imports)."""
     monkeypatch.setenv("EXPLAINER_WORKERS", "2")
     made, held = [], Held(1)
-
-    def worker(backend: str) -> ThreadPoolExecutor:
-        made.append(backend)
-        return ThreadPoolExecutor(1)
-
-    service = TrainingService(store, worker, job=held, derive=lambda job: threading.get_ident())
+    service = TrainingService(store, thread_workers(made), job=held, derive=lambda job: threading.get_ident())
     try:
         jax = service.request(RunConfig(engine="keras3_jax"), synthetic).future.result(timeout=30)
         training = service.request(RunConfig(seed=1), synthetic)  # holds the TensorFlow worker

@@ -235,6 +235,14 @@ def test_a_workers_start_is_its_imports_only():
     }
 
 
+@pytest.mark.integration
+def test_a_jax_worker_runs_on_one_core():
+    """XLA's CPU client keeps threads of its own whatever its flags say: the worker keeps every
+    thread of it on one core, as a TensorFlow worker keeps itself."""
+    with pools.process_worker("jax") as worker:
+        assert worker.submit(service_jobs.cores_of_every_thread).result(timeout=120) == {1}
+
+
 def test_a_pool_that_cannot_start_fails_the_run_not_the_caller(store, synthetic):
     def unstartable(backend):
         raise OSError("cannot start a worker process")

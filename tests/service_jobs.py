@@ -261,10 +261,17 @@ def fit_logs(config: RunConfig, mnist_path: str, verbose: int) -> dict[str, str]
     return {"printed": printed.getvalue(), "history": str(history), "csv": csv}
 
 
-def cores_of_every_thread() -> set[int]:
-    """In a JAX worker, once XLA's CPU client has computed something: how many cores each of the
-    worker's threads may run on."""
+def cores_during_a_run_and_after() -> tuple[set[int], set[int]]:
+    """In a JAX worker: how many cores each of its threads may run on while XLA's CPU client
+    computes inside a run's options, and after them."""
     import jax
 
-    jax.numpy.ones(3).sum().block_until_ready()
-    return {len(os.sched_getaffinity(int(thread))) for thread in os.listdir("/proc/self/task")}
+    from explainer.worker import jax_loops
+
+    def cores() -> set[int]:
+        return {len(os.sched_getaffinity(int(thread))) for thread in os.listdir("/proc/self/task")}
+
+    with jax_loops.options(RunConfig(engine="keras3_jax")):
+        jax.numpy.ones(3).sum().block_until_ready()
+        during = cores()
+    return during, cores()

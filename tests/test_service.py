@@ -236,11 +236,13 @@ def test_a_workers_start_is_its_imports_only():
 
 
 @pytest.mark.integration
-def test_a_jax_worker_runs_on_one_core():
-    """XLA's CPU client keeps threads of its own whatever its flags say: the worker keeps every
-    thread of it on one core, as a TensorFlow worker keeps itself."""
+def test_a_jax_worker_trains_on_one_core_and_computes_on_every_one():
+    """XLA's CPU client keeps threads of its own whatever its flags say: a run keeps every thread
+    of the worker on one core, as a TensorFlow worker keeps itself; after it, a derived result's
+    compiled kernels may use every core again."""
     with pools.process_worker("jax") as worker:
-        assert worker.submit(service_jobs.cores_of_every_thread).result(timeout=120) == {1}
+        during, after = worker.submit(service_jobs.cores_during_a_run_and_after).result(timeout=120)
+    assert during == {1} and after == {len(os.sched_getaffinity(0))}
 
 
 def test_a_pool_that_cannot_start_fails_the_run_not_the_caller(store, synthetic):

@@ -19,9 +19,31 @@ from explainer.worker.model import build_model, build_training_state, import_eng
 STEPS_PER_CALL = 375  # as many as TensorFlow's loops run per call: progress comes as often
 
 
+@contextlib.contextmanager
 def options(config: RunConfig):
-    """JAX has no process-wide graph options to set for a run."""
-    return contextlib.nullcontext()
+    """A run on one core of those the worker may use (by its pid), every thread of the worker:
+    XLA's CPU client keeps threads of its own whatever its flags say (JAX has no graph options
+    to set). Measured on 2 cores, a ten-epoch run alone: 8.9-9.7 s of CPU in 5.7-6.1 s (1.5
+    cores), on one core 6.8-7.0 s in 6.8-7.0 s; beside it, the TensorFlow worker training a cold
+    host's first answer ran that much slower. Every core again afterwards: the worker may compute
+    a derived result next, whose compiled kernels use them all."""
+    if not hasattr(os, "sched_setaffinity"):  # not Linux: its threads go where the system puts them
+        yield
+        return
+    cores = os.sched_getaffinity(0)
+    _keep_on({sorted(cores)[os.getpid() % len(cores)]})
+    try:
+        yield
+    finally:
+        _keep_on(cores)
+
+
+def _keep_on(cores: set[int]) -> None:
+    """Every thread of this process on `cores`: a thread's setting is its own, and the threads it
+    starts inherit it."""
+    for thread in os.listdir("/proc/self/task"):
+        with contextlib.suppress(ProcessLookupError):  # ended meanwhile
+            os.sched_setaffinity(int(thread), cores)
 
 
 def put(array: np.ndarray):
@@ -116,13 +138,4 @@ def compiled(architecture: RunConfig) -> Loops:
 
 
 def one_thread() -> None:
-    """The worker on one core of those it may use (by its pid), every thread of it: XLA's CPU
-    client keeps threads of its own whatever its flags say. Measured on 2 cores, a ten-epoch run
-    alone: 8.9-9.7 s of CPU in 5.7-6.1 s (1.5 cores), on one core 6.8-7.0 s in 6.8-7.0 s; beside
-    it, the TensorFlow worker training a cold host's first answer ran that much slower."""
-    if not hasattr(os, "sched_setaffinity"):  # not Linux: its threads go where the system puts them
-        return
-    cores = sorted(os.sched_getaffinity(0))
-    core = {cores[os.getpid() % len(cores)]}
-    for thread in os.listdir("/proc/self/task"):  # a thread's own setting: those running now, and
-        os.sched_setaffinity(int(thread), core)  # every thread they start from now on
+    """Nothing more than the worker's start sets: a run keeps XLA's threads on one core (options)."""

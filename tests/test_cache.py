@@ -157,7 +157,7 @@ def test_orphaned_temporary_files_are_removed_once_old(store, cache_dir):
     assert not old.exists() and fresh.exists()  # a writer may still be busy with the fresh one
 
 
-def test_a_writer_killed_mid_write_leaves_nothing_behind(store, cache_dir):
+def test_a_writer_killed_mid_write_leaves_nothing_behind(cache_dir):
     """kill -9 or the OOM killer mid-write, where the file system has unnamed files: neither the
     entry nor a temporary file is left (the chaos test counts what is left after its kills)."""
     probe = cache._unnamed(cache_dir)

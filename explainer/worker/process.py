@@ -69,8 +69,11 @@ def start(backend: str, parent: int, waited) -> None:
     use_backend(backend)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     # one core per worker (measured: 4 ten-epoch runs on 2 workers take 8.5 s with one thread
-    # each, 9.3 s with two): a batch of 32 gains nothing from threads, and workers would contend
-    os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+    # each, 9.3 s with two): a batch of 32 gains nothing from threads, and workers would contend.
+    # TensorFlow's pools get one thread below (one_thread); XLA's products run on the calling
+    # thread by this flag, and the threads XLA keeps whatever its flags say stay on one core
+    # while a JAX run trains (jax_loops.options)
+    os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
     for engine in (code for code, engine in ENGINES.items() if engine.backend == backend):
         import_engine(engine)
     loops(backend).one_thread()

@@ -101,7 +101,8 @@ def test_a_new_architecture_traces_its_train_loop_once(engine):
 @pytest.mark.parametrize("engine", TENSORFLOW_ENGINES)
 def test_the_loops_are_traced_as_written(engine, monkeypatch):
     """AutoGraph converts nothing while a new architecture's loops are traced, neither the loops
-    nor the Keras steps they call: it was 0.2-0.4 s of each trace, paid by a new worker's first run."""
+    nor the Keras steps they call: it took 0.1-0.5 s of each of their traces, which a new
+    worker's first run pays."""
     from tensorflow.python.autograph.impl import api
 
     converted, convert = [], api.converted_call

@@ -1,5 +1,6 @@
 """Seconds to render each page through Streamlit's AppTest: cold (empty training cache, fresh
-process caches) and warm (the same session again), for the default view or a smaller one."""
+process caches) and warm (the same session again), for the default view or a smaller one. The
+landing page comes first, always: every visit starts there."""
 
 from __future__ import annotations
 
@@ -28,11 +29,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--epochs", type=int, default=None, help="num_epochs in the URL (default: the app's 10)")
     parser.add_argument("--subset", type=int, default=None, help="train_subset in the URL (default: all 60,000)")
+    parser.add_argument(
+        "--page", nargs="+", choices=[Path(page).stem for page in VIEW_PAGES], help="these pages only, after the landing page"
+    )
     args = parser.parse_args()
     query = {name: str(value) for name, value in (("num_epochs", args.epochs), ("train_subset", args.subset)) if value}
     with empty_cache():
         test = app_test(query, timeout_s=3600)
-        for page in VIEW_PAGES:
+        for page in [page for page in VIEW_PAGES if page == PAGES[0].path or not args.page or Path(page).stem in args.page]:
             cold = render_seconds(test, None if page == PAGES[0].path else page)
             warm = render_seconds(test, page)
             name = Path(page).stem

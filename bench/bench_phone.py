@@ -4,7 +4,7 @@ whichever is larger; the screen's when nothing scrolls sideways) and `widest_px`
 the main area's widest element reaches), and the screen's width. The browser tests assert the
 same measurement (tests/test_browser.py).
 
-    python -m bench.bench_phone [--cache DIR] [--query "num_epochs=1&train_subset=2000"]
+    python -m bench.bench_phone [--cache DIR] [--query "num_epochs=1&train_subset=2000"] [--page NAME ...]
 """
 
 from __future__ import annotations
@@ -89,6 +89,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", help="the run cache to serve from (default: a new empty one)")
     parser.add_argument("--query", default="num_epochs=1&train_subset=2000", help="the view, as a link's query")
+    parser.add_argument(
+        "--page", nargs="+", choices=[record.name for record in PAGES], help="these pages only (default: every page)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as empty, tempfile.TemporaryFile("w+") as log:
         env = {"EXPLAINER_CACHE_DIR": args.cache or empty, "MNIST_NPZ": os.environ.get("MNIST_NPZ", "")}
@@ -96,7 +99,7 @@ def main() -> None:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_context(**PHONE).new_page()
             print(f"screen_width_px: {PHONE['viewport']['width']}")
-            for record in PAGES:
+            for record in [record for record in PAGES if not args.page or record.name in args.page]:
                 try:
                     found = measured(page, url, record, args.query)
                 except (TimeoutError, RuntimeError):

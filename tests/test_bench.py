@@ -45,9 +45,10 @@ def test_every_benchmark_parses_its_arguments():
     assert done.stdout.splitlines() == [f"{name} 0 True 2 True" for name in NAMED]
 
 
-# each benchmark's smallest run, and the names it must print. Not here: bench_app, bench_demo and
-# bench_load (every one trains or warms the default view of 60,000 images, minutes on 2 cores),
-# bench_host (it runs the container's image) and bench_chaos (test_stack runs its chaos)
+# each benchmark's smallest run, and the names it must print; the page benchmarks on one page
+# (test_pages and test_browser open every page, with the same code). Not here: bench_app,
+# bench_demo and bench_load (every one trains or warms the default view of 60,000 images, minutes
+# on 2 cores), bench_host (it runs the container's image) and bench_chaos (test_stack runs its chaos)
 SMALLEST = {
     "bench_training": (
         ["--epochs", "2", "--runs", "1", "--rounds", "1", "--engine", "tf_keras", "keras3_jax"],
@@ -59,7 +60,7 @@ SMALLEST = {
             "speedup",
         ],
     ),
-    "bench_pages": (["--epochs", "1", "--subset", "100"], ["reproduce_cold_s", "why_warm_s"]),
+    "bench_pages": (["--epochs", "1", "--subset", "100", "--page", "reproduce"], ["reproduce_cold_s", "reproduce_warm_s"]),
     "bench_surface": (
         ["--points", "3", "--keras-points", "1", "--page-epochs", "1", "--page-subset", "100", "--arrivals", "1"],
         [
@@ -71,7 +72,10 @@ SMALLEST = {
             "control_change_after_prefetch_s",
         ],
     ),
-    "bench_phone": (["--query", "num_epochs=1&train_subset=100"], ["screen_width_px"]),
+    "bench_phone": (
+        ["--query", "num_epochs=1&train_subset=100", "--page", "your_case"],
+        ["screen_width_px", "widest_px your_case"],
+    ),
     "bench_code": (["--repeats", "1"], ["read_2000_lines_s", "read_largest_paste_s", "page_after_paste_s"]),
 }
 FIGURE = re.compile(r"^[\w ]+: \S")
@@ -103,6 +107,7 @@ def test_a_page_that_cannot_render_stops_the_phone_benchmark_with_its_words(tmp_
     with the page's words (before, it waited for a chart that never came until the test's
     timeout, in silence). "At once" is well within the benchmark's own wait (OPEN_SECONDS): 12 s
     alone on a 2-core machine, over 120 s beside the container's build on the same one."""
-    done = benchmark("bench_phone", SMALLEST["bench_phone"][0], tmp_path, tmp_path / "missing.npz", timeout_s=OPEN_SECONDS * 0.8)
+    arguments = ["--query", "num_epochs=1&train_subset=100", "--page", "reproduce"]
+    done = benchmark("bench_phone", arguments, tmp_path, tmp_path / "missing.npz", timeout_s=OPEN_SECONDS * 0.8)
     assert done.returncode != 0
     assert "reproduce shows: MNIST could not be loaded" in done.stderr, done.stderr[-3000:]

@@ -185,15 +185,17 @@ def warm_up(url: str, pid: int, base: View) -> None:
 
 
 def cold(visits: int) -> None:
-    """The first visit of a host whose disk starts empty: no runs, and no compiled kernels in
-    numba's cache (Community Cloud clones the repository anew whenever the app wakes), `visits`
+    """The first visit of a host whose disk starts empty: no runs, and nothing compiled in numba's
+    cache or XLA's (Community Cloud clones the repository anew whenever the app wakes), `visits`
     times, each on a new server."""
     figures = {FIRST_SENTENCE: [], LAST_SENTENCE: []}
     for _ in range(visits):
         with (
             tempfile.TemporaryDirectory() as empty,
-            tempfile.TemporaryDirectory() as kernels,
-            streamlit_server({"EXPLAINER_CACHE_DIR": empty, "NUMBA_CACHE_DIR": kernels}) as (url, _),
+            tempfile.TemporaryDirectory() as compiled,
+            streamlit_server(
+                {"EXPLAINER_CACHE_DIR": empty, "NUMBA_CACHE_DIR": compiled, "JAX_COMPILATION_CACHE_DIR": compiled}
+            ) as (url, _),
         ):
             watch = dict.fromkeys(figures, 0.0)
             asyncio.run(Visit("", "").run(url, watch))

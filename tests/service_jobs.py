@@ -275,3 +275,19 @@ def cores_during_a_run_and_after() -> tuple[set[int], set[int]]:
         jax.numpy.ones(3).sum().block_until_ready()
         during = cores()
     return during, cores()
+
+
+def compiles_loaded(config: RunConfig) -> tuple[int, int, RunResult]:
+    """In a JAX worker: `config` trained on the synthetic data; of the programs XLA was asked for
+    meanwhile, how many went through its cache on disk, and how many were loaded from it."""
+    import jax
+
+    counted = dict.fromkeys(("/jax/compilation_cache/compile_requests_use_cache", "/jax/compilation_cache/cache_hits"), 0)
+
+    def listen(event: str, **_) -> None:
+        if event in counted:
+            counted[event] += 1
+
+    jax.monitoring.register_event_listener(listen)
+    result = train_on_synthetic(config)
+    return *counted.values(), result

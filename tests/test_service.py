@@ -12,6 +12,7 @@ import time
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import psutil
 import pytest
 import service_jobs
@@ -23,6 +24,7 @@ from explainer.config import RunConfig
 from explainer.derivations import StepQuality
 from explainer.jobs import Unreachable, failure
 from explainer.pools import worker_count
+from explainer.run import RunResult
 from explainer.service import TrainingService
 from explainer.store.cache import RunStore
 from explainer.worker import process
@@ -243,6 +245,28 @@ def test_a_jax_worker_trains_on_one_core_and_computes_on_every_one():
     with pools.process_worker("jax") as worker:
         during, after = worker.submit(service_jobs.cores_during_a_run_and_after).result(timeout=120)
     assert during == {1} and after == {len(os.sched_getaffinity(0))}
+
+
+def test_a_new_jax_worker_loads_what_an_earlier_one_compiled(tmp_path, monkeypatch):
+    """XLA's programs are kept on disk: a new JAX worker loads every program of a run that an
+    earlier worker compiled (each took 0.5-1.4 s to compile) and trains the same numbers; with
+    every entry damaged, a third compiles them anew, and trains the same numbers again."""
+    monkeypatch.setenv("JAX_COMPILATION_CACHE_DIR", str(tmp_path))
+    config = RunConfig(engine="keras3_jax", num_epochs=1, batch_size=48, train_subset=200)
+
+    def in_a_new_worker() -> tuple[int, int, RunResult]:
+        with pools.process_worker("jax") as worker:
+            return worker.submit(service_jobs.compiles_loaded, config).result(timeout=120)
+
+    (asked, loaded, first), (asked_again, loaded_again, again) = in_a_new_worker(), in_a_new_worker()
+    assert asked > 0 and loaded == 0
+    assert loaded_again == asked_again == asked
+    for entry in tmp_path.glob("*-cache"):
+        entry.write_bytes(entry.read_bytes()[:100])
+    *_, compiled_anew = in_a_new_worker()
+    for result in (again, compiled_anew):
+        assert result.history == first.history
+        np.testing.assert_array_equal(result.kernels, first.kernels)
 
 
 def test_a_pool_that_cannot_start_fails_the_run_not_the_caller(store, synthetic):

@@ -66,8 +66,12 @@ def cache_dir() -> Path:
     """$EXPLAINER_CACHE_DIR, else the user's cache directory."""
     if os.environ.get("EXPLAINER_CACHE_DIR"):
         return Path(os.environ["EXPLAINER_CACHE_DIR"]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "keras-lr-explainer"
+    return user_cache() / "keras-lr-explainer"
+
+
+def user_cache() -> Path:
+    """The user's cache directory on this machine ($XDG_CACHE_HOME, else ~/.cache)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
 
 
 @functools.lru_cache(maxsize=4096)  # a page asks for dozens of runs per visit, most of them stored

@@ -70,13 +70,13 @@ def start(backend: str, parent: int, waited) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     # one core per worker (measured: 4 ten-epoch runs on 2 workers take 8.5 s with one thread
     # each, 9.3 s with two): a batch of 32 gains nothing from threads, and workers would contend.
-    # TensorFlow's pools get one thread below (one_thread); XLA's products run on the calling
+    # TensorFlow's pools get one thread below (configure); XLA's products run on the calling
     # thread by this flag, and the threads XLA keeps whatever its flags say stay on one core
     # while a JAX run trains (jax_loops.options)
     os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
     for engine in (code for code, engine in ENGINES.items() if engine.backend == backend):
         import_engine(engine)
-    loops(backend).one_thread()
+    loops(backend).configure()
     # one BLAS thread too (NumPy's and SciPy's OpenBLAS, which the kernels call; both are loaded by
     # now): an OpenBLAS thread spins for a while after each call, on the core the other worker
     # needs. Measured on 2 cores, the loss-surface page's two surfaces in two workers at once: 3.1

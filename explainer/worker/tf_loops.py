@@ -225,7 +225,7 @@ def put(array: np.ndarray):
     return tf.constant(array)
 
 
-def one_thread() -> None:
+def configure() -> None:
     """A worker's TensorFlow on one thread (the worker's start): a batch of 32 gains nothing from
     threads, and workers would contend."""
     import tensorflow as tf

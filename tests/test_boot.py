@@ -1,5 +1,6 @@
 """The server's start (ui/boot.py): a cold host trains the landing page's answer before anybody
-comes; a warm one starts no worker; nothing at the start keeps the server from starting."""
+comes (of the view its host names, or none); a warm one starts no worker; nothing at the start
+keeps the server from starting."""
 
 import asyncio
 import logging
@@ -8,6 +9,7 @@ import os
 import sys
 import time
 import types
+import urllib.parse
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
@@ -19,7 +21,7 @@ from explainer.data import MnistUnavailable
 from explainer.findings import answer
 from explainer.service import TrainingService
 from explainer.store.cache import RunStore, run_key
-from explainer.view import View
+from explainer.view import View, from_query
 from ui import boot
 from ui import source as app_source
 
@@ -70,6 +72,32 @@ def test_a_warm_host_starts_no_worker_and_queues_nothing(source, synthetic, tmp_
     submitted = service.pools.submitted
     start_the_server()  # warm
     assert service.idle and service.pools.submitted == submitted
+
+
+@pytest.mark.parametrize("setting", ["num_epochs=1&train_subset=100&seed=3", ""], ids=["a view", "none"])
+def test_a_host_names_the_view_of_its_head_start_or_none(setting, source, synthetic, tmp_path, monkeypatch):
+    """A host names the view its visitors will open (a link's query, EXPLAINER_HEAD_START): its
+    answer is what the start trains, and nothing else; set empty, the start trains nothing."""
+    monkeypatch.setenv("EXPLAINER_HEAD_START", setting)
+    jobs = {"job": service_jobs.train_synthetic, "derive": service_jobs.derive_synthetic}
+    service = TrainingService(RunStore(tmp_path), session_workers, **jobs)
+    source(service=lambda store: service, mnist=lambda: synthetic)
+    start_the_server()
+    deadline = time.monotonic() + 300
+    while not service.idle:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    named = answer.runs_needed(from_query(dict(urllib.parse.parse_qsl(setting)))[0]) if setting else []
+    assert {path.stem for path in tmp_path.glob("*.npz")} == {run_key(config, synthetic.fingerprint) for config in named}
+
+
+def test_a_head_start_parameter_the_view_cannot_take_is_said_and_left_out(monkeypatch, caplog):
+    monkeypatch.setenv("EXPLAINER_HEAD_START", "num_epochs=zero&scaling=unit")
+    with caplog.at_level(logging.WARNING, logger=boot.__name__):
+        view = boot.head_start()
+    assert view == from_query({"scaling": "unit"})[0]
+    assert [message.split(":")[0] for message in caplog.messages] == ["EXPLAINER_HEAD_START"]
+    assert "num_epochs" in caplog.messages[0]
 
 
 def failing_service(store):

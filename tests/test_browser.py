@@ -40,7 +40,7 @@ def mapped(pid: int) -> set[str]:
 
 @pytest.fixture(scope="module")
 def server(mnist):
-    with streamlit_server() as (url, pid):
+    with streamlit_server({"EXPLAINER_HEAD_START": SMALL}) as (url, pid):  # the view the tests open
         yield Server(url, pid)
 
 

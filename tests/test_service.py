@@ -421,6 +421,8 @@ def test_of_equally_small_runs_one_on_a_backend_with_nothing_running_goes_first(
     service = TrainingService(store, lambda backend: ThreadPoolExecutor(1), job=recorder)
     configs = [RunConfig(seed=0), RunConfig(seed=1), *(RunConfig(engine="keras3_jax", seed=seed) for seed in (2, 3))]
     service.request_all(configs, synthetic, prefetch=True)  # at the server's start: one prefetch runs, the rest wait
+    while not recorder.started:  # its thread has taken it (on a busy machine, after the visitor's first run would)
+        time.sleep(0.01)
     runs = service.request_all(configs, synthetic, "a")  # the first visitor
     runs[3].future.result(timeout=30)
     recorder.release.set()

@@ -249,8 +249,8 @@ def test_a_jax_worker_trains_on_one_core_and_computes_on_every_one():
 
 def test_a_new_jax_worker_loads_what_an_earlier_one_compiled(tmp_path, monkeypatch):
     """XLA's programs are kept on disk: a new JAX worker loads every program of a run that an
-    earlier worker compiled (each took 0.5-1.4 s to compile) and trains the same numbers; with
-    every entry damaged, a third compiles them anew, and trains the same numbers again."""
+    earlier worker compiled (each took 0.5-1.4 s to compile), compiles anew each one whose entry
+    is damaged, and trains the same numbers."""
     monkeypatch.setenv("JAX_COMPILATION_CACHE_DIR", str(tmp_path))
     config = RunConfig(engine="keras3_jax", num_epochs=1, batch_size=48, train_subset=200)
 
@@ -258,15 +258,15 @@ def test_a_new_jax_worker_loads_what_an_earlier_one_compiled(tmp_path, monkeypat
         with pools.process_worker("jax") as worker:
             return worker.submit(service_jobs.compiles_loaded, config).result(timeout=120)
 
-    (asked, loaded, first), (asked_again, loaded_again, again) = in_a_new_worker(), in_a_new_worker()
+    asked, loaded, first = in_a_new_worker()
     assert asked > 0 and loaded == 0
-    assert loaded_again == asked_again == asked
-    for entry in tmp_path.glob("*-cache"):
+    damaged = sorted(tmp_path.glob("*-cache"))[::2]
+    for entry in damaged:
         entry.write_bytes(entry.read_bytes()[:100])
-    *_, compiled_anew = in_a_new_worker()
-    for result in (again, compiled_anew):
-        assert result.history == first.history
-        np.testing.assert_array_equal(result.kernels, first.kernels)
+    asked_again, loaded_again, again = in_a_new_worker()
+    assert asked_again == asked and loaded_again == asked - len(damaged) > 0
+    assert again.history == first.history
+    np.testing.assert_array_equal(again.kernels, first.kernels)
 
 
 def test_a_pool_that_cannot_start_fails_the_run_not_the_caller(store, synthetic):

@@ -13,7 +13,7 @@ keras_step_share ENGINE          TensorFlow's engines: the share of the trainer'
 cache_hit_ms                     a 10-epoch run read back from the store
 speedup                          fit's seconds over the trainer's, all engines together
 
-Usage: python -m bench.bench_training [--epochs 3] [--engine ...] [--runs 20] [--rounds 5]
+Usage: python -m bench.bench_training [--epochs 3] [--engine ...] [--runs 20] [--rounds 5] [--subset N]
 """
 
 from __future__ import annotations
@@ -67,7 +67,11 @@ def numpy_seconds_per_epoch(config: RunConfig) -> float:
     question's model on) in plain float32 NumPy on one BLAS thread, batch by batch from the uint8
     images, each epoch ending with the validation loss and accuracy as the trainer's does."""
     mnist = load_mnist()
-    x, y, eye = mnist.x_train.reshape(len(mnist.x_train), -1), mnist.y_train, np.eye(10, dtype=np.float32)
+    x, y, eye = (
+        mnist.x_train[: config.train_subset].reshape(-1, 784),
+        mnist.y_train[: config.train_subset],
+        np.eye(10, dtype=np.float32),
+    )
     x_test, y_test = mnist.x_test.reshape(len(mnist.x_test), -1).astype(np.float32), eye[mnist.y_test]
     kernel, bias = initial_weights(config.seed)
     rng, size, rate, stamps = np.random.default_rng(config.seed), config.batch_size, np.float32(config.learning_rate), []
@@ -141,14 +145,14 @@ def keras_step_share(config: RunConfig) -> float:
         return float(np.median([seconds(keras) / seconds(loop) for _ in range(PROFILE_CALLS)]))
 
 
-def growth_megabytes(runs: int) -> float:
+def growth_megabytes(runs: int, subset: int | None) -> float:
     """Resident memory this process gains over `runs` one-epoch runs, after a first one (as a
     worker does: TensorFlow imported, the data's tensors kept for the next run)."""
     mnist, process = load_mnist(), psutil.Process()
-    train(RunConfig(num_epochs=1), mnist)
+    train(RunConfig(num_epochs=1, train_subset=subset), mnist)
     before = process.memory_info().rss
     for index in range(runs):
-        train(RunConfig(num_epochs=1, learning_rate=0.001 * (index + 1)), mnist)
+        train(RunConfig(num_epochs=1, learning_rate=0.001 * (index + 1), train_subset=subset), mnist)
     return (process.memory_info().rss - before) / 2**20
 
 
@@ -163,14 +167,14 @@ def cache_hit_milliseconds(config: RunConfig) -> float:
         return (time.perf_counter() - started) * 1000
 
 
-def engine_seconds(engine: str, epochs: int, rounds: int) -> dict[str, float]:
+def engine_seconds(engine: str, epochs: int, rounds: int, subset: int | None) -> dict[str, float]:
     """Seconds per epoch of fit, the trainer and the floor for `engine` (and the share of its
     step in Keras' own for a TensorFlow engine), in a process started as a worker of its backend
     is (one thread, its engines imported): a process runs one Keras backend, so the JAX engine
     cannot share this one with TensorFlow's. The trainer and the floor alternate, `rounds` times
     in the same process: this machine's speed drifts by a third within a minute, so the ratio is
     the median of each round's, a trainer's epochs over the floor's measured right after them."""
-    config = RunConfig(engine=engine, num_epochs=epochs)
+    config = RunConfig(engine=engine, num_epochs=epochs, train_subset=subset)
     initializer = functools.partial(start, ENGINES[engine].backend, os.getpid(), None)
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=initializer) as process:
         seconds = {"fit": process.submit(fit_seconds_per_epoch, config).result()}
@@ -193,15 +197,16 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=5, help="the trainer and the floor in turn, for their ratio (default: %(default)s)"
     )
+    parser.add_argument("--subset", type=int, help="training images of every run (default: all 60,000)")
     args = parser.parse_args()
     if args.epochs < 2:
         parser.error("--epochs must be at least 2: the first epoch (tracing) is left out")
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
-    print(f"worker_growth_mb: {growth_megabytes(args.runs):.0f}", flush=True)
+    print(f"worker_growth_mb: {growth_megabytes(args.runs, args.subset):.0f}", flush=True)
     totals = np.zeros(2)
     for engine in args.engine:
-        seconds = engine_seconds(engine, args.epochs, args.rounds)
+        seconds = engine_seconds(engine, args.epochs, args.rounds, args.subset)
         totals += seconds["fit"], seconds["trainer"]
         print(f"numpy_s_per_epoch: {seconds['floor']:.3f}", flush=True)
         print(f"fit_s_per_epoch {engine}: {seconds['fit']:.3f}", flush=True)
@@ -209,7 +214,7 @@ def main() -> None:
         print(f"trainer_over_floor {engine}: {seconds['ratio']:.2f}", flush=True)
         if "keras_share" in seconds:
             print(f"keras_step_share {engine}: {seconds['keras_share']:.2f}", flush=True)
-    print(f"cache_hit_ms: {cache_hit_milliseconds(RunConfig()):.1f}")
+    print(f"cache_hit_ms: {cache_hit_milliseconds(RunConfig(train_subset=args.subset)):.1f}")
     print(f"speedup: {totals[0] / totals[1]:.1f}")
 
 

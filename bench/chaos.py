@@ -27,6 +27,7 @@ SHOWN = "Download the histories (CSV)"  # the end of a view's answer: it is show
 CSV_HEADER = "source,learning_rate,epoch"
 VISITORS = 3
 SECONDS = 300  # the longest any step may take before the run fails
+LEFT_SECONDS = 1.0  # a temporary file still there this long after it was seen was left by a write that never ended
 
 
 def untrained(seed: int) -> str:
@@ -131,11 +132,15 @@ class Writes:
 
 
 def unreadable(directory: Path) -> list[str]:
-    """Entries that do not load whole, and temporary files left by a write that never ended."""
+    """Entries that do not load whole, and temporary files left by a write that never ended: a
+    write names its file only for the moment before its rename (RunStore), so one still there
+    LEFT_SECONDS later was left (a prefetch may be writing as this looks)."""
     store = RunStore(directory)
+    temporary = set(directory.glob("**/*.tmp"))
     broken = [path.name for path in directory.glob("*.npz") if store.load(path.stem) is None]
     broken += [f"derived/{path.name}" for path in directory.glob("derived/*.npz") if store.read_arrays(path.stem) is None]
-    return broken + [str(path.relative_to(directory)) for path in directory.glob("**/*.tmp")]
+    time.sleep(LEFT_SECONDS)
+    return broken + sorted(str(path.relative_to(directory)) for path in temporary if path.exists())
 
 
 def times(conditions: list[Callable[[], bool]], since: float, page) -> list[float]:

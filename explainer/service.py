@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import heapq
 import itertools
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -38,6 +39,21 @@ RETRY_SECONDS = 2.0
 # and idle (a cold host's answer then starts no second TensorFlow worker for its saturation), else
 # this backend's
 DERIVED_BACKEND = "tensorflow"
+
+
+PREFETCH_VARIABLE = "EXPLAINER_PREFETCH"
+
+
+def prefetching_on() -> bool:
+    """$EXPLAINER_PREFETCH: "off" where the cores are others' too (a machine that runs the tests
+    beside the app, a small host shared with other apps): nothing is computed before somebody
+    asks for it, not even the server's head start; on otherwise. Measured on 2 cores: the runs one
+    sidebar choice away from a view of 100 images took 21 s in a TensorFlow worker and 28 s in a
+    new JAX worker (each model's programs compiled), one by one."""
+    text = os.environ.get(PREFETCH_VARIABLE, "").strip().lower()
+    if text not in ("", "on", "off"):
+        raise ValueError(f'{PREFETCH_VARIABLE} must be "on" or "off"; got {text!r}')
+    return text != "off"
 
 
 def prefetch_workers(capacity: int) -> int:
@@ -87,7 +103,7 @@ class TrainingService:
     at most `worker_count()` runs at once in all, smallest run first, one run per key; a pool is
     replaced once a worker of it has served `runs_per_worker` runs (by default RUNS_PER_WORKER).
     `session_alive(session)` tells whether a session still waits for its runs; `prefetching`
-    whether runs and results nobody asked for yet are computed ahead."""
+    whether runs and results nobody asked for yet are computed ahead (by default, `prefetching_on()`)."""
 
     def __init__(
         self,
@@ -97,14 +113,14 @@ class TrainingService:
         job: Callable[[Job], str] = TRAIN,
         session_alive: Callable[[str], bool] = lambda session: True,
         derive: Callable[[DerivedJob], str] = DERIVE,
-        prefetching: bool = True,
+        prefetching: bool | None = None,
     ):
         self.store = store
         with contextlib.suppress(OSError):  # unwritable: said by the first write, in its own words
             store.directory.mkdir(parents=True, exist_ok=True)
         store.remove_orphans()
         self._job, self._derive, self._alive = job, derive, session_alive
-        self.prefetching = prefetching
+        self.prefetching = prefetching_on() if prefetching is None else prefetching
         self._capacity = worker_count()
         self._lock = threading.RLock()  # re-entrant: a done callback may run inside `request`
         self._waiting: dict[str, _Waiting] = {}

@@ -51,7 +51,7 @@ def test_every_benchmark_parses_its_arguments():
 # on 2 cores), bench_host (it runs the container's image) and bench_chaos (test_stack runs its chaos)
 SMALLEST = {
     "bench_training": (
-        ["--epochs", "2", "--runs", "1", "--rounds", "1", "--engine", "tf_keras", "keras3_jax"],
+        ["--epochs", "2", "--runs", "1", "--rounds", "1", "--engine", "tf_keras", "keras3_jax", "--subset", "2000"],
         [
             "fit_s_per_epoch keras3_jax",
             "numpy_s_per_epoch",

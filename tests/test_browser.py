@@ -40,7 +40,9 @@ def mapped(pid: int) -> set[str]:
 
 @pytest.fixture(scope="module")
 def server(mnist):
-    with streamlit_server({"EXPLAINER_HEAD_START": SMALL}) as (url, pid):  # the view the tests open
+    # nothing trained ahead: the views one choice away from those the tests open (about 50 s of
+    # CPU for views of 100 images) are not what a browser shows, and the cores are the other tests'
+    with streamlit_server({"EXPLAINER_PREFETCH": "off"}) as (url, pid):
         yield Server(url, pid)
 
 

@@ -169,6 +169,23 @@ def test_shutdown_returns_while_a_run_finishes_and_starts_nothing_more(store, sy
     assert first.future.result() and queued.future.cancelled() and not service.pools.active
 
 
+def test_prefetching_comes_from_the_environment(monkeypatch, tmp_path, synthetic):
+    """Off: a prefetch is refused at once and no worker starts; asked for, the same run trains."""
+    monkeypatch.setenv("EXPLAINER_PREFETCH", "off")
+    service = TrainingService(RunStore(tmp_path), lambda backend: ThreadPoolExecutor(1), job=service_jobs.pid_job)
+    try:
+        assert service.request(RunConfig(seed=1), synthetic, prefetch=True).future.cancelled()
+        assert not service.pools.active
+        assert service.request(RunConfig(seed=1), synthetic).future.result(timeout=30)
+    finally:
+        service.shutdown()
+    monkeypatch.setenv("EXPLAINER_PREFETCH", " On ")
+    assert TrainingService(RunStore(tmp_path), lambda backend: ThreadPoolExecutor(1)).prefetching
+    monkeypatch.setenv("EXPLAINER_PREFETCH", "no")
+    with pytest.raises(ValueError, match='EXPLAINER_PREFETCH must be "on" or "off"'):
+        TrainingService(RunStore(tmp_path), lambda backend: ThreadPoolExecutor(1))
+
+
 def test_worker_count_comes_from_the_environment(monkeypatch):
     assert worker_count() == 1
     monkeypatch.delenv("EXPLAINER_WORKERS")

@@ -7,6 +7,7 @@ the scheduler killed in turn under open pages, every page comes back by itself, 
 holds every key once, whole."""
 
 import shutil
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -90,3 +91,12 @@ def test_a_replica_whose_cluster_never_answers_starts_serves_what_is_stored_and_
         waiting.says(chaos.UNREACHABLE, time.perf_counter())
         assert stored.exceptions() == waiting.exceptions() == 0
         browser.close()
+
+
+def test_a_temporary_file_counts_as_left_only_when_it_stays(tmp_path):
+    """A write's named file lives only until its rename: one renamed meanwhile was not left."""
+    (tmp_path / "left.tmp").write_bytes(b"")
+    renamed = tmp_path / "renamed.tmp"
+    renamed.write_bytes(b"")
+    threading.Timer(chaos.LEFT_SECONDS / 2, renamed.unlink).start()
+    assert chaos.unreadable(tmp_path) == ["left.tmp"]

@@ -40,8 +40,8 @@ def mapped(pid: int) -> set[str]:
 
 @pytest.fixture(scope="module")
 def server(mnist):
-    # nothing trained ahead: the views one choice away from those the tests open (about 50 s of
-    # CPU for views of 100 images) are not what a browser shows, and the cores are the other tests'
+    # nothing trained ahead: the views one choice away from those the tests open (54 s of CPU in
+    # this module, measured alone) are not what a browser shows, and the cores are the other tests'
     with streamlit_server({"EXPLAINER_PREFETCH": "off"}) as (url, pid):
         yield Server(url, pid)
 

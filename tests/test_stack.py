@@ -33,8 +33,8 @@ def stack(tmp_path_factory, mnist):
     cache = tmp_path_factory.mktemp("stack-cache")
     # a piece that ends is started again at once (deploy/stack.sh's supervisor)
     environment = {"EXPLAINER_CACHE_DIR": str(cache), "MNIST_NPZ": str(mnist.source), "RESTART_SECONDS": "0.5"}
-    # nothing trained ahead (the views one choice away from the 30,000-image views below are
-    # minutes of CPU): what is checked here is what visitors ask for, and the cores are the other tests'
+    # nothing trained ahead (the views one choice away from those opened below: 45 s of CPU in this
+    # module, measured alone): what is checked here is what visitors ask for, and the cores are the other tests'
     environment["EXPLAINER_PREFETCH"] = "off"
     with open(tmp_path_factory.mktemp("stack") / "log", "w") as log, serve.stack(environment, log) as (url, pid):
         yield url, pid, cache

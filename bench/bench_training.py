@@ -67,11 +67,8 @@ def numpy_seconds_per_epoch(config: RunConfig) -> float:
     question's model on) in plain float32 NumPy on one BLAS thread, batch by batch from the uint8
     images, each epoch ending with the validation loss and accuracy as the trainer's does."""
     mnist = load_mnist()
-    x, y, eye = (
-        mnist.x_train[: config.train_subset].reshape(-1, 784),
-        mnist.y_train[: config.train_subset],
-        np.eye(10, dtype=np.float32),
-    )
+    x, y = mnist.x_train[: config.train_subset].reshape(-1, 784), mnist.y_train[: config.train_subset]
+    eye = np.eye(10, dtype=np.float32)
     x_test, y_test = mnist.x_test.reshape(len(mnist.x_test), -1).astype(np.float32), eye[mnist.y_test]
     kernel, bias = initial_weights(config.seed)
     rng, size, rate, stamps = np.random.default_rng(config.seed), config.batch_size, np.float32(config.learning_rate), []

@@ -29,7 +29,7 @@ import streamlit as st
 from bench.serve import app_test, empty_cache
 from explainer import plan
 from explainer.config import RunConfig
-from explainer.data import load_mnist, prepare
+from explainer.data import MnistUnavailable, load_mnist, prepare
 from explainer.derivations import StepQuality, Surface
 from explainer.findings import surface
 from explainer.maths import linear
@@ -128,13 +128,16 @@ def main() -> None:
     parser.add_argument("--page-subset", type=int, help="training images of the page's view (default: all 60,000)")
     parser.add_argument("--arrivals", type=int, default=3, help="page figures are medians of this many (default: %(default)s)")
     args = parser.parse_args()
+    try:
+        mnist = load_mnist()
+    except MnistUnavailable as error:
+        parser.exit(1, f"bench_surface: {error}\n")
     # the page first, this process as the server (process.start below gives it a worker's priority)
     with empty_cache():
         query = {"num_epochs": str(args.page_epochs)} | ({"train_subset": str(args.page_subset)} if args.page_subset else {})
         first, change, prefetched = zip(*page_seconds(query, args.arrivals))
     process.start("tensorflow", os.getppid(), None)  # measured as a worker computes: its threads, its kernels loaded
     config = RunConfig(num_epochs=1)
-    mnist = load_mnist()
     result, data = train_into(RunStore.default(), config, run_key(config, mnist.fingerprint), mnist), prepare(mnist, config)
     request = surface.SurfaceRequest(config, point="epoch", index=1)
     theta, epoch, step = slicing.position(request, result, data)

@@ -111,3 +111,10 @@ def test_a_page_that_cannot_render_stops_the_phone_benchmark_with_its_words(tmp_
     done = benchmark("bench_phone", arguments, tmp_path, tmp_path / "missing.npz", timeout_s=OPEN_SECONDS * 0.8)
     assert done.returncode != 0
     assert "reproduce shows: MNIST could not be loaded" in done.stderr, done.stderr[-3000:]
+
+
+@pytest.mark.integration
+def test_the_surface_benchmark_without_mnist_says_so(tmp_path):
+    done = benchmark("bench_surface", SMALLEST["bench_surface"][0], tmp_path, tmp_path / "missing.npz", timeout_s=300)
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert "missing.npz" in done.stderr and "Traceback" not in done.stderr, done.stderr[-3000:]

@@ -11,7 +11,7 @@ control_change_s     a change of one control on that page, right away (goal <= 2
 control_change_each_s  the control change at each arrival
 control_change_after_prefetch_s  the same once idle workers have computed what one control away shows
 The page's figures are medians over --arrivals fresh arrivals, each by a link to the page (the
-landing page never runs: its prefetch of the views one choice away, 48 runs, is nothing measured here).
+landing page never runs: its prefetch of the views one choice away, some 50 runs, is nothing measured here).
 """
 
 from __future__ import annotations

@@ -124,7 +124,9 @@ def plane_chart(a, b, loss, iterates: list[dict], contours: list[dict]) -> alt.L
             tooltip=[alt.Tooltip("level:Q", format=".4g", title="loss")],
         )
     )
-    return (heat + lines + path).properties(width=380, height=320)
+    # drawn on a canvas: as SVG each of its 2,601 cells is an element of the page, which the
+    # browser lays out and an accessibility tree lists one by one
+    return (heat + lines + path).properties(width=380, height=320, usermeta={"embedOptions": {"renderer": "canvas"}})
 
 
 def surface_plane(plane: surface.Slices) -> alt.LayerChart:

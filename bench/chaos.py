@@ -17,7 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psutil
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from bench.bench_phone import shown as words_shown
 from bench.serve import CHROMIUM, CHROMIUM_ARGS, ScriptRuns, healthy
 from explainer.store.cache import RunStore
 from ui.reachable import UNREACHABLE  # what a page waiting for the cluster says while it is away
@@ -78,8 +80,7 @@ class Visitor:
 
     def shown(self, since: float) -> float:
         """Seconds from `since` (perf_counter) until the page shows its view."""
-        self.page.get_by_text(SHOWN).wait_for(timeout=SECONDS * 1000)
-        return time.perf_counter() - since
+        return self.says(SHOWN, since)
 
     def idle(self) -> int:
         """Once the page's script run has ended (a page still running is run again on any
@@ -103,7 +104,12 @@ class Visitor:
         return path is not None and Path(path).read_text().startswith(CSV_HEADER)
 
     def says(self, text: str, since: float) -> float:
-        self.page.get_by_text(text).first.wait_for(timeout=SECONDS * 1000)
+        """Seconds from `since` until the page shows `text`; TimeoutError with what it shows
+        instead after SECONDS."""
+        try:
+            self.page.get_by_text(text).first.wait_for(timeout=SECONDS * 1000)
+        except PlaywrightTimeout:
+            raise TimeoutError(f"{text!r} not shown in {SECONDS} s; the page shows: {words_shown(self.page)}") from None
         return time.perf_counter() - since
 
     def exceptions(self) -> int:
@@ -212,9 +218,10 @@ def run(url: str, pid: int, directory: Path, seed: int = 101, reference: bool = 
     figures, writes = Figures(), Writes(directory)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        visitors = [Visitor(browser, url, STORED) for _ in range(VISITORS)]
-        for visitor in visitors:
-            visitor.shown(time.perf_counter())
+        visitors = []
+        for _ in range(VISITORS):  # one after another: the first waits for the view to train, the others read it
+            visitors.append(Visitor(browser, url, STORED))  # (a page waiting costs its browser about half a core)
+            visitors[-1].shown(time.perf_counter())
         if reference:
             quiet(directory)
             figures.stored_view_s = Visitor(browser, url, STORED).shown(time.perf_counter())

@@ -102,3 +102,15 @@ def test_a_temporary_file_counts_as_left_only_when_it_stays(tmp_path):
     renamed.write_bytes(b"")
     threading.Timer(chaos.LEFT_SECONDS / 2, renamed.unlink).start()
     assert chaos.unreadable(tmp_path) == ["left.tmp"]
+
+
+def test_a_page_that_never_shows_its_view_fails_with_what_it_shows(monkeypatch):
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setattr(chaos, "SECONDS", 1)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        visitor = chaos.Visitor(browser, "data:text/html,<div data-testid='stMain'>Training 6 runs</div>", "")
+        with pytest.raises(TimeoutError, match="not shown in 1 s; the page shows: Training 6 runs"):
+            visitor.shown(time.perf_counter())
+        browser.close()

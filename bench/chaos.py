@@ -18,6 +18,7 @@ from pathlib import Path
 
 import psutil
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import sync_playwright
 
 from bench.bench_phone import shown as words_shown
 from bench.serve import CHROMIUM, CHROMIUM_ARGS, ScriptRuns, healthy
@@ -213,8 +214,6 @@ def answers(port: int) -> bool:
 def run(url: str, pid: int, directory: Path, seed: int = 101, reference: bool = False) -> Figures:
     """Every kind of kill in turn under open pages; raises TimeoutError when a page never comes back.
     `reference`: first, on a quiet stack, the same visits with nothing killed (what to compare with)."""
-    from playwright.sync_api import sync_playwright
-
     figures, writes = Figures(), Writes(directory)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).parents[1]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 SMALL = "num_epochs=1&train_subset=2000"
-LINKED = f"{SMALL}&scaling=unit&optimizer=adam"  # a view no other test opens: trained where it is first opened
+LINKED = f"{SMALL}&scaling=unit&optimizer=adam"  # opened by the link test, then the workers test: trained by the first
 
 
 @dataclasses.dataclass(frozen=True)

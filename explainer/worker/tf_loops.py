@@ -61,14 +61,18 @@ class Loops:
         pixels = tf.TensorSpec([28, 28], tf.float32)
 
         # each call's batches come as rows of sample indices, and the loop stops at the first
-        # non-finite loss in its condition: on one thread TensorFlow's graph runs op by op, and
-        # slicing the epoch's order per step and an autograph `break` were a quarter of a step
-        # (bench_training side by side: tf.keras 2's epoch 0.38-0.42 s with them, 0.25-0.29 s)
+        # non-finite loss in its condition: on one thread TensorFlow's graph runs op by op, so a
+        # step costs mostly the ops it runs. Slicing the epoch's order per step and an autograph
+        # `break` were a quarter of a step (tf.keras 2's epoch 0.38-0.42 -> 0.25-0.29 s). A row
+        # taken by gather (one op, where a slice is four), one iteration at a time (none run
+        # ahead to keep track of) and whole batches' width known when traced (TensorFlow folds
+        # Keras' shape arithmetic on them) took 10-15% more off an epoch's steps, bit-identical
+        # (each engine on raw, x / 255 and standardized, 15 epochs in turn with the loop before)
         def train_steps(x, y, shift, scale, batches, operations):
             scaled = _scaler(shift, scale, tf.shape(batches)[1], operations)
 
             def step(index, running_loss, finite):
-                batch = batches[index]
+                batch = tf.gather(batches, index)
                 logs = model.train_step((scaled(tf.gather(x, batch)), tf.gather(y, batch)))
                 return index + 1, running_loss.write(index, logs["loss"]), tf.math.is_finite(logs["loss"])
 
@@ -77,6 +81,7 @@ class Loops:
                 lambda index, _, finite: tf.logical_and(index < steps, finite),
                 step,
                 (tf.constant(0), tf.TensorArray(tf.float32, size=steps), tf.constant(True)),
+                parallel_iterations=1,
             )
             return running_loss.stack()[:done], model.get_metrics_result()
 
@@ -92,11 +97,15 @@ class Loops:
             tf.while_loop(lambda index: index < steps, step, (tf.constant(0),))
             return model.get_metrics_result()
 
-        # one function per scaling's operations (see _scaler), each traced when first called
-        batches = tf.TensorSpec([None, None], tf.int32)
+        # one function per scaling's operations (see _scaler) and batch width (whole batches, or
+        # a smaller last one), each traced when first called
         self._train_steps = {
-            operations: traced(functools.partial(train_steps, operations=operations), [images, labels, pixels, pixels, batches])
+            (operations, width): traced(
+                functools.partial(train_steps, operations=operations),
+                [images, labels, pixels, pixels, tf.TensorSpec([None, width], tf.int32)],
+            )
             for operations in OPERATIONS
+            for width in (batch_size, None)
         }
         self._test_steps = {
             operations: traced(functools.partial(test_steps, operations=operations), [images, labels, pixels, pixels])
@@ -153,7 +162,8 @@ class Loops:
     def train_steps(self, train: tuple, batches: np.ndarray) -> tuple:
         """One call of the loop: the steps of `batches` (rows of sample indices) on `train`;
         Keras' running mean loss after each step, and its metrics' results."""
-        return self._train_steps[_operations(*train[2:])](*train, batches)
+        width = self._batch_size if batches.shape[1] == self._batch_size else None
+        return self._train_steps[_operations(*train[2:]), width](*train, batches)
 
     def predict(self, x) -> np.ndarray:
         """`model.predict(x, batch_size=PREDICT_BATCH)`: Keras' own predict_step on the same batches,

@@ -292,3 +292,22 @@ def compiles_loaded(config: RunConfig) -> tuple[int, int, RunResult]:
     jax.monitoring.register_event_listener(listen)
     result = train_on_synthetic(config)
     return *counted.values(), result
+
+
+def programs_building(config: RunConfig) -> list[str]:
+    """In a JAX worker: the names of the programs JAX compiles while a model of `config` is built."""
+    import logging
+
+    import jax
+
+    logged = []
+    handler = logging.Handler()
+    handler.emit = lambda record: logged.append(record.getMessage())
+    logger = logging.getLogger("jax")
+    logger.addHandler(handler)
+    try:
+        with jax.log_compiles():
+            build_model(config)
+    finally:
+        logger.removeHandler(handler)
+    return [message.split()[1] for message in logged if message.startswith("Compiling ")]

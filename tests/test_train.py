@@ -88,6 +88,13 @@ def test_same_config_same_numbers(in_its_process, engine):
     np.testing.assert_array_equal(first.kernels, second.kernels)
 
 
+def test_a_model_is_built_without_drawing_weights_it_throws_away(in_its_process):
+    """Every model starts from `initial_weights`, set right after it is built: Keras' own Glorot
+    draw was a program XLA compiled in every new JAX worker (1.7 s of a cold host's first JAX run)."""
+    programs = in_its_process(service_jobs.programs_building, RunConfig(engine="keras3_jax"))
+    assert programs and not [name for name in programs if "uniform" in name or "random" in name]
+
+
 @pytest.mark.parametrize("engine", TENSORFLOW_ENGINES)
 def test_a_new_architecture_traces_its_train_loop_once(engine):
     """The optimizer's and the metrics' variables exist before the loop's first call: made in it,

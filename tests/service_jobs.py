@@ -295,10 +295,13 @@ def compiles_loaded(config: RunConfig) -> tuple[int, int, RunResult]:
 
 
 def programs_building(config: RunConfig) -> list[str]:
-    """In a JAX worker: the names of the programs JAX compiles while a model of `config` is built."""
+    """In a JAX worker: the names of the programs JAX compiles while a model of `config` is built,
+    as in a new worker (whatever the worker compiled before is forgotten first)."""
     import logging
 
     import jax
+
+    jax.clear_caches()
 
     logged = []
     handler = logging.Handler()

@@ -302,7 +302,6 @@ def programs_building(config: RunConfig) -> list[str]:
     import jax
 
     jax.clear_caches()
-
     logged = []
     handler = logging.Handler()
     handler.emit = lambda record: logged.append(record.getMessage())

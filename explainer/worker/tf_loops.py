@@ -66,8 +66,9 @@ class Loops:
         # `break` were a quarter of a step (tf.keras 2's epoch 0.38-0.42 -> 0.25-0.29 s). A row
         # taken by gather (one op, where a slice is four), one iteration at a time (none run
         # ahead to keep track of) and whole batches' width known when traced (TensorFlow folds
-        # Keras' shape arithmetic on them) took 10-15% more off an epoch's steps, bit-identical
-        # (each engine on raw, x / 255 and standardized, 15 epochs in turn with the loop before)
+        # Keras' shape arithmetic on them) took 10-15% more off an epoch's steps (Keras 3 on
+        # standardized inputs 1%), bit-identical (each engine on raw, x / 255 and standardized,
+        # 15 epochs in turn with the loop before in one process)
         def train_steps(x, y, shift, scale, batches, operations):
             scaled = _scaler(shift, scale, tf.shape(batches)[1], operations)
 

@@ -239,6 +239,11 @@ def what_a_started_worker_holds() -> dict[str, object]:
     }
 
 
+def kept_out(names: list[str]) -> list[str]:
+    """In a worker: those of `names` it cannot import (its start kept them out)."""
+    return [name for name in names if sys.modules.get(name, "") is None]
+
+
 def fit_logs(config: RunConfig, mnist_path: str, verbose: int) -> dict[str, str]:
     """The question's model for `config` trained by Keras' own `fit` on the file's MNIST (validated
     on as many test images as it trains on: the 10,000 took most of a small run's time), and its

@@ -255,6 +255,14 @@ def test_a_workers_start_is_its_imports_only():
 
 
 @pytest.mark.integration
+def test_a_jax_worker_keeps_out_what_only_tensorflow_needs():
+    """A JAX worker never imports TensorFlow, which Keras 3 imports merely to seed it, nor
+    requests, which it imports for a callback that posts to a server (0.27 s of its import)."""
+    with pools.process_worker("jax") as pool:
+        assert pool.submit(service_jobs.kept_out, ["tensorflow", "requests"]).result(timeout=120) == ["tensorflow", "requests"]
+
+
+@pytest.mark.integration
 def test_a_jax_worker_trains_on_one_core_and_computes_on_every_one():
     """XLA's CPU client keeps threads of its own whatever its flags say: a run keeps every thread
     of the worker on one core, as a TensorFlow worker keeps itself; after it, a derived result's

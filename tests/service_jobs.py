@@ -232,7 +232,7 @@ def what_a_started_worker_holds() -> dict[str, object]:
         "engines imported": all(name in sys.modules for name in ("tensorflow", "tf_keras", "keras")),
         "models traced": training.loops("tensorflow").compiled.cache_info().currsize,
         "kernels loaded": any(kernel.signatures for kernel in (plane_kernels._classify, plane_kernels._tile)),
-        "kept out": [name for name in ("jax", "pandas", "matplotlib", "IPython") if sys.modules.get(name, "") is None],
+        "kept out": kept_out(["jax", "pandas", "matplotlib", "IPython"]),
         "niceness above its parent's": os.getpriority(os.PRIO_PROCESS, 0) - os.getpriority(os.PRIO_PROCESS, os.getppid()),
         "BLAS libraries": len(threadpoolctl.threadpool_info()),
         "threads of each": sorted({library["num_threads"] for library in threadpoolctl.threadpool_info()}),

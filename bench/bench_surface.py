@@ -29,7 +29,7 @@ import streamlit as st
 from bench.serve import app_test, empty_cache
 from explainer import plan
 from explainer.config import RunConfig
-from explainer.data import MnistUnavailable, load_mnist, prepare
+from explainer.data import MnistUnavailable, Pixels, load_mnist, prepare
 from explainer.derivations import StepQuality, Surface
 from explainer.findings import surface
 from explainer.maths import linear
@@ -55,7 +55,8 @@ def compile_kernels() -> None:
     Prints the seconds it took."""
     rng = np.random.default_rng(0)
     z0, dz1, dz2 = (rng.normal(size=(300, 10)) * 30.0 * factor for factor in (1, 0.2, 0.2))
-    x = rng.integers(0, 256, (images.COMPILED_ROWS, 784), dtype=np.uint8)  # fewer are multiplied by NumPy
+    pixels = rng.integers(0, 256, (images.COMPILED_ROWS, 28, 28), dtype=np.uint8)  # fewer are multiplied by NumPy
+    x = Pixels(pixels, np.zeros((28, 28), np.float32), np.full((28, 28), 255, np.float32))
     labels, axis = rng.integers(0, 10, 300), np.linspace(-1, 1, 9)
     seconds = timed(
         lambda: (
@@ -138,7 +139,10 @@ def main() -> None:
         first, change, prefetched = zip(*page_seconds(query, args.arrivals))
     process.start("tensorflow", os.getppid(), None)  # measured as a worker computes: its threads, its kernels loaded
     config = RunConfig(num_epochs=1)
-    result, data = train_into(RunStore.default(), config, run_key(config, mnist.fingerprint), mnist), prepare(mnist, config)
+    result, data = (
+        train_into(RunStore.default(), config, run_key(config, mnist.fingerprint), mnist),
+        prepare(mnist, config, copied=False),
+    )
     request = surface.SurfaceRequest(config, point="epoch", index=1)
     theta, epoch, step = slicing.position(request, result, data)
     d1, d2 = slicing.directions(request, theta, data, epoch, step)

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from explainer.config import RunConfig
-from explainer.data import SHAPES, MnistUnavailable, load_mnist, prepare
+from explainer.config import SCALINGS, RunConfig
+from explainer.data import SHAPES, MnistUnavailable, Pixels, load_mnist, prepare
 
 
 def write_npz(path, **overrides):
@@ -70,3 +70,19 @@ def test_prepare_scales_subsets_and_one_hot_encodes(synthetic):
     np.testing.assert_allclose(standardized.mean(axis=0), 0, atol=1e-4)
     varying = synthetic.x_train.std(axis=0) > 0
     np.testing.assert_allclose(standardized.std(axis=0)[varying], 1, rtol=1e-3)
+
+
+@pytest.mark.parametrize("scaling", SCALINGS)
+def test_images_kept_as_pixels_read_as_the_prepared_images(synthetic, scaling):
+    """Images that one number scales stay uint8 unless copied; read, they are the float32 images to the bit."""
+    config = RunConfig(scaling=scaling, train_subset=100)
+    copied, kept = prepare(synthetic, config), prepare(synthetic, config, copied=False)
+    for images, pixels, source in (
+        (copied.x_train, kept.x_train, synthetic.x_train),
+        (copied.x_test, kept.x_test, synthetic.x_test),
+    ):
+        assert isinstance(pixels, Pixels) == (scaling != "standardized")
+        np.testing.assert_array_equal(pixels[:], images)
+        if isinstance(pixels, Pixels):
+            assert np.shares_memory(pixels.pixels, source)  # MNIST's own array, not a copy
+            np.testing.assert_array_equal(pixels.values[pixels.pixels], images)

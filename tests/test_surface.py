@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from explainer.config import RunConfig
-from explainer.data import prepare
+from explainer.data import Pixels, prepare
 from explainer.findings import surface
 from explainer.labels import describe
 from explainer.maths import linear
@@ -35,7 +35,7 @@ SETUPS = [
 @pytest.mark.integration
 @pytest.mark.parametrize("config", SETUPS, ids=describe)
 def test_slice_is_keras_own_loss(synthetic, config):
-    result, data = train(config, synthetic), prepare(synthetic, config)
+    result, data = train(config, synthetic), prepare(synthetic, config, copied=False)
     request = surface.SurfaceRequest(config, point="step", index=2, evaluate_on="test")  # not yet fitted
     theta, epoch, step = slicing.position(request, result, data)
     d1, _ = slicing.directions(request, theta, data, epoch, step)
@@ -43,13 +43,13 @@ def test_slice_is_keras_own_loss(synthetic, config):
     loss, _ = slicing.line(theta, d1, data.x_test, data.y_test, config, t)
     for value, step_length in zip(loss, t):
         kernel, bias = linear.unflatten(theta - step_length * d1)
-        expected = keras_loss(config, kernel.astype(np.float32), bias.astype(np.float32), data.x_test, data.y_test)
+        expected = keras_loss(config, kernel.astype(np.float32), bias.astype(np.float32), data.x_test[:], data.y_test)
         assert value == pytest.approx(expected, rel=1e-4)
 
 
 def test_gradient_matches_finite_differences(synthetic):
     for config in SETUPS:
-        data = prepare(synthetic, config)
+        data = prepare(synthetic, config, copied=False)
         x, y = data.x_train[:16], data.y_train[:16]
         theta = np.random.default_rng(0).normal(size=7850) * 0.01
         direction = np.random.default_rng(1).normal(size=7850)
@@ -63,9 +63,10 @@ def test_the_compiled_image_products_are_numpys_float64_products():
     """Zero pixels skipped, the same products as NumPy's over every pixel, whatever the threads;
     and a zero pixel times a non-finite weight is NaN as in NumPy (a diverged run's weights)."""
     rng = np.random.default_rng(0)
-    x = (rng.integers(0, 256, size=(images.COMPILED_ROWS + 37, 28, 28)) / np.float32(255)).astype(np.float32)
-    x[rng.random(x.shape) < 0.8] = 0  # as sparse as MNIST: what the kernels skip
-    rows = x.reshape(len(x), -1).astype(np.float64)
+    pixels = rng.integers(0, 256, size=(images.COMPILED_ROWS + 37, 28, 28), dtype=np.uint8)
+    pixels[rng.random(pixels.shape) < 0.8] = 0  # as sparse as MNIST: what the kernels skip
+    x = Pixels(pixels, np.zeros((28, 28), np.float32), np.full((28, 28), 255, np.float32))
+    rows = x[:].reshape(len(x), -1).astype(np.float64)
     matrix, g = rng.normal(size=(784, 30)), rng.normal(size=(len(x), 10))
     products = images.images_times(x, matrix), images.images_transposed_times(x, g)
     np.testing.assert_allclose(products[0], rows @ matrix, rtol=1e-12, atol=1e-12)
@@ -88,7 +89,7 @@ def test_the_compiled_image_products_are_numpys_float64_products():
 @pytest.mark.parametrize("config", SETUPS[:2], ids=describe)
 def test_a_surface_in_pieces_is_the_surface_at_once(synthetic, config, monkeypatch):
     """The loss summed piece by piece (where a prefetch may give way) equals it in one piece."""
-    result, data = train(config, synthetic), prepare(synthetic, config)
+    result, data = train(config, synthetic), prepare(synthetic, config, copied=False)
     request = surface.SurfaceRequest(config, point="step", index=2, direction="fullbatch")  # not yet fitted
     whole = slicing.compute(request, result, data, (0.01, 0.1), plane_points=7)
     monkeypatch.setattr(slicing, "PIECE_SAMPLES", 7)  # not a divisor of the images' count
@@ -100,7 +101,7 @@ def test_a_surface_in_pieces_is_the_surface_at_once(synthetic, config, monkeypat
 
 def test_plane_agrees_with_brute_force_and_the_line(synthetic):
     config = RunConfig()
-    data = prepare(synthetic, config)
+    data = prepare(synthetic, config, copied=False)
     rng = np.random.default_rng(2)
     theta, d1, d2 = (rng.normal(size=7850) * scale for scale in (0.01, 0.001, 0.001))
     a, b = np.linspace(-1, 2, 7), np.linspace(-1, 1, 5)
@@ -119,7 +120,7 @@ def test_plane_agrees_with_brute_force_and_the_line(synthetic):
 def test_hessian_vector_products_match_gradient_differences(synthetic):
     """One product function per point serves every vector (the eigenvector's search asks it about 20 times)."""
     config = RunConfig(scaling="unit")
-    data = prepare(synthetic, config)
+    data = prepare(synthetic, config, copied=False)
     x, y = data.x_train[:64], data.y_train[:64]
     rng = np.random.default_rng(3)
     theta = rng.normal(size=7850) * 0.1
@@ -135,7 +136,7 @@ def test_hessian_vector_products_match_gradient_differences(synthetic):
 def test_the_top_hessian_direction_is_the_eigenvector_of_the_largest_eigenvalue(synthetic, scaling):
     """To Lanczos' tolerance (30 steps of power iteration left a residual of 1.7e-2 here on x / 255)."""
     config = RunConfig(scaling=scaling)
-    data = prepare(synthetic, config)
+    data = prepare(synthetic, config, copied=False)
     rng = np.random.default_rng(0)
     theta = rng.normal(size=7850) * 0.01
     hessian_times = images.hessian_times(theta, data.x_train, data.y_train, config)
@@ -162,7 +163,7 @@ def test_alpha_on_a_known_quadratic():
 
 def test_second_directions_are_orthogonal_and_scaled(synthetic):
     config = RunConfig(num_epochs=1)
-    result, data = train(config, synthetic), prepare(synthetic, config)
+    result, data = train(config, synthetic), prepare(synthetic, config, copied=False)
     for second in surface.SECOND_DIRECTIONS:
         request = surface.SurfaceRequest(config, point="step", index=2, second=second, evaluate_on="minibatch")
         theta, epoch, step = slicing.position(request, result, data)
@@ -172,7 +173,7 @@ def test_second_directions_are_orthogonal_and_scaled(synthetic):
 
 def test_a_zero_gradient_is_reported(synthetic):
     config = RunConfig(num_epochs=1)  # the synthetic classes are separable: after an epoch every sample is fitted
-    result, data = train(config, synthetic), prepare(synthetic, config)
+    result, data = train(config, synthetic), prepare(synthetic, config, copied=False)
     request = surface.SurfaceRequest(config, point="epoch", index=1)
     theta, epoch, step = slicing.position(request, result, data)
     with pytest.raises(Undefined, match="gradient is exactly zero"):
@@ -195,7 +196,7 @@ def test_replayed_sgd_follows_keras(mnist):
     """The step points replay SGD in NumPy (float64); Keras trains in float32. On raw pixels the
     saturated dynamics amplify round-off, so 50 steps are compared, to 1e-3."""
     config = RunConfig(num_epochs=1, train_subset=4000)
-    result, data = train(config, mnist), prepare(mnist, config)
+    result, data = train(config, mnist), prepare(mnist, config, copied=False)
     batches = replay.batches_from(config, len(data.x_train), 1, 0, 50)
     iterates = replay.sgd_iterates(linear.flatten(result.kernels[0], result.biases[0]), batches, data, config)
     replayed = [

@@ -17,9 +17,11 @@ from explainer.worker import measure, slicing, step_quality
 # how each kind of derived result is computed from its trained runs (every config of its runs())
 COMPUTE: dict[type[Derivation], Callable[[Derivation, Mapping[RunConfig, RunResult], Mnist], object]] = {
     derivations.Surface: lambda d, runs, mnist: slicing.compute(
-        d.request, runs[d.request.config], prepare(mnist, d.request.config), d.learning_rates
+        d.request, runs[d.request.config], prepare(mnist, d.request.config, copied=False), d.learning_rates
     ),
-    derivations.StepQuality: lambda d, runs, mnist: step_quality.alpha_over_epoch(runs[d.config], prepare(mnist, d.config)),
+    derivations.StepQuality: lambda d, runs, mnist: step_quality.alpha_over_epoch(
+        runs[d.config], prepare(mnist, d.config, copied=False)
+    ),
     derivations.Saturation: lambda d, runs, mnist: measure.saturated_share(runs[d.config], prepare(mnist, d.config)),
     derivations.MechanismMeasured: lambda d, runs, mnist: measure.mechanism(d.config, d.learning_rates, runs, mnist),
 }

@@ -5,10 +5,13 @@ a string: explainer/reader/charts.py)."""
 import altair as alt
 import numpy as np
 import pytest
+from altair.utils import schemapi
+from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
 from explainer.findings import surface
 from explainer.labels import FIX_NAMES, NAMES, VERDICT_WORDS
 from explainer.reader import charts, surface_charts
+from ui import figures
 
 
 def slices() -> surface.Slices:
@@ -71,3 +74,17 @@ def test_a_chart_is_built_without_converting_a_shorthand_string(name, monkeypatc
     monkeypatch.setattr(alt.SchemaBase, "from_dict", classmethod(counted))
     chart = BUILDERS[name]()
     assert converted == [] and chart.to_dict()
+
+
+@pytest.mark.parametrize("name", ["plane", "landing"])
+def test_the_server_sends_the_spec_streamlit_would_without_checking_it_again(name, monkeypatch):
+    """Checked above, builder by builder; the server's spec is Streamlit's own conversion's."""
+    streamlits, chart = _convert_altair_to_vega_lite_spec(BUILDERS[name]()), BUILDERS[name]()
+
+    def checked(*args, **kwargs):
+        raise AssertionError("the spec was checked against Vega-Lite's schema")
+
+    monkeypatch.setattr(schemapi, "validate_jsonschema", checked)
+    sent = figures.vega_lite(chart)
+    assert sent.pop("config")["legend"] == {"orient": "bottom"}
+    assert sent == {key: value for key, value in streamlits.items() if key != "config"}

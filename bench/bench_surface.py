@@ -163,7 +163,7 @@ def main() -> None:
     keras_losses = []
     for i, j in cells:
         model.layers[-1].set_weights(list(linear.unflatten(theta - axis[i] * d1 - axis[j] * d2)))
-        keras_losses.append(model.evaluate(data.x_train, data.y_train, batch_size=1000, verbose=0, return_dict=True)["loss"])
+        keras_losses.append(model.evaluate(data.x_train[:], data.y_train, batch_size=1000, verbose=0, return_dict=True)["loss"])
     keras_seconds = (time.perf_counter() - started) / args.keras_points * args.points**2
     error = max(abs(k - grid[i, j]) / abs(k) for k, (i, j) in zip(keras_losses, cells))
     print(f"grid: {args.points} x {args.points} over {len(data.x_train)} images; Keras extrapolated: {keras_seconds:.0f} s")

@@ -64,7 +64,7 @@ def _compiled(x: np.ndarray | Pixels) -> bool:
 
 def _floats(x: np.ndarray | Pixels) -> np.ndarray:
     """The images as float64 rows (n, 784)."""
-    return np.asarray(x[:] if isinstance(x, Pixels) else x).reshape(len(x), -1).astype(np.float64)
+    return (x[:] if isinstance(x, Pixels) else x).reshape(len(x), -1).astype(np.float64)
 
 
 def images_times(x: np.ndarray | Pixels, matrix: np.ndarray) -> np.ndarray:

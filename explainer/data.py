@@ -61,7 +61,7 @@ class Pixels:
     indexing gives float32 images exactly as `scaled` makes them, and the compiled products over
     every image (worker/images.py) read each pixel's scaled value from `values`. Making the
     float32 copy of the 60,000 training images (188 MB), mostly the memory's first touch, took
-    0.33-0.45 s (measured in one process, in turn with the products: those took 0.12-0.20 s)."""
+    0.17-0.36 s of each loss surface's job in a worker (docs/measurements.md)."""
 
     pixels: np.ndarray  # (n, 28, 28) uint8
     shift: np.ndarray

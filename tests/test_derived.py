@@ -5,11 +5,13 @@ import pytest
 from service_jobs import fake_result
 
 from explainer.config import RunConfig
-from explainer.derivations import Saturation
+from explainer.data import Pixels
+from explainer.derivations import Saturation, StepQuality, Surface
+from explainer.findings.surface import SurfaceRequest
 from explainer.store import derived
 from explainer.store.cache import RunStore, run_key
 from explainer.store.derived import DerivedJob, Undefined
-from explainer.worker import compute
+from explainer.worker import compute, slicing, step_quality
 
 
 def test_an_undefined_result_is_computed_once_and_read_back_as_undefined(tmp_path, synthetic, monkeypatch):
@@ -30,3 +32,14 @@ def test_an_undefined_result_is_computed_once_and_read_back_as_undefined(tmp_pat
     assert len(calls) == 1 and store.has(job.key)
     with pytest.raises(Undefined, match="gradient is exactly zero"):
         derived.load(store, job.key, Saturation)
+
+
+def test_loss_surfaces_and_step_quality_read_the_images_uncopied(synthetic, monkeypatch):
+    """Their jobs read raw pixels and x / 255 as uint8 Pixels: no float32 copy of every image per job."""
+    given = []
+    monkeypatch.setattr(slicing, "compute", lambda request, result, data, rates: given.append(data))
+    monkeypatch.setattr(step_quality, "alpha_over_epoch", lambda result, data: given.append(data))
+    config = RunConfig(scaling="unit")
+    for derivation in (Surface(SurfaceRequest(config), (0.01, 0.1)), StepQuality(config)):
+        compute.COMPUTE[type(derivation)](derivation, {config: None}, synthetic)
+    assert [type(data.x_train) for data in given] == [Pixels, Pixels]
